@@ -1,0 +1,1 @@
+"""Reporting database: schema, engine, region tree, demo generator, rollups."""

@@ -1,0 +1,57 @@
+"""The indicators of DESIGN.md §4 (a contract: the codes are fixed) and their targets.
+
+`kind` says how a value reads: a `rate` is numerator/denominator shown as a percentage, a
+`count` or a `sum` sits in `numerator` with a null denominator, a `mean` is a ratio shown in
+its own unit. Targets are the alert thresholds (settings; defaults from DESIGN.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    code: str
+    label: str
+    kind: str  # rate, count, sum, mean
+    unit: str = ""
+    target: float | None = None
+    higher_is_better: bool = True
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("home_coverage", "儿童之家覆盖率", "rate", "%", 0.90),
+    Metric("demo_homes", "示范性儿童之家", "count", "个"),
+    Metric("supervisor_coverage", "儿童督导员配备率", "rate", "%", 1.0),
+    Metric("director_coverage", "儿童主任配备率", "rate", "%", 1.0),
+    Metric("female_director_share", "女性委员担任比例", "rate", "%"),
+    Metric("dedicated_share", "专人专岗比例", "rate", "%"),
+    Metric("certified_rate", "持证上岗率", "rate", "%", 1.0),
+    Metric("trained_12m", "年度轮训率", "rate", "%", 1.0),
+    Metric("registered_rate", "实名录入率", "rate", "%"),
+    Metric("children_active", "在册儿童", "count", "人"),
+    Metric("children_left_behind", "留守儿童", "count", "人"),
+    Metric("children_difficulty", "困境儿童", "count", "人"),
+    Metric("children_unguarded", "无人监护儿童", "count", "人", higher_is_better=False),
+    Metric("visit_rate_90d", "季度探访率", "rate", "%", 0.90),
+    Metric("open_cases", "在办个案", "count", "件", higher_is_better=False),
+    Metric("overdue_cases", "逾期个案", "count", "件", 0.0, higher_is_better=False),
+    Metric("case_closure_days", "平均办结天数", "mean", "天", higher_is_better=False),
+    Metric("referral_timely", "转介响应及时率", "rate", "%", 0.90),
+    Metric("care_coverage", "关爱行动覆盖率", "rate", "%"),
+    Metric("protection_center_ready", "救助保护机构落实率", "rate", "%"),
+    Metric("purchase_yuan", "购买服务金额", "sum", "万元"),
+)
+
+BY_CODE: dict[str, Metric] = {m.code: m for m in METRICS}
+METRIC_CODES: tuple[str, ...] = tuple(m.code for m in METRICS)
+
+
+def meets_target(metric: Metric, value: float | None) -> bool | None:
+    """True/False against the metric's target; None when there is no target or no value."""
+    if metric.target is None or value is None:
+        return None
+    if metric.higher_is_better:
+        return value >= metric.target - 1e-12
+    return value <= metric.target + 1e-12
