@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-LEVEL = {"province": "省", "prefecture": "市", "county": "县（市、区）", "township": "乡镇（街道）", "village": "村（社区）"}
-REGION_KIND = {"town": "镇", "township": "乡", "street": "街道", "village": "村", "community": "社区"}
+LEVEL = {
+    "province": "省",
+    "prefecture": "市",
+    "county": "县（市、区）",
+    "township": "乡镇（街道）",
+    "village": "村（社区）",
+}
+REGION_KIND = {
+    "town": "镇",
+    "township": "乡",
+    "street": "街道",
+    "village": "村",
+    "community": "社区",
+}
 HOME_STATUS = {"operating": "运营中", "building": "筹建中", "closed": "已停用"}
 ACTIVITY_KIND = {
     "psych_course": "心理课程",
@@ -22,13 +34,22 @@ BACKGROUND = {
 }
 TRAINING_KIND = {"initial": "初任培训", "annual": "年度轮训"}
 CHILD_CATEGORY = {"left_behind": "留守儿童", "difficulty": "困境儿童"}
-LEFT_BEHIND_TYPE = {"both_parents": "父母均外出务工", "one_parent_other_unable": "一方外出另一方无监护能力"}
+LEFT_BEHIND_TYPE = {
+    "both_parents": "父母均外出务工",
+    "one_parent_other_unable": "一方外出另一方无监护能力",
+}
 DIFFICULTY_TYPE = {
     "economic": "家庭经济困难",
     "self_disability_illness": "自身残疾或重病",
     "guardianship": "监护缺失或不当",
 }
-GUARDIAN_TYPE = {"grandparent": "祖父母/外祖父母", "relative": "其他亲属", "parent": "父母", "other": "其他", "none": "无"}
+GUARDIAN_TYPE = {
+    "grandparent": "祖父母/外祖父母",
+    "relative": "其他亲属",
+    "parent": "父母",
+    "other": "其他",
+    "none": "无",
+}
 GUARDIANSHIP_QUALITY = {
     "none": "无人监护",
     "parent_unable": "父或母无监护能力",

@@ -34,8 +34,10 @@ def pg_database_factory() -> Iterator:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         created.append(name)
-        return make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name).render_as_string(
-            hide_password=False
+        return (
+            make_url(PG_ADMIN_URL)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
         )
 
     yield create
