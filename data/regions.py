@@ -198,7 +198,7 @@ def _county_units(
         t_code = f"{county.code}{t + 1:03d}"
         rows.append(_row(t_code, names[t] + suffix[kinds[t]], "township", county.code, kinds[t]))
         n = int(per_t[t])
-        n_comm_here = n if is_street[t] else int(round(n * other_share))
+        n_comm_here = n if is_street[t] else round(n * other_share)
         v_names = _names(rng, n, _FIRST, _SECOND, "")
         for v in range(n):
             kind = "community" if v < n_comm_here else "village"
