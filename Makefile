@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` (dashboard on the demo DB) and `make test`.
+# Both create what they need: the virtual env with pinned requirements, the demo database.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DB := data/reporting.db
+DEMO_URL := sqlite:///$(CURDIR)/$(DEMO_DB)
+PORT ?= 8501
+
+.PHONY: run test bench lint demo-db venv browser clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	@echo "==> 创建虚拟环境并安装依赖 (creating .venv, installing pinned requirements)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet --progress-bar off -r requirements.txt
+	@touch $@
+
+demo-db: $(STAMP)
+	@if [ -z "$$REPORTING_DB_URL" ] && [ ! -f $(DEMO_DB) ]; then \
+	  echo "==> 生成演示数据库 (building the synthetic demo database, a few minutes on first run)"; \
+	  rm -f $(DEMO_DB).tmp $(DEMO_DB).tmp-wal $(DEMO_DB).tmp-shm; \
+	  $(PY) -m data.demo --scale province --url sqlite:///$(CURDIR)/$(DEMO_DB).tmp && \
+	  mv $(DEMO_DB).tmp $(DEMO_DB); \
+	fi
+	@$(PY) -m data.db upgrade
+
+run: demo-db
+	@echo "==> 启动看板 (starting the dashboard)"
+	@$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+browser:
+	@bash scripts/install_browser.sh
+
+test: $(STAMP) browser
+	@$(PY) -m pytest
+
+bench: $(STAMP)
+	@$(PY) -m bench.run
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) data/cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
