@@ -1,0 +1,323 @@
+"""The Streamlit edge of the database: one cached Engine per URL, cached query wrappers,
+the database health check and the app context pages read.
+
+Engines cannot be hashed, so every cached function takes the URL (plus scope and period) as
+plain arguments and resolves the engine inside (DESIGN.md §8). Each wrapper also passes a
+data version read from `app_meta` (re-read every 30 s), so a rollup refresh that updates
+app_meta shows up without restarting the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.config import is_default_demo_url
+from data.db import current_revision, head_revision, make_engine, read_meta
+from data.schema import kpi_snapshots
+from queries import indicators, regions
+
+DATA_TTL = 3600  # seconds; the data version below invalidates sooner after a refresh
+META_TTL = 30
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> Engine:
+    """The one Engine (connection pool) for this URL in this server process."""
+    return make_engine(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _head() -> str:
+    return head_revision()
+
+
+# ---------------------------------------------------------------- health check
+
+
+@dataclass(frozen=True)
+class DbStatus:
+    """Whether the app can show data; when not, what happened and what to do (Chinese)."""
+
+    ok: bool
+    problem: str = ""  # missing, unreachable, empty, old_schema, new_schema, no_snapshots
+    message: str = ""
+    meta: dict = field(default_factory=dict)
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL must not leak into the page as a traceback
+        return "（无法解析的地址）"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if not u.drivername.startswith("sqlite") or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+class _NotReady(Exception):
+    def __init__(self, problem: str, message: str):
+        super().__init__(problem)
+        self.problem, self.message = problem, message
+
+
+def check_database(url: str) -> DbStatus:
+    """Uncached health check: file present, server reachable, schema at the current Alembic
+    head, snapshots present. Returns a DbStatus instead of raising."""
+    where = "" if is_default_demo_url(url) else f" --url '{_safe_url(url)}'"
+    demo_hint = (
+        "请在项目目录运行 `make run`（首次运行会自动生成演示数据），"
+        f"或运行 `python -m data.demo{where}` 生成演示数据。"
+    )
+    try:
+        sqlite_path = _sqlite_path(url)
+    except Exception:
+        return DbStatus(
+            False,
+            "unreachable",
+            f"数据库地址无法解析：{_safe_url(url)}。请检查 REPORTING_DB_URL 或 .streamlit/secrets.toml。",
+        )
+    if sqlite_path is not None and not sqlite_path.exists():
+        return DbStatus(False, "missing", f"未找到数据库文件 {sqlite_path}。{demo_hint}")
+    try:
+        engine = engine_for(url)
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+        if not tables:
+            return DbStatus(False, "empty", f"数据库是空的，还没有建表。{demo_hint}")
+        revision, head = current_revision(engine), _head()
+        if revision is None:
+            return DbStatus(
+                False,
+                "old_schema",
+                "数据库结构没有版本记录，可能是旧版本建的库。请运行 `make run`（会自动升级数据库结构），"
+                "或用 `python -m data.demo` 重新生成演示数据。",
+            )
+        if revision != head:
+            known = revision in _known_revisions()
+            return DbStatus(
+                False,
+                "old_schema" if known else "new_schema",
+                (
+                    f"数据库结构版本过旧（{revision}，当前程序需要 {head}）。请运行 `make run`，启动前会自动升级数据库结构。"
+                    if known
+                    else f"数据库结构版本（{revision}）比当前程序新。请更新程序后再打开。"
+                ),
+            )
+        with engine.connect() as conn:
+            has_rows = conn.execute(select(kpi_snapshots.c.period).limit(1)).first() is not None
+        if not has_rows:
+            return DbStatus(
+                False,
+                "no_snapshots",
+                f"数据库中还没有指标汇总数据。请运行 `python -m data.rollup{where}` 生成汇总后刷新本页"
+                "（`make run` 会自动完成）。",
+            )
+        return DbStatus(True, meta=read_meta(engine))
+    except SQLAlchemyError:
+        return DbStatus(
+            False,
+            "unreachable",
+            f"无法连接数据库（{_safe_url(url)}）。请确认数据库服务已启动，"
+            "并检查 REPORTING_DB_URL 或 .streamlit/secrets.toml 中的连接地址。",
+        )
+
+
+@st.cache_resource(show_spinner=False)
+def _known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    from data.db import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(r.revision for r in script.walk_revisions())
+
+
+@st.cache_data(ttl=META_TTL, show_spinner=False)
+def _healthy(url: str) -> dict:
+    """Cached only when healthy: a failure raises, and exceptions are never cached, so a user
+    who fixes the database and reloads sees the data at once."""
+    status = check_database(url)
+    if not status.ok:
+        raise _NotReady(status.problem, status.message)
+    return status.meta
+
+
+def database_status(url: str) -> DbStatus:
+    """Health check for the page edge (healthy results cached for 30 s)."""
+    try:
+        return DbStatus(True, meta=_healthy(url))
+    except _NotReady as e:
+        return DbStatus(False, e.problem, e.message)
+
+
+# ---------------------------------------------------------------- app_meta
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Facts about the loaded data shown on every page."""
+
+    is_demo: bool
+    data_date: str | None  # 'YYYY-MM-DD' when the loader/demo recorded it
+    version: str  # changes whenever app_meta changes (rollup refresh)
+
+
+def meta(url: str) -> Meta:
+    """The `app_meta` flags (demo=1 → 演示数据 badge; data_date/as_of)."""
+    values = _meta_values(url)
+    demo = str(values.get("demo", "")).strip().lower() in ("1", "true", "yes")
+    data_date = values.get("data_date") or values.get("as_of") or None
+    digest = hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()[:12]
+    return Meta(demo, data_date, digest)
+
+
+@st.cache_data(ttl=META_TTL, show_spinner=False)
+def _meta_values(url: str) -> dict[str, str]:
+    return read_meta(engine_for(url))
+
+
+def _v(url: str) -> str:
+    return meta(url).version
+
+
+# ---------------------------------------------------------------- cached queries
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=64)
+def _periods(url: str, scope: str, version: str) -> list[str]:
+    return indicators.periods(engine_for(url), scope)
+
+
+def periods(url: str, scope: str) -> list[str]:
+    """Available periods for the scope, newest first."""
+    return _periods(url, scope, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=512)
+def _kpis(url: str, scope: str, period: str, region: str | None, version: str) -> pd.DataFrame:
+    return indicators.kpis(engine_for(url), scope, period, region)
+
+
+def kpis(url: str, scope: str, period: str, region: str | None = None) -> pd.DataFrame:
+    """Cached `queries.indicators.kpis`."""
+    return _kpis(url, scope, period, region, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _region_table(url: str, scope: str, period: str, level: str, version: str) -> pd.DataFrame:
+    return indicators.region_table(engine_for(url), scope, period, level)
+
+
+def region_table(url: str, scope: str, period: str, level: str) -> pd.DataFrame:
+    """Cached `queries.indicators.region_table`."""
+    return _region_table(url, scope, period, level, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=1024)
+def _metric_by_region(
+    url: str, scope: str, period: str, metric: str, level: str, version: str
+) -> pd.DataFrame:
+    return indicators.metric_by_region(engine_for(url), scope, period, metric, level)
+
+
+def metric_by_region(url: str, scope: str, period: str, metric: str, level: str) -> pd.DataFrame:
+    """Cached `queries.indicators.metric_by_region`."""
+    return _metric_by_region(url, scope, period, metric, level, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _trend(
+    url: str,
+    scope: str,
+    metrics: tuple[str, ...],
+    region: str | None,
+    last_n: int,
+    until: str | None,
+    version: str,
+) -> pd.DataFrame:
+    return indicators.trend(engine_for(url), scope, metrics, region, last_n, until)
+
+
+def trend(
+    url: str,
+    scope: str,
+    metrics: Sequence[str],
+    region: str | None = None,
+    last_n: int = 12,
+    until: str | None = None,
+) -> pd.DataFrame:
+    """Cached `queries.indicators.trend`."""
+    return _trend(url, scope, tuple(metrics), region, last_n, until, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _path(url: str, code: str, version: str) -> list[dict]:
+    return regions.path(engine_for(url), code)
+
+
+def region_path(url: str, code: str) -> list[dict]:
+    """Cached breadcrumb chain (province › prefecture › county)."""
+    return _path(url, code, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _region(url: str, code: str, scope: str, version: str) -> dict | None:
+    return regions.region(engine_for(url), code, scope)
+
+
+def region(url: str, code: str, scope: str) -> dict | None:
+    """Cached `queries.regions.region` (ScopeError outside the scope)."""
+    return _region(url, code, scope, _v(url))
+
+
+def clear_caches() -> None:
+    """Forget cached data (after an import or a rollup run in this process)."""
+    st.cache_data.clear()
+
+
+# ---------------------------------------------------------------- app context
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What every page needs: where the data is, whose scope, which month."""
+
+    url: str
+    scope: str
+    period: str
+    periods: tuple[str, ...]
+    meta: Meta
+
+
+CONTEXT_KEY = "_app_context"
+ENTRYPOINT = "app.py"
+
+
+def set_context(ctx: AppContext) -> None:
+    st.session_state[CONTEXT_KEY] = ctx
+
+
+def get_context() -> AppContext:
+    """The context app.py set on this run; pages read scope and period from here only.
+
+    Without one, the page is running on its own: on the first request after a server start
+    to a page URL (/overview), Streamlit still treats the pages/ folder the pre-st.navigation
+    way and runs the page file without app.py. Hand over to app.py, keeping the URL's
+    filters; its st.navigation call ends that mode for the whole process."""
+    ctx = st.session_state.get(CONTEXT_KEY)
+    if ctx is None:
+        st.switch_page(ENTRYPOINT, query_params=st.query_params.to_dict())
+    return ctx

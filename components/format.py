@@ -1,0 +1,230 @@
+"""Chinese number and date formatting (DESIGN.md §9). Pure functions, no Streamlit.
+
+Rates are stored as fractions (0.923) and shown as 92.3%; counts with thousands separators
+and a unit (12,345 人); money is stored in yuan and shown in 万元 with one decimal; a mean
+in its own unit (12.3 天). A missing value is "—", and `null_reason` says why, for a tooltip.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+
+from data.metrics import BY_CODE, Metric
+
+DASH = "—"
+
+# Status colours, colour-blind safe (Okabe-Ito), always paired with a symbol and a word.
+STATUS_COLORS = {
+    "met": "#0072B2",  # blue
+    "near": "#E69F00",  # orange
+    "missed": "#D55E00",  # vermilion
+    "no_target": "#999999",
+    "no_data": "#BBBBBB",
+}
+STATUS_LABELS = {
+    "met": "✔ 达标",
+    "near": "▲ 接近目标",
+    "missed": "✖ 未达标",
+    "no_target": "— 无目标",
+    "no_data": "— 无数据",
+}
+# What a rate's denominator counts, for "why is this empty" tooltips.
+DENOMINATOR_NOUN = {
+    "home_coverage": "村（社区）",
+    "supervisor_coverage": "乡镇（街道）",
+    "director_coverage": "村（社区）",
+    "female_director_share": "在岗儿童主任",
+    "dedicated_share": "在岗儿童督导员和儿童主任",
+    "certified_rate": "在岗儿童督导员和儿童主任",
+    "trained_12m": "在岗儿童督导员和儿童主任",
+    "registered_rate": "在岗儿童督导员和儿童主任",
+    "visit_rate_90d": "在册儿童",
+    "case_closure_days": "本月办结个案",
+    "referral_timely": "本月转介",
+    "care_coverage": "在册儿童",
+    "protection_center_ready": "县（市、区）",
+}
+
+
+def is_null(x: object) -> bool:
+    """None, NaN and pandas NA all count as missing."""
+    if x is None:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _metric(metric: Metric | str) -> Metric:
+    return BY_CODE[metric] if isinstance(metric, str) else metric
+
+
+def fmt_rate(x: float | None, digits: int = 1) -> str:
+    """0.923 -> '92.3%'."""
+    return DASH if is_null(x) else f"{x * 100:.{digits}f}%"
+
+
+def fmt_count(x: float | None, unit: str = "") -> str:
+    """12345 -> '12,345 人' (rounded to a whole number)."""
+    if is_null(x):
+        return DASH
+    text = f"{round(x):,d}"
+    return f"{text} {unit}" if unit else text
+
+
+def fmt_wan_yuan(yuan: float | None) -> str:
+    """Yuan -> '1,234.6 万元'."""
+    return DASH if is_null(yuan) else f"{yuan / 10_000:,.1f} 万元"
+
+
+def fmt_days(x: float | None) -> str:
+    """12.34 -> '12.3 天'."""
+    return DASH if is_null(x) else f"{x:,.1f} 天"
+
+
+def fmt_value(metric: Metric | str, x: float | None) -> str:
+    """A metric value in its own unit."""
+    m = _metric(metric)
+    if m.kind == "rate":
+        return fmt_rate(x)
+    if m.kind == "sum":
+        return fmt_wan_yuan(x)
+    if m.kind == "mean":
+        return DASH if is_null(x) else f"{x:,.1f} {m.unit}".rstrip()
+    return fmt_count(x, m.unit)
+
+
+def _signed(x: float, fmt: str) -> str:
+    text = format(abs(x), fmt)
+    return f"+{text}" if x > 0 else f"-{text}"
+
+
+def change_is_zero(metric: Metric | str, change: float | None) -> bool:
+    """True when the change rounds to zero at display precision."""
+    if is_null(change):
+        return False
+    m = _metric(metric)
+    if m.kind == "rate":
+        return round(change * 100, 1) == 0
+    if m.kind == "sum":
+        return round(change / 10_000, 1) == 0
+    if m.kind == "mean":
+        return round(change, 1) == 0
+    return round(change) == 0
+
+
+def fmt_delta(metric: Metric | str, change: float | None) -> str:
+    """Signed change vs the previous period: rates in percentage points ('+1.2 个百分点'),
+    counts in their unit ('-35 人'), money in 万元, means in their unit; '持平' when it rounds
+    to zero, '—' when there is no previous value."""
+    m = _metric(metric)
+    if is_null(change):
+        return DASH
+    if change_is_zero(m, change):
+        return "持平"
+    if m.kind == "rate":
+        return f"{_signed(change * 100, '.1f')} 个百分点"
+    if m.kind == "sum":
+        return f"{_signed(change / 10_000, ',.1f')} 万元"
+    if m.kind == "mean":
+        return f"{_signed(change, ',.1f')} {m.unit}".rstrip()
+    return f"{_signed(round(change), ',d')} {m.unit}".rstrip()
+
+
+def fmt_change_arrow(metric: Metric | str, change: float | None) -> str:
+    """The same change with an arrow for tables and slides: '↑1.2个百分点', '↓35 人', '持平'."""
+    text = fmt_delta(metric, change)
+    if text in (DASH, "持平"):
+        return text
+    arrow = "↑" if text.startswith("+") else "↓"
+    return arrow + text[1:].replace(" 个百分点", "个百分点")
+
+
+def fmt_target(metric: Metric | str) -> str:
+    """'目标 ≥ 90.0%', '目标 100%', '目标 0 件'; '' when the metric has no target."""
+    m = _metric(metric)
+    if m.target is None:
+        return ""
+    if m.kind == "rate":
+        if m.target >= 1.0 - 1e-12 and m.higher_is_better:
+            return "目标 100%"
+        return f"目标 {'≥' if m.higher_is_better else '≤'} {fmt_rate(m.target)}"
+    if m.target == 0 and not m.higher_is_better:
+        return f"目标 0 {m.unit}".rstrip()
+    return f"目标 {'≥' if m.higher_is_better else '≤'} {fmt_value(m, m.target)}"
+
+
+def status_label(status: str) -> str:
+    """'met' -> '✔ 达标' (symbol and word: colour is never the only signal)."""
+    return STATUS_LABELS.get(status, STATUS_LABELS["no_data"])
+
+
+def null_reason(
+    metric: Metric | str,
+    numerator: float | None = None,
+    denominator: float | None = None,
+    found: bool = True,
+) -> str:
+    """Why a value is '—': no snapshot row at all, or a rate/mean with nothing to divide by."""
+    m = _metric(metric)
+    if not found:
+        return "本期无数据：该地区本月尚未生成指标汇总。"
+    if m.kind in ("rate", "mean") and (is_null(denominator) or denominator == 0):
+        noun = DENOMINATOR_NOUN.get(m.code, "统计对象")
+        return f"无法计算：该地区没有{noun}（分母为 0）。"
+    return "暂无数据。"
+
+
+def fmt_period(period: str) -> str:
+    """'2026-10' -> '2026年10月'."""
+    year, month = period.split("-")
+    return f"{int(year)}年{int(month)}月"
+
+
+def fmt_date(d: date | datetime | str | None) -> str:
+    """A date as '2026-10-31'; '—' when missing."""
+    if d is None or d == "":
+        return DASH
+    if isinstance(d, datetime):
+        d = d.date()
+    if isinstance(d, date):
+        return d.isoformat()
+    return str(d)[:10]
+
+
+def fmt_date_cn(d: date | datetime | str | None) -> str:
+    """A date as '2026年10月31日'; '—' when missing."""
+    text = fmt_date(d)
+    if text == DASH:
+        return text
+    y, m, dd = text.split("-")
+    return f"{int(y)}年{int(m)}月{int(dd)}日"
+
+
+# One line per metric: what it counts, for tooltips and column help (DESIGN.md §4).
+METRIC_DEFINITIONS = {
+    "home_coverage": "有运营中儿童之家的村（社区）÷ 村（社区）总数",
+    "demo_homes": "运营中的示范性儿童之家数量",
+    "supervisor_coverage": "配有在岗儿童督导员的乡镇（街道）÷ 乡镇（街道）总数",
+    "director_coverage": "配有在岗儿童主任的村（社区）÷ 村（社区）总数",
+    "female_director_share": "由女性村（居）委会委员担任的在岗儿童主任 ÷ 在岗儿童主任",
+    "dedicated_share": "专人专岗的在岗督导员和儿童主任 ÷ 在岗人员",
+    "certified_rate": "已通过初任培训的在岗人员 ÷ 在岗人员",
+    "trained_12m": "近 365 天内通过培训的在岗人员 ÷ 在岗人员",
+    "registered_rate": "已在全国系统实名录入的在岗人员 ÷ 在岗人员",
+    "children_active": "月末在册的留守儿童和困境儿童人数",
+    "children_left_behind": "月末在册的农村留守儿童人数",
+    "children_difficulty": "月末在册的困境儿童人数",
+    "children_unguarded": "月末在册、监护状况为无人监护的儿童人数",
+    "visit_rate_90d": "近 90 天内被探访过的在册儿童 ÷ 在册儿童",
+    "open_cases": "月末仍在办理的个案数",
+    "overdue_cases": "月末在办且已超过办理期限的个案数",
+    "case_closure_days": "本月办结个案从受理到结案的平均天数",
+    "referral_timely": "本月转介中 7 天内得到响应的 ÷ 本月转介总数",
+    "care_coverage": "正在接受关爱行动的在册儿童 ÷ 在册儿童",
+    "protection_center_ready": "未成年人救助保护机构已转型或已指定的县 ÷ 县（市、区）总数",
+    "purchase_yuan": "本年度政府购买儿童关爱服务金额",
+}

@@ -1,0 +1,161 @@
+"""Page header and KPI cards: the top third of every view (DESIGN.md §9).
+
+A card shows the value, the change against the previous month and the target status as a
+symbol and a word (✔ 达标 / ✖ 未达标 / — 无目标), so colour is never the only signal; a missing
+value shows "—" with a tooltip that says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from components.format import (
+    DASH,
+    METRIC_DEFINITIONS,
+    fmt_count,
+    fmt_date,
+    fmt_delta,
+    fmt_period,
+    fmt_target,
+    fmt_value,
+    is_null,
+    null_reason,
+    status_label,
+)
+from data.metrics import BY_CODE
+
+# Headline cards of the overview, grouped the way leaders read them.
+HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "阵地与队伍",
+        (
+            "home_coverage",
+            "supervisor_coverage",
+            "director_coverage",
+            "certified_rate",
+            "trained_12m",
+        ),
+    ),
+    (
+        "儿童与探访",
+        (
+            "children_active",
+            "children_left_behind",
+            "children_difficulty",
+            "visit_rate_90d",
+            "care_coverage",
+        ),
+    ),
+    (
+        "个案办理",
+        (
+            "open_cases",
+            "overdue_cases",
+            "referral_timely",
+            "case_closure_days",
+            "children_unguarded",
+        ),
+    ),
+)
+STATUS_MD_COLOR = {"met": "blue", "near": "orange", "missed": "red"}
+
+
+def period_end(period: str) -> date:
+    """Last day of 'YYYY-MM' (the 'as of' day D of the indicators)."""
+    year, month = map(int, period.split("-"))
+    first_next = date(year + month // 12, month % 12 + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+def as_of_date(period: str, data_date: str | None) -> str:
+    """The day the figures describe: the period's last day, or the data date when the data
+    stops earlier (the current, unfinished month)."""
+    end = fmt_date(period_end(period))
+    return data_date[:10] if data_date and data_date[:10] < end else end
+
+
+def page_header(
+    title: str,
+    crumbs: Sequence[str],
+    period: str,
+    data_date: str | None = None,
+    is_demo: bool = False,
+) -> None:
+    """Title, scope breadcrumb (江西省 › 赣州市), period and data date, and the 演示数据 badge."""
+    st.title(title)
+    line = "　|　".join(
+        [
+            " › ".join(crumbs),
+            f"统计月份：{fmt_period(period)}",
+            f"数据截至：{as_of_date(period, data_date)}",
+        ]
+    )
+    cols = st.columns([6, 1]) if is_demo else [st.container()]
+    cols[0].markdown(f"**{line}**")
+    if is_demo:
+        cols[1].badge(
+            "演示数据", color="orange", help="本页数据为程序生成的演示数据，不是真实统计。"
+        )
+
+
+def card_help(row: Mapping) -> str:
+    """Tooltip: definition, numerator/denominator, previous month, target, and why '—'."""
+    m = BY_CODE[row["metric"]]
+    parts = [METRIC_DEFINITIONS.get(m.code, m.label)]
+    if is_null(row["value"]):
+        parts.append(
+            null_reason(m, row.get("numerator"), row.get("denominator"), row.get("found", True))
+        )
+    elif m.kind in ("rate", "mean") and not is_null(row.get("denominator")):
+        parts.append(f"本月：{fmt_count(row['numerator'])} ÷ {fmt_count(row['denominator'])}")
+    parts.append(f"上月：{fmt_value(m, row.get('previous'))}")
+    if m.target is not None:
+        parts.append(fmt_target(m))
+    return "\n\n".join(parts)
+
+
+def kpi_card(row: Mapping) -> None:
+    """One card from a row of `queries.indicators.kpis`."""
+    m = BY_CODE[row["metric"]]
+    delta = fmt_delta(m, row.get("change"))
+    kwargs: dict = {"delta_color": "normal" if m.higher_is_better else "inverse"}
+    if delta in (DASH, "持平"):  # no previous month, or no change: grey, no arrow
+        kwargs = {"delta_color": "off", "delta_arrow": "off"}
+    with st.container(border=True):
+        st.metric(
+            m.label,
+            fmt_value(m, row["value"]),
+            delta,
+            help=card_help(row),
+            delta_description="较上月",
+            **kwargs,
+        )
+        status = row.get("status", "no_target")
+        text = status_label(status)
+        if m.target is not None:
+            text += f"　{fmt_target(m)}"
+        color = STATUS_MD_COLOR.get(status)
+        st.caption(f":{color}[{text}]" if color else text)
+
+
+def kpi_cards(
+    kpis: pd.DataFrame,
+    groups: Sequence[tuple[str, Sequence[str]]] = HEADLINE_GROUPS,
+    per_row: int = 5,
+) -> None:
+    """Rows of cards, one row per group with the group name above it."""
+    rows = {r["metric"]: r for r in kpis.to_dict("records")}
+    for name, codes in groups:
+        codes = [c for c in codes if c in rows]
+        if not codes:
+            continue
+        st.markdown(f"##### {name}")
+        for start in range(0, len(codes), per_row):
+            cols = st.columns(per_row)
+            for col, code in zip(cols, codes[start : start + per_row], strict=False):
+                with col:
+                    kpi_card(rows[code])

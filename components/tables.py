@@ -1,0 +1,289 @@
+"""Region tables and the chart/table pairs of the overview (ranking, trend).
+
+Tables keep numeric columns numeric (so a click on a header sorts them) and format them with
+`column_config`: rates as 92.3%, counts with thousands separators, money in 万元. Charts are
+plotly with Chinese labels, no mode bar, colour only for target status and always paired with
+a word in the legend and the hover text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components.format import (
+    METRIC_DEFINITIONS,
+    STATUS_COLORS,
+    fmt_period,
+    fmt_target,
+    fmt_value,
+)
+from data.labels import LEVEL
+from data.metrics import BY_CODE, METRIC_CODES, METRICS, Metric
+from queries.indicators import status_of
+
+PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
+LEVEL_NAME = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
+STATUS_LEGEND = {"met": "达标", "missed": "未达标", "no_target": "无目标"}
+
+
+def display_scale(metric: Metric) -> float:
+    """Factor from stored value to shown number: % for rates, 万元 for money."""
+    return {"rate": 100.0, "sum": 1 / 10_000}.get(metric.kind, 1.0)
+
+
+def column_header(metric: Metric) -> str:
+    """'在册儿童（人）'; rates carry their % in the cells."""
+    if metric.kind == "rate":
+        return metric.label
+    return f"{metric.label}（{metric.unit}）" if metric.unit else metric.label
+
+
+def number_column(metric: Metric) -> st.column_config.NumberColumn:
+    fmt = {"rate": "%.1f%%", "sum": "%,.1f", "mean": "%.1f"}.get(metric.kind, "%,d")
+    help_text = METRIC_DEFINITIONS.get(metric.code, metric.label)
+    if metric.target is not None:
+        help_text += f"（{fmt_target(metric)}）"
+    return st.column_config.NumberColumn(column_header(metric), format=fmt, help=help_text)
+
+
+def for_display(df: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
+    """Scale metric columns to the shown unit (fraction → %, yuan → 万元)."""
+    out = df.copy()
+    for code in metrics:
+        if code in out:
+            out[code] = out[code] * display_scale(BY_CODE[code])
+    return out
+
+
+def region_table(
+    df: pd.DataFrame,
+    level: str,
+    metrics: Sequence[str] = METRIC_CODES,
+    key: str | None = None,
+    height: int | str = "auto",
+) -> None:
+    """A sortable table from `queries.indicators.region_table`: region, parent, former-poverty
+    flag, then one formatted column per metric."""
+    shown = for_display(df, metrics)
+    shown["is_former_poverty_county"] = shown["is_former_poverty_county"].map(
+        {True: "是", False: ""}
+    )
+    config: dict = {
+        "name": st.column_config.TextColumn(
+            LEVEL_NAME.get(level, LEVEL.get(level, "地区")), pinned=True
+        ),
+        "parent_name": st.column_config.TextColumn("所属地区"),
+        "is_former_poverty_county": st.column_config.TextColumn(
+            "原贫困县", help="原国家扶贫开发工作重点县（已于 2020 年前全部摘帽）"
+        ),
+    }
+    config.update({code: number_column(BY_CODE[code]) for code in metrics})
+    order = ["name"]
+    if level == "county":
+        order += ["parent_name", "is_former_poverty_county"]
+    order += list(metrics)
+    if height == "auto" and len(shown) <= 20:  # short tables show every row, no scrolling
+        height = 35 * (len(shown) + 1) + 3
+    st.dataframe(
+        shown,
+        column_config=config,
+        column_order=order,
+        hide_index=True,
+        placeholder="—",
+        key=key,
+        height=height,
+    )
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def ranking_frame(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of `metric_by_region` sorted best first (nulls last) with status and labels."""
+    m = BY_CODE[metric]
+    out = df.copy()
+    out["status"] = [status_of(m, v) for v in out["value"]]
+    out["shown"] = [fmt_value(m, v) for v in out["value"]]
+    out = out.sort_values("value", ascending=not m.higher_is_better, na_position="last")
+    valued = out["value"].notna().to_numpy()
+    out.insert(0, "rank", pd.array([i + 1 if v else None for i, v in enumerate(valued)], "Int64"))
+    return out.reset_index(drop=True)
+
+
+def ranking_window(ranked: pd.DataFrame, window: str, n: int = 20) -> pd.DataFrame:
+    """The best n ('top'), the worst n with a value ('bottom'), or everything ('all')."""
+    valued = ranked[ranked["value"].notna()]
+    if window == "top":
+        return valued.head(n)
+    if window == "bottom":
+        return valued.tail(n)
+    return ranked
+
+
+def ranking_figure(ranked: pd.DataFrame, metric: str, height: int | None = None) -> go.Figure:
+    """Horizontal bars, best at the top, coloured by target status (legend names it)."""
+    m = BY_CODE[metric]
+    data = ranked[ranked["value"].notna()].copy()
+    data["x"] = data["value"] * display_scale(m)
+    order = list(data["name"])[::-1]  # plotly draws the first category at the bottom
+    fig = go.Figure()
+    for status in ("met", "missed", "no_target"):
+        part = data[data["status"] == status]
+        if part.empty:
+            continue
+        fig.add_bar(
+            x=part["x"],
+            y=part["name"],
+            orientation="h",
+            name=STATUS_LEGEND[status] if m.target is not None else m.label,
+            marker_color=STATUS_COLORS[status] if m.target is not None else "#4C78A8",
+            text=part["shown"],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[
+                [p if isinstance(p, str) else "", "" if pd.isna(r) else int(r)]
+                for p, r in zip(part["parent_name"], part["rank"], strict=True)
+            ],
+            hovertemplate="%{y}（%{customdata[0]}）第 %{customdata[1]} 名<br>"
+            + m.label
+            + "：%{text}<extra></extra>",
+        )
+    if m.target is not None:
+        fig.add_vline(
+            x=m.target * display_scale(m),
+            line_dash="dash",
+            line_color="#555555",
+            annotation_text=fmt_target(m),
+            annotation_position="top",
+        )
+    axis_title = {"rate": f"{m.label}（%）", "sum": f"{m.label}（万元）"}.get(
+        m.kind, column_header(m)
+    )
+    fig.update_layout(
+        height=height or max(320, 24 * len(data) + 90),
+        margin={"l": 10, "r": 40, "t": 30, "b": 40},
+        barmode="overlay",
+        xaxis_title=axis_title,
+        yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        showlegend=m.target is not None,
+        separators=".,",
+    )
+    if m.kind == "rate":
+        fig.update_xaxes(range=[0, 105])
+    return fig
+
+
+def ranking_table(ranked: pd.DataFrame, metric: str, level: str, key: str | None = None) -> None:
+    """The ranking as a table (the chart's data one click away)."""
+    m = BY_CODE[metric]
+    shown = ranked.copy()
+    shown["value"] = shown["value"] * display_scale(m)
+    shown["status"] = shown["status"].map(
+        {"met": "✔ 达标", "missed": "✖ 未达标", "no_target": "—", "no_data": "— 无数据"}
+    )
+    config = {
+        "rank": st.column_config.NumberColumn("排名", format="%d"),
+        "name": st.column_config.TextColumn(LEVEL_NAME.get(level, "地区")),
+        "parent_name": st.column_config.TextColumn("所属地区"),
+        "value": number_column(m),
+        "numerator": st.column_config.NumberColumn("分子", format="%,d"),
+        "denominator": st.column_config.NumberColumn("分母", format="%,d"),
+        "status": st.column_config.TextColumn("目标状态"),
+    }
+    order = ["rank", "name", "parent_name", "value"]
+    if m.kind in ("rate", "mean"):
+        order += ["numerator", "denominator"]
+    if m.target is not None:
+        order.append("status")
+    st.dataframe(
+        shown, column_config=config, column_order=order, hide_index=True, placeholder="—", key=key
+    )
+
+
+# ---------------------------------------------------------------- trend
+
+
+def trend_figure(df: pd.DataFrame, height: int = 340) -> go.Figure:
+    """Lines over months from `queries.indicators.trend` (one unit per chart)."""
+    fig = go.Figure()
+    kinds = set()
+    for code in dict.fromkeys(df["metric"]):
+        m = BY_CODE[code]
+        kinds.add(m.kind)
+        part = df[df["metric"] == code]
+        fig.add_scatter(
+            x=[fmt_period(p) for p in part["period"]],
+            y=part["value"] * display_scale(m),
+            mode="lines+markers",
+            name=m.label,
+            text=[fmt_value(m, v) for v in part["value"]],
+            hovertemplate="%{x}<br>" + m.label + "：%{text}<extra></extra>",
+        )
+    kind = next(iter(kinds)) if len(kinds) == 1 else None
+    unit = {"rate": "%", "sum": "万元"}.get(kind or "", "")
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        yaxis_title=unit or None,
+        xaxis={"type": "category", "title": None},
+        separators=".,",
+    )
+    if kind == "rate":
+        fig.update_yaxes(ticksuffix="%")
+    else:  # counts and money start at zero, or small changes look dramatic
+        fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def trend_table(df: pd.DataFrame) -> None:
+    """The trend as a table: one row per month, one column per metric, formatted."""
+    if df.empty:
+        st.info("暂无趋势数据。")
+        return
+    wide = df.pivot(index="period", columns="metric", values="value")
+    codes = [c for c in dict.fromkeys(df["metric"]) if c in wide.columns]
+    wide = wide[codes].sort_index(ascending=False).reset_index()
+    wide["period"] = wide["period"].map(fmt_period)
+    shown = for_display(wide, codes)
+    config = {"period": st.column_config.TextColumn("月份")}
+    config.update({c: number_column(BY_CODE[c]) for c in codes})
+    st.dataframe(shown, column_config=config, hide_index=True, placeholder="—")
+
+
+def all_metrics() -> tuple[str, ...]:
+    """Metric codes in data/metrics.py order (for choosers)."""
+    return tuple(m.code for m in METRICS)
+
+
+def metric_label(code: str) -> str:
+    return BY_CODE[code].label
+
+
+def alert_list(ranked: pd.DataFrame, metric: str, level: str, limit: int = 15) -> None:
+    """预警: how many regions meet the target, and the ones that miss it, worst first."""
+    m = BY_CODE[metric]
+    noun = LEVEL_NAME.get(level, "地区")
+    if m.target is None:
+        st.markdown(f"**{m.label}** 未设目标，不做达标预警。")
+        return
+    missed = ranked[ranked["status"] == "missed"].iloc[::-1]  # worst first
+    met = int((ranked["status"] == "met").sum())
+    st.markdown(f"**{m.label}**（{fmt_target(m)}）：达标 {met} 个，未达标 {len(missed)} 个{noun}")
+    if missed.empty:
+        st.markdown(":blue[✔ 全部达标]")
+        return
+    lines = [
+        f"- :red[✖] {r['name']}（{r['parent_name']}）：{r['shown']}"
+        if level == "county"
+        else f"- :red[✖] {r['name']}：{r['shown']}"
+        for r in missed.head(limit).to_dict("records")
+    ]
+    if len(missed) > limit:
+        lines.append(f"- 另有 {len(missed) - limit} 个，见右侧表格")
+    st.markdown("\n".join(lines))
