@@ -10,9 +10,11 @@ app_meta shows up without restarting the app.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -194,6 +196,23 @@ def _v(url: str) -> str:
 
 
 # ---------------------------------------------------------------- cached queries
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=2048)
+def _cached_call(module: str, name: str, url: str, version: str, args: tuple, kwargs: tuple) -> Any:
+    fn = getattr(importlib.import_module(module), name)
+    return fn(engine_for(url), *args, **dict(kwargs))
+
+
+def query(fn: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
+    """Run a `queries/` function `fn(engine, scope, period, ...)` through the data cache.
+
+    The key is the function, the URL, the data version and every argument, so the user's
+    scope and the period are always part of it: no session receives another scope's figures.
+    """
+    return _cached_call(
+        fn.__module__, fn.__name__, url, _v(url), tuple(args), tuple(sorted(kwargs.items()))
+    )
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=64)
