@@ -76,3 +76,16 @@ def engine(request, tmp_path, _pg_schema_url) -> Iterator[Engine]:
         _empty_tables(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def apptest_env(monkeypatch) -> Iterator[None]:
+    """AppTest runs: navigation pinned to the served-app mode, fresh Streamlit caches, and
+    REPORTING_DB_URL restored afterwards."""
+    from tests.apptest import clear_streamlit_caches, pin_navigation_mode
+
+    pin_navigation_mode(monkeypatch)
+    monkeypatch.delenv("REPORTING_DB_URL", raising=False)
+    clear_streamlit_caches()
+    yield
+    clear_streamlit_caches()
