@@ -32,7 +32,7 @@ demo-db: $(STAMP)
 
 run: demo-db
 	@echo "==> 启动看板 (starting the dashboard)"
-	@$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	@PORT=$(PORT) bash scripts/serve.sh
 
 browser:
 	@bash scripts/install_browser.sh
