@@ -1,4 +1,4 @@
-"""The demo generator (data/demo.py) and synthetic identities (data/synthetic.py).
+"""The demo generator (the data/demo package) and synthetic identities (data/synthetic.py).
 
 Every database test builds the `tiny` demo on each backend and checks a property the
 dashboard relies on: all tables filled, reproducible, valid synthetic identities, dates
