@@ -1,0 +1,459 @@
+"""个案与关爱: the case pipeline, open and overdue cases by area with their ageing, sources,
+referrals by department, closure times, the six 两提升、四关爱 actions, visit coverage, and the
+masked list of overdue cases (DESIGN.md §5 view 4).
+
+Layout only: figures come from queries/interventions.py, referrals.py and care.py (live, as of
+the period's last day), queries/drilldown.py (live township figures at county scope) and the
+kpi_snapshots readers, all through the cached wrappers of components/db.py; scope and period
+from the app context.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import db, kpi, tables, views
+from components.format import fmt_count, fmt_days, fmt_rate
+from components.views import Col
+from data.labels import ACTION_TYPE, CASE_CONCERN, CASE_SOURCE, CASE_STATUS, DEPARTMENT, RISK_LEVEL
+from queries import care, drilldown, referrals
+from queries import interventions as iv
+
+TITLE = "个案与关爱"
+FILTER_KEY = "iv_county"
+MAP_METRICS = (
+    "overdue_cases",
+    "open_cases",
+    "visit_rate_90d",
+    "care_coverage",
+    "referral_timely",
+    "case_closure_days",
+)
+STAGE_LABEL = {**CASE_STATUS, "closed": "结案（本月）"}
+RISK_LABEL = {code: f"{name}风险" for code, name in RISK_LEVEL.items()}
+AGE_LABEL = {
+    "d0_15": "≤15天",
+    "d16_30": "16–30天",
+    "d31_60": "31–60天",
+    "d61_90": "61–90天",
+    "d91_plus": ">90天",
+}
+WINDOW_LABEL = {"period": "本月", "12m": "近12个月"}
+TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
+CHART_TOP = 20  # area charts show the areas with most open cases; tables hold all
+
+ctx = db.get_context()
+scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
+crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+level, draw_map = views.map_level(scope["level"])
+unit = "县（市、区）" if level == "county" else "乡镇（街道）"
+
+
+def q(fn, *args, **kwargs):
+    """A cached query of this view for the user's scope and period."""
+    return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
+
+
+kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+
+snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
+pipeline = q(iv.case_pipeline)
+sources = q(iv.case_sources)
+ref_summary = q(referrals.referral_summary).set_index("window")
+by_area = q(iv.open_cases_by_area, level)
+
+# ---------------------------------------------------------------- KPI cards
+open_now = pipeline[pipeline["stage"] != "closed"]
+high_open = int(open_now.loc[open_now["risk_level"] == "high", "cases"].sum())
+received = sources.set_index("source")["period_cases"]
+st.markdown("##### 个案办理")
+cols = st.columns(5)
+for col, code in zip(
+    cols[:4], ("open_cases", "overdue_cases", "case_closure_days", "referral_timely"), strict=True
+):
+    with col:
+        kpi.kpi_card(snap[code])
+with cols[4]:
+    views.stat_card(
+        "本月新受理个案",
+        fmt_count(received.sum(), "件"),
+        help="统计月份内受理的个案（受理日期在本月 1 日至月末）。",
+        note=f"12355热线 {received['hotline_12355']:,} 件 · 强制报告 {received['mandatory_report']:,} 件",
+    )
+st.markdown("##### 关爱与探访")
+cols = st.columns(5)
+for col, code in zip(cols[:2], ("visit_rate_90d", "care_coverage"), strict=True):
+    with col:
+        kpi.kpi_card(snap[code])
+with cols[2]:
+    views.stat_card(
+        "在办高风险个案",
+        fmt_count(high_open, "件"),
+        help="月末仍在办理、风险等级为高的个案。",
+        note=f"占在办个案 {fmt_rate(high_open / open_now['cases'].sum() if open_now['cases'].sum() else None)}",
+    )
+period_refs = ref_summary.loc["period"]
+with cols[3]:
+    views.stat_card(
+        "本月未响应转介",
+        fmt_count(period_refs["unanswered"], "件"),
+        help="本月发出的转介中，尚无部门响应记录的件数。",
+        note=f"本月转介 {int(period_refs['referrals']):,} 件",
+        alert=period_refs["unanswered"] > 0,
+    )
+year_refs = ref_summary.loc["12m"]
+with cols[4]:
+    views.stat_card(
+        "近12个月转介及时率",
+        fmt_rate(year_refs["timely_share"]),
+        help="近 12 个月（含本月）发出的转介中，7 天内得到响应的比例。",
+        note=f"{int(year_refs['timely']):,} / {int(year_refs['referrals']):,} 件",
+    )
+
+# ---------------------------------------------------------------- map + ranking
+st.subheader(f"分地区情况 · 按{unit}")
+metric = st.selectbox(
+    "指标",
+    MAP_METRICS,
+    format_func=tables.metric_label,
+    key="iv_map_metric",
+)
+if draw_map:
+    views.map_and_ranking(
+        db.metric_by_region(ctx.url, ctx.scope, ctx.period, metric, "county"),
+        metric,
+        level="county",
+        key=f"iv_{metric}",
+        within=ctx.scope if scope["level"] == "prefecture" else None,
+        on_click=lambda code: views.preselect(FILTER_KEY, code, by_area),
+    )
+else:
+    units = q(drilldown.unit_indicators, ctx.scope)
+    views.map_and_ranking(
+        iv.unit_metric(units, metric, scope["name"]), metric, level="township", key=f"iv_{metric}"
+    )
+st.caption("地图与排名取自月度指标汇总；乡镇（街道）数据为实时计算。")
+
+# ---------------------------------------------------------------- trend
+st.subheader("近 12 个月趋势")
+trend_cols = st.columns(3)
+for col, codes, name in (
+    (trend_cols[0], ("open_cases", "overdue_cases"), "在办与逾期个案"),
+    (trend_cols[1], ("referral_timely", "visit_rate_90d", "care_coverage"), "转介、探访与关爱"),
+    (trend_cols[2], ("case_closure_days",), "平均办结天数"),
+):
+    with col:
+        st.markdown(f"**{name}**")
+        data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
+        chart_tab, table_tab = st.tabs(["图表", "表格"])
+        with chart_tab:
+            st.plotly_chart(
+                tables.trend_figure(data), config=tables.PLOTLY_CONFIG, key=f"iv_trend_{name}"
+            )
+        with table_tab:
+            tables.trend_table(data)
+
+# ---------------------------------------------------------------- pipeline and ageing
+st.subheader("个案办理流程")
+left, right = st.columns(2)
+counts = {(r["stage"], r["risk_level"]): r["cases"] for r in pipeline.to_dict("records")}
+stage_rows = pd.DataFrame(
+    [
+        {
+            "stage": s,
+            **{r: counts[(s, r)] for r in RISK_LEVEL},
+            "total": sum(counts[(s, r)] for r in RISK_LEVEL),
+        }
+        for s in iv.STAGES
+    ]
+)
+with left:
+    st.markdown("**受理 → 评估 → 处置 → 结案**")
+    views.chart_tabs(
+        views.stacked_figure(
+            [STAGE_LABEL[s] for s in iv.STAGES],
+            {RISK_LABEL[r]: stage_rows[r] for r in RISK_LEVEL},
+            axis_title="个案（件）",
+            horizontal=False,
+        ),
+        stage_rows,
+        [
+            Col("stage", "办理环节", labels=STAGE_LABEL),
+            *(Col(r, RISK_LABEL[r], fmt="%,d") for r in RISK_LEVEL),
+            Col("total", "合计", fmt="%,d"),
+        ],
+        key="iv_pipeline",
+        title="个案办理流程",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+    st.caption("受理、评估、处置为月末在办个案所处环节（按评估日期判断）；结案为本月内办结的个案。")
+ageing = q(iv.open_case_ageing)
+with right:
+    st.markdown("**在办个案账龄（自受理日起）**")
+    views.chart_tabs(
+        views.stacked_figure(
+            [AGE_LABEL[b] for b in ageing["bucket"]],
+            {
+                "高风险": ageing["high_risk"],
+                "中、低风险": ageing["cases"] - ageing["high_risk"],
+            },
+            axis_title="在办个案（件）",
+            horizontal=False,
+        ),
+        ageing,
+        [
+            Col("bucket", "账龄", labels=AGE_LABEL),
+            Col("cases", "在办个案（件）", fmt="%,d"),
+            Col("high_risk", "其中高风险（件）", fmt="%,d"),
+        ],
+        key="iv_ageing",
+        title="在办个案账龄",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+
+# ---------------------------------------------------------------- open cases by area
+st.subheader(f"各{unit}在办与逾期个案")
+area_cols = [
+    Col("name", unit),
+    Col("parent_name", "所属地区"),
+    Col("open_cases", "在办个案（件）", fmt="%,d"),
+    Col("overdue_cases", "逾期个案（件）", fmt="%,d"),
+    Col("high_risk_open", "高风险（件）", fmt="%,d"),
+    *(Col(b, f"账龄{AGE_LABEL[b]}", fmt="%,d") for b in AGE_LABEL),
+    Col(
+        "abuse_open",
+        "其中遭受侵害（件）",
+        fmt="%,d" if level == "county" else None,
+        help="乡镇（街道）层级不足 5 件的显示为“<5”，以保护当事儿童。"
+        if level != "county"
+        else None,
+    ),
+]
+busiest = by_area.sort_values(["open_cases", "code"], ascending=[False, True]).head(CHART_TOP)
+views.chart_tabs(
+    views.stacked_figure(
+        busiest["name"],
+        {
+            "逾期": busiest["overdue_cases"],
+            "未逾期": busiest["open_cases"] - busiest["overdue_cases"],
+        },
+        axis_title="在办个案（件）",
+    ),
+    by_area.sort_values(["overdue_cases", "open_cases"], ascending=False),
+    area_cols,
+    key="iv_by_area",
+    title=f"各{unit}在办与逾期个案",
+    scope_name=scope["name"],
+    period=ctx.period,
+)
+if len(by_area) > CHART_TOP:
+    st.caption(f"图中为在办个案最多的 {CHART_TOP} 个{unit}，全部见“表格”。")
+
+# ---------------------------------------------------------------- sources, referrals, closure
+st.subheader("个案来源、转介与办结")
+window = (
+    st.segmented_control(
+        "统计时段",
+        tuple(WINDOW_LABEL),
+        default="period",
+        format_func=WINDOW_LABEL.get,
+        key="iv_window",
+        required=True,
+    )
+    or "period"
+)
+count_col = "period_cases" if window == "period" else "cases_12m"
+src_col, ref_col = st.columns(2)
+with src_col:
+    st.markdown(f"**个案来源（{WINDOW_LABEL[window]}受理）**")
+    views.chart_tabs(
+        views.bar_figure(
+            [CASE_SOURCE[s] for s in sources["source"]],
+            sources[count_col],
+            axis_title="个案（件）",
+        ),
+        sources,
+        [
+            Col("source", "来源", labels=CASE_SOURCE),
+            Col("period_cases", "本月受理（件）", fmt="%,d"),
+            Col("cases_12m", "近12个月受理（件）", fmt="%,d"),
+        ],
+        key="iv_sources",
+        title="个案来源",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+refs = q(referrals.referrals_by_department, window)
+shown_refs = refs[refs["referrals"] > 0].sort_values("referrals", ascending=False)
+with ref_col:
+    st.markdown(f"**转介部门与响应（{WINDOW_LABEL[window]}发出）**")
+    summary = ref_summary.loc[window]
+    st.caption(
+        f"共转介 {int(summary['referrals']):,} 件，7 天内响应 {fmt_rate(summary['timely_share'])}，"
+        f"响应用时中位数 {fmt_days(summary['median_days'])}、平均 {fmt_days(summary['mean_days'])}，"
+        f"尚未响应 {int(summary['unanswered']):,} 件。"
+    )
+    ref_fig = views.bar_figure(
+        [DEPARTMENT[d] for d in shown_refs["department"]],
+        shown_refs["referrals"],
+        axis_title="转介（件）",
+        text=[
+            f"{n:,} 件 · 及时 {fmt_rate(s)}"
+            for n, s in zip(shown_refs["referrals"], shown_refs["timely_share"], strict=True)
+        ],
+    )
+    ref_fig.update_layout(margin={"r": TEXT_MARGIN})  # room for the text after the bars
+    views.chart_tabs(
+        ref_fig,
+        refs,
+        [
+            Col("department", "部门", labels=DEPARTMENT),
+            Col("referrals", "转介（件）", fmt="%,d"),
+            Col("answered", "已响应（件）", fmt="%,d"),
+            Col("unanswered", "未响应（件）", fmt="%,d"),
+            Col("timely", "7天内响应（件）", fmt="%,d"),
+            Col("timely_share", "7天内响应率", percent=True),
+            Col("median_days", "响应用时中位数（天）", fmt="%.1f"),
+            Col("mean_days", "平均响应用时（天）", fmt="%.1f"),
+        ],
+        key=f"iv_referrals_{window}",
+        title=f"转介部门与响应（{WINDOW_LABEL[window]}）",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+
+closure = q(referrals.closure_summary).set_index("window").loc[window]
+dist = q(referrals.closure_distribution)
+st.markdown(f"**办结时长（{WINDOW_LABEL[window]}办结）**")
+cards, chart = st.columns([2, 3])
+with cards:
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
+with c1:
+    views.stat_card(
+        "办结个案", fmt_count(closure["closed"], "件"), help="结案日期在统计时段内的个案。"
+    )
+with c2:
+    views.stat_card(
+        "平均办结天数",
+        fmt_days(closure["mean_days"]),
+        help="从受理到结案的天数的平均值（本月即指标“平均办结天数”）。",
+    )
+with c3:
+    views.stat_card(
+        "办结天数中位数", fmt_days(closure["median_days"]), help="从受理到结案天数的中位数。"
+    )
+with c4:
+    views.stat_card(
+        "30天内办结",
+        fmt_rate(closure["within_30_share"]),
+        help="受理后 30 天内（含）结案的个案占办结个案的比例。",
+        note=f"{int(closure['within_30']):,} 件",
+    )
+with chart:
+    views.chart_tabs(
+        views.bar_figure(
+            [AGE_LABEL[b] for b in dist["bucket"]],
+            dist[count_col],
+            axis_title="办结个案（件）",
+            horizontal=False,
+            height=260,
+        ),
+        dist,
+        [
+            Col("bucket", "办结用时", labels=AGE_LABEL),
+            Col("period_cases", "本月办结（件）", fmt="%,d"),
+            Col("cases_12m", "近12个月办结（件）", fmt="%,d"),
+        ],
+        key="iv_closure",
+        title="办结时长分布",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+
+# ---------------------------------------------------------------- care actions
+st.subheader("两提升、四关爱")
+care_by_area = q(care.care_actions_by_area, level)
+totals = care.care_action_totals(care_by_area)
+care_left, care_right = st.columns([2, 3])
+with care_left:
+    st.markdown("**月末在关爱中的儿童（按行动）**")
+    care_fig = views.bar_figure(
+        [ACTION_TYPE[a] for a in totals["action_type"]],
+        totals["children"],
+        axis_title="儿童（人）",
+        text=[
+            f"{n:,} 人 · {fmt_rate(s)}"
+            for n, s in zip(totals["children"], totals["share"], strict=True)
+        ],
+    )
+    care_fig.update_layout(margin={"r": TEXT_MARGIN})
+    views.chart_tabs(
+        care_fig,
+        totals,
+        [
+            Col("action_type", "关爱行动", labels=ACTION_TYPE),
+            Col("children", "覆盖儿童（人）", fmt="%,d"),
+            Col("share", "占在册儿童", percent=True),
+        ],
+        key="iv_care_totals",
+        title="两提升、四关爱覆盖儿童",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+    st.caption("一名儿童可同时接受多项关爱行动；占比的分母为月末在册儿童。")
+with care_right:
+    st.markdown(f"**各{unit}关爱行动覆盖**")
+    care_table = care_by_area.assign(
+        coverage=care_by_area["any_action"]
+        / care_by_area["children_active"].where(care_by_area["children_active"] > 0)
+    ).sort_values("coverage", na_position="last")
+    views.show_list(
+        care_table,
+        [
+            Col("name", unit),
+            Col("parent_name", "所属地区"),
+            Col("children_active", "在册儿童（人）", fmt="%,d"),
+            Col("any_action", "接受关爱（人）", fmt="%,d"),
+            Col("coverage", "关爱行动覆盖率", percent=True),
+            *(Col(a, f"{ACTION_TYPE[a]}（人）", fmt="%,d") for a in ACTION_TYPE),
+        ],
+        title=f"各{unit}关爱行动覆盖",
+        scope_name=scope["name"],
+        period=ctx.period,
+        key="iv_care_by_area",
+        height=420 if len(care_table) > 15 else "auto",
+    )
+
+# ---------------------------------------------------------------- overdue list
+st.subheader("逾期个案清单")
+chosen = None
+if level == "county":
+    chosen = views.region_filter(unit, by_area[["code", "name"]], key=FILTER_KEY)
+overdue = q(iv.overdue_case_list, region=chosen)
+place = scope["name"] if chosen is None else by_area.set_index("code").loc[chosen, "name"]
+st.caption("月末仍在办理且已超过办理期限的个案，按逾期天数从多到少排列；儿童姓名已脱敏。")
+views.show_list(
+    overdue,
+    [
+        Col("case_id", "个案编号"),
+        Col("county_name", "县（市、区）"),
+        Col("township_name", "乡镇（街道）", none="县本级"),
+        Col("concern", "主要问题", labels=CASE_CONCERN),
+        Col("risk_level", "风险等级", labels=RISK_LABEL),
+        Col("stage", "办理环节", labels=CASE_STATUS),
+        Col("received_on", "受理日期"),
+        Col("due_on", "办理期限"),
+        Col("overdue_days", "逾期天数", fmt="%,d"),
+        Col("child_name", "儿童姓名", none="（匿名）"),
+    ],
+    title="逾期个案清单",
+    scope_name=place,
+    period=ctx.period,
+    key="iv_overdue",
+    empty="没有逾期个案。",
+    height=420 if len(overdue) > 15 else "auto",
+)

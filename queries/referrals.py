@@ -1,0 +1,180 @@
+"""个案与关爱 (DESIGN.md §5 view 4), how cases are handled: referrals by department with
+response times and the share answered within 7 days (referral_timely of DESIGN.md §4), and
+closure times (case_closure_days and their distribution), for the period and the last 12
+months (the 12 calendar months ending with the period). No Streamlit here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, case, func, select
+
+from data.labels import DEPARTMENT
+from data.schema import cases, referrals
+from queries.live import DAY_BUCKETS, WINDOWS, focus, scope_areas, window_start
+from queries.metric_sql import days_between, parse_period
+from queries.regions import ScopeError
+
+__all__ = [
+    "ScopeError",
+    "closure_distribution",
+    "closure_summary",
+    "referral_summary",
+    "referrals_by_department",
+]
+
+TIMELY_DAYS = 7  # referral_timely (DESIGN.md §4)
+
+
+# --------------------------------------------------------------------------- referrals
+
+
+def _referral_histogram(engine: Engine, scope: str, start: date, end: date) -> pd.DataFrame:
+    """(department, days, n) for referrals made start…end; days null = never answered."""
+    area = scope_areas(scope)
+    f, k = referrals, cases
+    rows = (
+        select(f.c.department, days_between(f.c.responded_on, f.c.referred_on).label("days"))
+        .select_from(f.join(k, k.c.id == f.c.case_id).join(area, area.c.code == k.c.region_code))
+        .where(f.c.referred_on >= start, f.c.referred_on <= end)
+        .subquery("ref_days")
+    )
+    stmt = select(rows.c.department, rows.c.days, func.count().label("n")).group_by(
+        rows.c.department, rows.c.days
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["days"] = pd.to_numeric(df["days"], errors="coerce").astype(float)
+    df["n"] = df["n"].astype(int)
+    return df
+
+
+def _referral_stats(hist: pd.DataFrame) -> dict:
+    """Counts and response times of one histogram slice (see referrals_by_department)."""
+    answered = hist[hist["days"].notna()]
+    days = np.repeat(answered["days"].to_numpy(), answered["n"].to_numpy())
+    made = int(hist["n"].sum())
+    timely = int(answered.loc[answered["days"] <= TIMELY_DAYS, "n"].sum())
+    return {
+        "referrals": made,
+        "answered": int(answered["n"].sum()),
+        "unanswered": made - int(answered["n"].sum()),
+        "timely": timely,
+        "timely_share": timely / made if made else np.nan,
+        "median_days": float(np.median(days)) if days.size else np.nan,
+        "mean_days": float(days.mean()) if days.size else np.nan,
+    }
+
+
+def referrals_by_department(
+    engine: Engine, scope: str, period: str, window: str = "period", region: str | None = None
+) -> pd.DataFrame:
+    """Referrals made in the window (the period or the last 12 months) per department
+    (DEPARTMENT order, every department present): referrals, answered, unanswered (no
+    response recorded), timely (answered within 7 days, as referral_timely of DESIGN.md §4:
+    a response counts whenever it came), timely_share (null with no referrals), and the
+    median and mean days to a response over the answered ones."""
+    scope = focus(engine, scope, region)
+    hist = _referral_histogram(
+        engine, scope, window_start(period, window), parse_period(period).d_end
+    )
+    return pd.DataFrame(
+        [{"department": d, **_referral_stats(hist[hist["department"] == d])} for d in DEPARTMENT]
+    )
+
+
+def referral_summary(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """The same figures for all departments together, one row per window (period, 12m);
+    the period row's timely_share equals referral_timely."""
+    scope = focus(engine, scope, region)
+    end = parse_period(period).d_end
+    rows = []
+    for w in WINDOWS:
+        hist = _referral_histogram(engine, scope, window_start(period, w), end)
+        rows.append({"window": w, **_referral_stats(hist)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- closure times
+
+
+def _closure_histogram(engine: Engine, scope: str, period: str) -> pd.DataFrame:
+    """(days, in_period, n) for cases closed in the last 12 months."""
+    p = parse_period(period)
+    area = scope_areas(scope)
+    k = cases
+    rows = (
+        select(
+            days_between(k.c.closed_on, k.c.received_on).label("days"),
+            case((k.c.closed_on >= p.d_start, 1), else_=0).label("in_period"),
+        )
+        .select_from(k.join(area, area.c.code == k.c.region_code))
+        .where(k.c.closed_on >= window_start(period, "12m"), k.c.closed_on <= p.d_end)
+        .subquery("closures")
+    )
+    stmt = select(rows.c.days, rows.c.in_period, func.count().label("n")).group_by(
+        rows.c.days, rows.c.in_period
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["days"] = df["days"].astype(float)
+    df["n"] = df["n"].astype(int)
+    df["in_period"] = df["in_period"].astype(int)
+    return df
+
+
+def _window_slice(hist: pd.DataFrame, window: str) -> pd.DataFrame:
+    return hist[hist["in_period"] == 1] if window == "period" else hist
+
+
+def closure_summary(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Cases closed per window (period, 12m): closed, mean_days (the period's equals
+    case_closure_days), median_days, within_30 (closed within 30 days of receipt) and
+    within_30_share."""
+    scope = focus(engine, scope, region)
+    hist = _closure_histogram(engine, scope, period)
+    rows = []
+    for w in WINDOWS:
+        part = _window_slice(hist, w)
+        days = np.repeat(part["days"].to_numpy(), part["n"].to_numpy())
+        n = int(days.size)
+        within = int((days <= 30).sum())
+        rows.append(
+            {
+                "window": w,
+                "closed": n,
+                "mean_days": float(days.mean()) if n else np.nan,
+                "median_days": float(np.median(days)) if n else np.nan,
+                "within_30": within,
+                "within_30_share": within / n if n else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def closure_distribution(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Closed cases per closure-time bucket (days from receipt to closure, DAY_BUCKETS):
+    period_cases (closed within the period) and cases_12m."""
+    scope = focus(engine, scope, region)
+    hist = _closure_histogram(engine, scope, period)
+    rows = []
+    for code, lo, hi in DAY_BUCKETS:
+        sel = (hist["days"] >= lo) & ((hist["days"] <= hi) if hi is not None else True)
+        part = hist[sel]
+        rows.append(
+            {
+                "bucket": code,
+                "period_cases": int(part.loc[part["in_period"] == 1, "n"].sum()),
+                "cases_12m": int(part["n"].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
