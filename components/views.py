@@ -1,0 +1,398 @@
+"""Reusable blocks of the thematic views (DESIGN.md §5, §9): a map of one metric beside its
+ranking, each with its table one click away; chart/table tabs; and gap lists shown with
+Chinese headers that download as Excel.
+
+Generic on purpose (shared by the 儿童之家, 队伍建设, 个案与关爱 and 机构与保障 views): nothing
+here knows a domain. The pure helpers (`export_caption`, `display_frame`, `map_level`) carry
+no Streamlit state and are unit-tested; the rest only lays out what they return.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from components import exports, maps, tables
+from components.format import DASH, STATUS_COLORS, fmt_date, fmt_period, is_null
+from data.config import province_code
+from data.metrics import BY_CODE
+
+RANK_WINDOW = 20
+YES_NO = {True: "是", False: "否"}
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def export_caption(title: str, scope_name: str, period: str) -> str:
+    """'未配备儿童主任的村 · 赣州市 · 2026年10月': the caption every downloaded list carries."""
+    return f"{title} · {scope_name} · {fmt_period(period)}"
+
+
+def map_level(scope_level: str) -> tuple[str, bool]:
+    """What the map of a view shows for a scope: counties (at province and prefecture scope,
+    the prefecture's own counties) or, at county scope and below, no map but a table of
+    townships. Returns (level of the regions ranked, whether a map is drawn)."""
+    if scope_level in ("province", "prefecture"):
+        return "county", True
+    return "township", False
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a list: the query's column `key`, its Chinese `header`, and how values
+    read: `labels` maps enumeration codes to Chinese, `yes_no` turns booleans into 是/否,
+    `fmt` is a number format for the on-screen table, `percent` shows a fraction as a
+    percentage with one decimal (92.3, "92.3%" on screen), `help` a header tooltip, and
+    `none` the text shown for a missing value (e.g. 从未配备)."""
+
+    key: str
+    header: str
+    labels: Mapping[Any, str] | None = None
+    yes_no: bool = False
+    fmt: str | None = None
+    help: str | None = None
+    none: str | None = None
+    percent: bool = False
+
+    @property
+    def number_format(self) -> str | None:
+        """Format of the on-screen column: a fraction shown as 92.3%."""
+        return "%.1f%%" if self.percent else self.fmt
+
+
+def _as_day(value: Any) -> Any:
+    """Dates stay dates (sortable, written as dates to Excel); timestamps lose their time."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    return value
+
+
+def _as_text(value: Any) -> str:
+    """A date as 2026-10-31, a whole number with separators, anything else as is."""
+    if isinstance(value, date | datetime | pd.Timestamp):
+        return fmt_date(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return f"{int(value):,}"
+    return str(value)
+
+
+def display_frame(df: pd.DataFrame, cols: Sequence[Col]) -> pd.DataFrame:
+    """The list as the user sees and downloads it: only `cols`, in their order, under their
+    Chinese headers, enumerations and booleans in words; numbers stay numbers (sortable)."""
+    out = pd.DataFrame(index=df.index)
+    for c in cols:
+        series = df[c.key]
+        if c.labels is not None:
+            series = series.map(lambda v, lab=c.labels: lab.get(v, v) if v is not None else v)
+        elif c.yes_no:
+            series = series.map(
+                lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else bool(v)
+            ).map(lambda v: YES_NO.get(v) if v is not None else None)
+        elif c.percent:
+            series = (pd.to_numeric(series, errors="coerce").astype(float) * 100).round(1)
+        elif series.dtype == object:
+            series = series.map(_as_day)
+        if c.none is not None:  # one type per column (Arrow): text, the gap in words
+            series = series.map(lambda v, none=c.none: none if is_null(v) else _as_text(v))
+        out[c.header] = series
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- lists
+
+
+def download_button(df: pd.DataFrame, file_stem: str, caption: str, key: str) -> None:
+    """The Excel download of a list: `components.exports.download_excel` (built only when
+    clicked, and the download written to the audit log)."""
+    exports.download_excel(df, file_stem, caption, key=key)
+
+
+def show_list(
+    df: pd.DataFrame,
+    cols: Sequence[Col],
+    *,
+    title: str,
+    scope_name: str,
+    period: str,
+    key: str,
+    empty: str = "没有需要列出的记录。",
+    height: int | str = "auto",
+) -> pd.DataFrame:
+    """A gap list: Chinese headers, a download button whose workbook carries the caption
+    "<title> · <scope> · <period>", and a friendly line when the list is empty. Returns the
+    frame as shown (tests and callers can read it)."""
+    shown = display_frame(df, cols)
+    if shown.empty:
+        st.success(empty, icon="✅")
+        return shown
+    config = {
+        c.header: (
+            st.column_config.NumberColumn(c.header, format=c.number_format, help=c.help)
+            if c.number_format
+            else st.column_config.Column(c.header, help=c.help)
+        )
+        for c in cols
+    }
+    if height == "auto" and len(shown) <= 15:
+        height = 35 * (len(shown) + 1) + 3
+    st.dataframe(
+        shown,
+        column_config=config,
+        hide_index=True,
+        placeholder=DASH,
+        height=height,
+        key=f"{key}_table",
+    )
+    download_button(shown, title, export_caption(title, scope_name, period), key=f"{key}_xlsx")
+    return shown
+
+
+def chart_tabs(
+    figure: go.Figure,
+    table: pd.DataFrame,
+    cols: Sequence[Col],
+    *,
+    key: str,
+    title: str | None = None,
+    scope_name: str | None = None,
+    period: str | None = None,
+) -> None:
+    """A chart with its table one click away (tabs 图表 / 表格); with `title`, the table
+    downloads as Excel too."""
+    chart_tab, table_tab = st.tabs(["图表", "表格"])
+    with chart_tab:
+        st.plotly_chart(figure, config=tables.PLOTLY_CONFIG, key=f"{key}_chart")
+    with table_tab:
+        if title and scope_name and period:
+            show_list(
+                table, cols, title=title, scope_name=scope_name, period=period, key=f"{key}_tbl"
+            )
+        else:
+            st.dataframe(display_frame(table, cols), hide_index=True, placeholder=DASH)
+
+
+# ---------------------------------------------------------------- map + ranking
+
+
+def _ranking(ranked: pd.DataFrame, metric: str, level: str, key: str) -> None:
+    shown = ranked
+    if ranked["value"].notna().sum() > RANK_WINDOW + 5:  # many regions: worst 20 first
+        window = st.segmented_control(
+            "显示",
+            ("bottom", "top", "all"),
+            default="bottom",
+            format_func={
+                "bottom": f"后 {RANK_WINDOW} 名",
+                "top": f"前 {RANK_WINDOW} 名",
+                "all": "全部",
+            }.get,
+            key=f"{key}_window",
+            required=True,
+        )
+        shown = tables.ranking_window(ranked, window or "bottom", RANK_WINDOW)
+    chart_tab, table_tab = st.tabs(["图表", "表格"])
+    with chart_tab:
+        st.plotly_chart(
+            tables.ranking_figure(shown, metric),
+            config=tables.PLOTLY_CONFIG,
+            key=f"{key}_ranking_chart",
+        )
+        missing = ranked.loc[ranked["value"].isna(), "name"].tolist()
+        if missing:
+            st.caption("无数据：" + "、".join(missing))
+    with table_tab:
+        tables.ranking_table(ranked, metric, level, key=f"{key}_ranking_table")
+
+
+def map_and_ranking(
+    by_region: pd.DataFrame,
+    metric: str,
+    *,
+    level: str,
+    key: str,
+    within: str | None = None,
+    draw_map: bool = True,
+    on_click: Callable[[str], None] | None = None,
+) -> None:
+    """The map of `metric` (left) and its ranking (right), each with a 表格 tab.
+
+    `by_region` has code, name, parent_name, value, numerator, denominator (the shape of
+    `queries.indicators.metric_by_region`); `level` is county (map drawn; `within` a
+    prefecture code draws only its counties) or township (no boundaries: the ranking takes the
+    full width). A click on a region calls `on_click(code)` once per new click."""
+    ranked = tables.ranking_frame(by_region, metric)
+    if not draw_map or level not in ("prefecture", "county"):
+        _ranking(ranked, metric, level, key)
+        return
+    map_col, rank_col = st.columns([1, 1])
+    with map_col:
+        fig = maps.choropleth(by_region, level, metric, province_code(), within=within)
+        map_tab, table_tab = st.tabs(["地图", "表格"])
+        with map_tab:
+            clicked = maps.show_choropleth(st, fig, key=f"{key}_map")
+        with table_tab:
+            m = BY_CODE[metric]
+            twin = maps.figure_table(fig, metric).drop(columns=["代码", "显示值"])
+            twin[m.label] = pd.to_numeric(twin[m.label], errors="coerce") * tables.display_scale(m)
+            st.dataframe(
+                twin,
+                hide_index=True,
+                placeholder=DASH,
+                column_config={m.label: tables.number_column(m)},
+                key=f"{key}_map_table",
+            )
+        last_key = f"{key}_last_click"
+        if clicked and clicked != st.session_state.get(last_key):
+            st.session_state[last_key] = clicked
+            if on_click is not None:
+                on_click(clicked)
+    with rank_col:
+        _ranking(ranked, metric, level, key)
+
+
+# ---------------------------------------------------------------- bar charts
+
+BAR_COLOR = "#4C78A8"  # the one hue of count charts
+STATUS_MISSED = STATUS_COLORS["missed"]  # a problem (空壳, 空缺), always named in words too
+SHADES = ("#08519c", "#6baed6", "#c6dbef")  # one hue, dark to light, for parts of a whole
+
+
+def bar_figure(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    axis_title: str,
+    text: Sequence[str] | None = None,
+    color: str = BAR_COLOR,
+    horizontal: bool = True,
+    height: int | None = None,
+) -> go.Figure:
+    """Bars of one count, in the given order (first at the top when horizontal), with the
+    value printed on each bar and Chinese hover text."""
+    labels, values = list(labels), list(values)
+    shown = list(text) if text is not None else [f"{v:,.0f}" for v in values]
+    fig = go.Figure(
+        go.Bar(
+            x=values if horizontal else labels,
+            y=labels if horizontal else values,
+            orientation="h" if horizontal else "v",
+            marker_color=color,
+            text=shown,
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=("%{y}" if horizontal else "%{x}")
+            + f"<br>{axis_title}：%{{text}}<extra></extra>",
+        )
+    )
+    _bar_layout(fig, labels, axis_title, horizontal, height)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def stacked_figure(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    axis_title: str,
+    colors: Sequence[str] = SHADES,
+    horizontal: bool = True,
+    height: int | None = None,
+) -> go.Figure:
+    """Stacked bars: one trace per named part (legend in Chinese), regions in the given
+    order."""
+    labels = list(labels)
+    fig = go.Figure()
+    for (name, values), color in zip(series.items(), colors, strict=False):
+        values = list(values)
+        fig.add_bar(
+            x=values if horizontal else labels,
+            y=labels if horizontal else values,
+            orientation="h" if horizontal else "v",
+            name=name,
+            marker_color=color,
+            hovertemplate=("%{y}" if horizontal else "%{x}")
+            + f"<br>{name}：%{{{'x' if horizontal else 'y'}:,}}<extra></extra>",
+        )
+    _bar_layout(fig, labels, axis_title, horizontal, height)
+    fig.update_layout(
+        barmode="stack",
+        legend={
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 0,
+            "title": None,
+            "traceorder": "normal",  # parts in the order given, not reversed by the stack
+        },
+    )
+    return fig
+
+
+def _bar_layout(
+    fig: go.Figure, labels: list[str], axis_title: str, horizontal: bool, height: int | None
+) -> None:
+    fig.update_layout(
+        height=height or (max(300, 24 * len(labels) + 100) if horizontal else 360),
+        margin={"l": 10, "r": 40, "t": 30, "b": 40},
+        separators=".,",
+    )
+    if horizontal:
+        fig.update_layout(
+            xaxis_title=axis_title,
+            yaxis={"categoryorder": "array", "categoryarray": labels[::-1], "title": None},
+        )
+        fig.update_xaxes(rangemode="tozero", tickformat=",~f")  # 20,000 not 20k
+    else:
+        fig.update_layout(yaxis_title=axis_title, xaxis={"type": "category", "title": None})
+        fig.update_yaxes(rangemode="tozero", tickformat=",~f")
+
+
+# ---------------------------------------------------------------- cards and filters
+
+
+def stat_card(
+    label: str, value: str, *, help: str, note: str | None = None, alert: bool = False
+) -> None:
+    """A live figure as a card like the KPI cards: value, a tooltip that defines it, and a
+    note below; `alert` marks a problem with a symbol and a word, never colour alone."""
+    with st.container(border=True):
+        st.metric(label, value, help=help)
+        if alert:
+            st.caption(f":red[✖ 需整改]　{note or ''}")
+        elif note:
+            st.caption(note)
+
+
+ALL = "__all__"
+
+
+def region_filter(
+    label: str, regions: pd.DataFrame, key: str, all_label: str = "全部"
+) -> str | None:
+    """A select box over `regions` (code, name) with 全部 first; returns the chosen code or
+    None for 全部. A map click can preselect a region through `preselect`."""
+    codes = [ALL, *regions["code"].tolist()]
+    names = dict(zip(regions["code"], regions["name"], strict=True))
+    if st.session_state.get(key) not in codes:
+        st.session_state[key] = ALL
+    chosen = st.selectbox(
+        label, codes, format_func=lambda c: all_label if c == ALL else names.get(c, c), key=key
+    )
+    return None if chosen == ALL else chosen
+
+
+def preselect(key: str, code: str, regions: pd.DataFrame) -> None:
+    """Point the `region_filter` under `key` at `code` (a map click), when it is one of its
+    regions; called before the filter is drawn in the run."""
+    if code in set(regions["code"]):
+        st.session_state[key] = code

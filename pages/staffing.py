@@ -1,0 +1,326 @@
+"""队伍建设: supervisor and director coverage (map and ranking), vacancies down to the
+township and village with how long they have been empty, certification violations, annual
+training and real-name registration, turnover, and the masked roster (DESIGN.md §5.3).
+
+Layout only: figures come from queries/staffing.py and the kpi_snapshots readers through the
+cached wrappers of components/db.py; scope and period from the app context.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import db, kpi, tables, views
+from components.format import fmt_count, fmt_rate
+from components.views import Col
+from data.labels import BACKGROUND, GENDER, STAFF_ROLE
+from queries import staffing
+
+TITLE = "队伍建设"
+FILTER_KEY = "staffing_county"
+STAFF_METRICS = (
+    "director_coverage",
+    "supervisor_coverage",
+    "certified_rate",
+    "trained_12m",
+    "registered_rate",
+    "female_director_share",
+    "dedicated_share",
+)
+LIVE_METRICS = ("director_coverage", "supervisor_coverage")  # computed live per township
+TURNOVER_HELP = (
+    "近 12 个月流失率 = 近 365 天（含月末当天）离岗的人数 ÷ 平均在岗人数；"
+    "平均在岗人数 = （365 天前在岗人数 + 月末在岗人数）÷ 2。"
+)
+VACANCY_HELP = (
+    "空缺天数 = 月末日期 − 该岗位最近一位离岗人员的离岗日期；从未有人任职的岗位记为“从未配备”。"
+)
+ROLE_ALL = {**STAFF_ROLE, "all": "合计"}
+
+ctx = db.get_context()
+scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
+crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+level, draw_map = views.map_level(scope["level"])
+unit = "县（市、区）" if level == "county" else "乡镇（街道）"
+
+kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+
+by_county = db.query(staffing.staffing_by_region, ctx.url, ctx.scope, ctx.period, "county")
+by_unit = (
+    by_county
+    if level == "county"
+    else db.query(staffing.staffing_by_region, ctx.url, ctx.scope, ctx.period, level)
+)
+flow = db.query(staffing.turnover, ctx.url, ctx.scope, ctx.period).set_index("role")
+snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
+vacant_towns = int(by_county["vacant_townships"].sum())
+vacant_villages = int(by_county["vacant_villages"].sum())
+uncertified = int(by_county["uncertified"].sum())
+
+# ---------------------------------------------------------------- KPI cards
+st.markdown("##### 配备与素质")
+cols = st.columns(5)
+for col, code in zip(
+    cols,
+    (
+        "supervisor_coverage",
+        "director_coverage",
+        "certified_rate",
+        "trained_12m",
+        "registered_rate",
+    ),
+    strict=True,
+):
+    with col:
+        kpi.kpi_card(snap[code])
+st.markdown("##### 结构、空缺与流失")
+cols = st.columns(5)
+for col, code in zip(cols[:2], ("female_director_share", "dedicated_share"), strict=True):
+    with col:
+        kpi.kpi_card(snap[code])
+with cols[2]:
+    views.stat_card(
+        "空缺岗位",
+        f"{vacant_towns + vacant_villages:,} 个",
+        help="月末没有在岗儿童督导员的乡镇（街道）与没有在岗儿童主任的村（社区）。" + VACANCY_HELP,
+        note=f"乡镇 {vacant_towns:,} 个 · 村 {vacant_villages:,} 个",
+        alert=vacant_towns + vacant_villages > 0,
+    )
+with cols[3]:
+    views.stat_card(
+        "未持证上岗",
+        fmt_count(uncertified, "人"),
+        help="月末在岗、但在月末或之前没有通过初任培训考核的儿童督导员和儿童主任（违反先培训后上岗的要求）。",
+        note="违规上岗，须尽快补训" if uncertified else "全部持证上岗",
+        alert=uncertified > 0,
+    )
+with cols[4]:
+    views.stat_card(
+        "近 12 个月流失率",
+        fmt_rate(flow.at["all", "turnover"]),
+        help=TURNOVER_HELP,
+        note=f"离岗 {int(flow.at['all', 'leavers']):,} 人 · 平均在岗 "
+        f"{flow.at['all', 'average_headcount']:,.0f} 人",
+    )
+
+# ---------------------------------------------------------------- map + ranking
+st.subheader(f"地区排名 · 按{unit}")
+choices = STAFF_METRICS if draw_map else LIVE_METRICS
+metric = st.segmented_control(
+    "指标",
+    choices,
+    default=choices[0],
+    format_func=tables.metric_label,
+    key="staffing_metric",
+    required=True,
+)
+metric = metric or choices[0]
+if draw_map:
+    views.map_and_ranking(
+        db.metric_by_region(ctx.url, ctx.scope, ctx.period, metric, "county"),
+        metric,
+        level="county",
+        key="staffing_rank",
+        within=ctx.scope if scope["level"] == "prefecture" else None,
+        on_click=lambda code: views.preselect(FILTER_KEY, code, by_county),
+    )
+else:
+    views.map_and_ranking(
+        staffing.as_metric(by_unit, metric), metric, level="township", key="staffing_rank"
+    )
+
+# ---------------------------------------------------------------- trend
+st.subheader("近 12 个月趋势")
+left, right = st.columns(2)
+for col, codes, name in (
+    (left, ("supervisor_coverage", "director_coverage", "female_director_share"), "配备"),
+    (right, ("certified_rate", "trained_12m", "registered_rate", "dedicated_share"), "素质"),
+):
+    with col:
+        st.markdown(f"**{name}**")
+        data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
+        chart_tab, table_tab = st.tabs(["图表", "表格"])
+        with chart_tab:
+            st.plotly_chart(
+                tables.trend_figure(data), config=tables.PLOTLY_CONFIG, key=f"staff_trend_{name}"
+            )
+        with table_tab:
+            tables.trend_table(data)
+
+# ---------------------------------------------------------------- by region
+st.subheader(f"各{unit}配备、持证与流失")
+views.show_list(
+    by_unit,
+    [
+        Col("name", unit),
+        Col("parent_name", "所属地区"),
+        Col("townships", "乡镇（街道）数", fmt="%,d"),
+        Col("supervisor_coverage", "督导员配备率（%）", percent=True),
+        Col("vacant_townships", "督导员空缺（个）", fmt="%,d"),
+        Col("villages", "村（社区）数", fmt="%,d"),
+        Col("director_coverage", "儿童主任配备率（%）", percent=True),
+        Col("vacant_villages", "儿童主任空缺（个）", fmt="%,d"),
+        Col("supervisors", "在岗督导员（人）", fmt="%,d"),
+        Col("directors", "在岗儿童主任（人）", fmt="%,d"),
+        Col("uncertified", "未持证上岗（人）", fmt="%,d"),
+        Col("leavers_12m", "近12个月离岗（人）", fmt="%,d"),
+        Col("turnover", "近12个月流失率（%）", percent=True, help=TURNOVER_HELP),
+    ],
+    title=f"各{unit}队伍配备情况",
+    scope_name=scope["name"],
+    period=ctx.period,
+    key="staff_units",
+)
+
+# ---------------------------------------------------------------- turnover
+st.subheader("近 12 个月人员流失", help=TURNOVER_HELP)
+flow_rows = flow.reset_index()
+flow_left, flow_right = st.columns([3, 2])
+with flow_left:
+    views.chart_tabs(
+        views.bar_figure(
+            flow_rows["role"].map(ROLE_ALL),
+            (flow_rows["turnover"].fillna(0) * 100).round(1),
+            axis_title="近12个月流失率（%）",
+            text=[fmt_rate(v) for v in flow_rows["turnover"]],
+        ),
+        flow_rows,
+        [
+            Col("role", "岗位", labels=ROLE_ALL),
+            Col("headcount_start", "365天前在岗（人）", fmt="%,d"),
+            Col("headcount_end", "月末在岗（人）", fmt="%,d"),
+            Col("leavers", "近12个月离岗（人）", fmt="%,d"),
+            Col("average_headcount", "平均在岗（人）", fmt="%,.1f"),
+            Col("turnover", "流失率（%）", percent=True, help=TURNOVER_HELP),
+        ],
+        key="staff_turnover",
+        title="近12个月人员流失",
+        scope_name=scope["name"],
+        period=ctx.period,
+    )
+with flow_right:
+    st.caption(TURNOVER_HELP)
+
+# ---------------------------------------------------------------- gap lists
+st.subheader("需要整改的清单")
+region = None
+if level == "county":
+    region = views.region_filter("县（市、区）", by_county[["code", "name"]], key=FILTER_KEY)
+where_name = scope["name"] if region is None else by_county.set_index("code").at[region, "name"]
+PEOPLE_COLS = [
+    Col("role", "岗位", labels=STAFF_ROLE),
+    Col("county_name", "县（市、区）"),
+    Col("township_name", "乡镇（街道）"),
+    Col("village_name", "村（社区）"),
+    Col("name", "姓名"),
+]
+town_tab, village_tab, cert_tab, roster_tab = st.tabs(
+    ["乡镇督导员空缺", "村儿童主任空缺", "未持证上岗", "在岗人员花名册"]
+)
+with town_tab:
+    towns = db.query(staffing.township_vacancies, ctx.url, ctx.scope, ctx.period, region=region)
+    never = int(towns["never_filled"].sum())
+    st.markdown(
+        f"**{len(towns):,} 个乡镇（街道）没有在岗儿童督导员**，其中从未配备 {never:,} 个。",
+        help=VACANCY_HELP,
+    )
+    views.show_list(
+        towns,
+        [
+            Col("county_name", "县（市、区）"),
+            Col("township_name", "乡镇（街道）"),
+            Col("last_left_on", "上一任离岗日期", none="从未配备"),
+            Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
+        ],
+        title="儿童督导员空缺的乡镇",
+        scope_name=where_name,
+        period=ctx.period,
+        key="staff_town_vacancies",
+        empty="所有乡镇（街道）都配有在岗儿童督导员。",
+    )
+with village_tab:
+    villages = db.query(staffing.village_vacancies, ctx.url, ctx.scope, ctx.period, region=region)
+    never = int(villages["never_filled"].sum())
+    st.markdown(
+        f"**{len(villages):,} 个村（社区）没有在岗儿童主任**，其中从未配备 {never:,} 个。",
+        help=VACANCY_HELP,
+    )
+    views.show_list(
+        villages,
+        [
+            Col("county_name", "县（市、区）"),
+            Col("township_name", "乡镇（街道）"),
+            Col("village_name", "村（社区）"),
+            Col("last_left_on", "上一任离岗日期", none="从未配备"),
+            Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
+        ],
+        title="儿童主任空缺的村",
+        scope_name=where_name,
+        period=ctx.period,
+        key="staff_village_vacancies",
+        empty="所有村（社区）都配有在岗儿童主任。",
+    )
+with cert_tab:
+    violations = db.query(
+        staffing.certification_violations, ctx.url, ctx.scope, ctx.period, region=region
+    )
+    st.markdown(
+        f":red[**✖ {len(violations):,} 人在岗但未通过初任培训考核**]（先培训、后上岗）",
+    )
+    views.show_list(
+        violations,
+        [
+            *PEOPLE_COLS,
+            Col("appointed_on", "任职日期"),
+            Col("days_in_post", "已在岗（天）", fmt="%,d"),
+            Col("failed_initial", "参加过初任培训但未通过", yes_no=True),
+        ],
+        title="未持证上岗人员",
+        scope_name=where_name,
+        period=ctx.period,
+        key="staff_violations",
+        empty="在岗人员全部通过了初任培训考核。",
+    )
+with roster_tab:
+    role = st.segmented_control(
+        "岗位",
+        ("all", *staffing.ROLES),
+        default="all",
+        format_func={"all": "全部", **STAFF_ROLE}.get,
+        key="staff_roster_role",
+        required=True,
+    )
+    roster = db.query(
+        staffing.staff_roster,
+        ctx.url,
+        ctx.scope,
+        ctx.period,
+        region=region,
+        role=None if role in (None, "all") else role,
+    )
+    st.caption(
+        f"共 {len(roster):,} 人。姓名、电话已脱敏。近一年轮训：近 365 天内通过过培训；"
+        "持证：月末或之前通过初任培训考核。"
+    )
+    views.show_list(
+        roster,
+        [
+            *PEOPLE_COLS,
+            Col("phone", "联系电话"),
+            Col("gender", "性别", labels=GENDER),
+            Col("is_female_committee_member", "女性委员", yes_no=True),
+            Col("is_dedicated", "专人专岗", yes_no=True),
+            Col("background", "人员来源", labels=BACKGROUND),
+            Col("appointed_on", "任职日期"),
+            Col("certified", "持证上岗", yes_no=True),
+            Col("last_training_on", "最近一次培训", none="无"),
+            Col("trained_12m", "近一年轮训", yes_no=True),
+            Col("is_registered", "实名录入", yes_no=True),
+        ],
+        title="在岗人员花名册",
+        scope_name=where_name,
+        period=ctx.period,
+        key="staff_roster",
+        empty="没有在岗人员。",
+        height=420,
+    )

@@ -1,0 +1,399 @@
+"""队伍建设 (staffing) for a scope and a period, computed live from `staff` and `trainings`.
+
+D is the last day of the period. A staff member is active on D when appointed_on ≤ D and
+left_on is null or > D (DESIGN.md §3). As in the rollup, a supervisor covers the township
+whose code is his region_code, a director the village whose code is hers. Definitions:
+
+- vacancy: a township with no active supervisor / a village with no active director on D;
+  it has been empty since the latest left_on (≤ D) of a former holder of that role there
+  (vacant_days = D − that day), or was never filled (never_filled, vacant_days null);
+- certification violation: active on D without a passed initial training on or before D;
+- trained in 12 months: a passed training (either kind) in the 365 days ending D;
+- turnover (12 months): staff whose left_on falls in the 365 days ending D, divided by the
+  average headcount = (active on D − 365 + active on D) / 2; null when that average is 0.
+
+Lists of people leave this module masked (queries.privacy): names and phones never raw.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy.sql import ColumnElement
+
+from data.schema import staff, trainings
+from queries.places import (
+    effective_scope,
+    int_columns,
+    period_end,
+    places,
+    safe_rate,
+    sum_if,
+    to_dates,
+)
+from queries.privacy import mask_name, mask_phone
+from queries.regions import within_scope
+
+YEAR_DAYS = 365
+ROLES = ("supervisor", "director")
+POST_LEVEL = {"supervisor": "township", "director": "village"}
+STAFF_LEVELS = ("prefecture", "county", "township")
+
+
+def active_on(d: date) -> ColumnElement:
+    """§3: appointed on or before D and not left on or before D."""
+    s = staff.c
+    return and_(s.appointed_on <= d, or_(s.left_on.is_(None), s.left_on > d))
+
+
+def _certified(d: date) -> ColumnElement:
+    t = trainings.c
+    return (
+        exists()
+        .where(t.staff_id == staff.c.id, t.passed, t.kind == "initial", t.trained_on <= d)
+        .correlate(staff)
+    )
+
+
+def _staff_rows(scope: str, d: date) -> Select:
+    """Every staff record in the scope with where it serves and its flags on D."""
+    s = staff.c
+    pl = places(scope)
+    start = d - timedelta(days=YEAR_DAYS)
+    return select(
+        s.id,
+        s.role,
+        s.region_code,
+        pl.c.level,
+        pl.c.village_code,
+        pl.c.township_code,
+        pl.c.county_code,
+        pl.c.prefecture_code,
+        case((active_on(d), 1), else_=0).label("active"),
+        case((active_on(start), 1), else_=0).label("active_start"),
+        case((and_(s.left_on > start, s.left_on <= d), 1), else_=0).label("left_12m"),
+        case((_certified(d), 1), else_=0).label("certified"),
+    ).select_from(staff.join(pl, pl.c.code == s.region_code))
+
+
+# ---------------------------------------------------------------- by region
+
+
+def staffing_by_region(engine: Engine, scope: str, period: str, level: str) -> pd.DataFrame:
+    """Per region at `level` (prefecture, county or township) in the scope, on D:
+    townships, staffed_townships (≥1 active supervisor), supervisor_coverage, villages,
+    staffed_villages (≥1 active director), director_coverage, vacant_townships,
+    vacant_villages, supervisors and directors (active), uncertified (active without a
+    passed initial training), leavers_12m, headcount_start (active on D − 365), turnover —
+    plus code, name, parent_name, is_former_poverty_county. Every region appears."""
+    if level not in STAFF_LEVELS:
+        raise ValueError(f"level must be one of {STAFF_LEVELS}, got {level!r}")
+    d = period_end(period)
+    gcol = f"{level}_code"
+    regs = within_scope(scope, level).subquery("regs")
+    pl = places(scope)
+    units = (
+        select(
+            pl.c[gcol].label("code"),
+            sum_if(pl.c.level == "township").label("townships"),
+            sum_if(pl.c.level == "village").label("villages"),
+        )
+        .group_by(pl.c[gcol])
+        .subquery("units")
+    )
+    rows = _staff_rows(scope, d).subquery("staff_rows")
+    act = rows.c.active == 1
+    sup = and_(act, rows.c.role == "supervisor")
+    dir_ = and_(act, rows.c.role == "director")
+    agg = (
+        select(
+            rows.c[gcol].label("code"),
+            func.count(
+                distinct(case((and_(sup, rows.c.level == "township"), rows.c.region_code)))
+            ).label("staffed_townships"),
+            func.count(
+                distinct(case((and_(dir_, rows.c.level == "village"), rows.c.region_code)))
+            ).label("staffed_villages"),
+            sum_if(sup).label("supervisors"),
+            sum_if(dir_).label("directors"),
+            sum_if(and_(act, rows.c.certified == 0)).label("uncertified"),
+            sum_if(rows.c.left_12m == 1).label("leavers_12m"),
+            sum_if(rows.c.active_start == 1).label("headcount_start"),
+        )
+        .group_by(rows.c[gcol])
+        .subquery("agg")
+    )
+    counts = (
+        "townships",
+        "villages",
+        "staffed_townships",
+        "staffed_villages",
+        "supervisors",
+        "directors",
+        "uncertified",
+        "leavers_12m",
+        "headcount_start",
+    )
+    stmt = (
+        select(
+            regs.c.code,
+            regs.c.name,
+            regs.c.parent_name,
+            regs.c.is_former_poverty_county,
+            *(units.c[c] for c in counts[:2]),
+            *(agg.c[c] for c in counts[2:]),
+        )
+        .select_from(
+            regs.outerjoin(units, units.c.code == regs.c.code).outerjoin(
+                agg, agg.c.code == regs.c.code
+            )
+        )
+        .order_by(regs.c.code)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df = int_columns(df, counts)
+    df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
+    df["supervisor_coverage"] = safe_rate(df["staffed_townships"], df["townships"])
+    df["director_coverage"] = safe_rate(df["staffed_villages"], df["villages"])
+    df["vacant_townships"] = df["townships"] - df["staffed_townships"]
+    df["vacant_villages"] = df["villages"] - df["staffed_villages"]
+    headcount_end = df["supervisors"] + df["directors"]
+    df["turnover"] = safe_rate(df["leavers_12m"], (df["headcount_start"] + headcount_end) / 2)
+    return df
+
+
+def as_metric(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """`staffing_by_region` in the (value, numerator, denominator) shape of a ranking, for
+    supervisor_coverage or director_coverage."""
+    num, den = {
+        "supervisor_coverage": ("staffed_townships", "townships"),
+        "director_coverage": ("staffed_villages", "villages"),
+    }[metric]
+    out = df[["code", "name", "parent_name", "is_former_poverty_county"]].copy()
+    out["value"] = df[metric]
+    out["numerator"] = df[num].astype(float)
+    out["denominator"] = df[den].astype(float)
+    return out
+
+
+# ---------------------------------------------------------------- vacancies
+
+
+def _vacancies(engine: Engine, scope: str, d: date, role: str) -> pd.DataFrame:
+    s = staff.c
+    pl = places(scope, POST_LEVEL[role])
+    same_post = and_(s.region_code == pl.c.code, s.role == role)
+    filled = exists().where(same_post, active_on(d)).correlate(pl)
+    last_left = (
+        select(func.max(s.left_on))
+        .where(same_post, s.left_on.is_not(None), s.left_on <= d)
+        .correlate(pl)
+        .scalar_subquery()
+    )
+    cols = [pl.c.county_name, pl.c.township_name]
+    if role == "director":
+        cols.append(pl.c.village_name)
+    stmt = (
+        select(*cols, pl.c.code, last_left.label("last_left_on"))
+        .where(~filled)
+        .order_by(pl.c.county_code, pl.c.township_code, pl.c.code)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df = to_dates(df, ("last_left_on",))
+    df["never_filled"] = df["last_left_on"].isna()
+    df["vacant_days"] = pd.array(
+        [None if v is None else (d - v).days for v in df["last_left_on"]], dtype="Int64"
+    )
+    return df
+
+
+def township_vacancies(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Townships with no active supervisor on D: county_name, township_name, code,
+    last_left_on, never_filled, vacant_days (ordered by county and township)."""
+    where = effective_scope(engine, scope, region)
+    return _vacancies(engine, where, period_end(period), "supervisor")
+
+
+def village_vacancies(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Villages with no active director on D: county_name, township_name, village_name,
+    code, last_left_on, never_filled, vacant_days (ordered by county, township, village)."""
+    where = effective_scope(engine, scope, region)
+    return _vacancies(engine, where, period_end(period), "director")
+
+
+# ---------------------------------------------------------------- people (masked)
+
+
+def _training_flags(d: date):
+    """Per staff id, from trainings on or before D: certified (a passed initial one),
+    failed_initial (a failed initial one), last_training_on (latest passed one) and
+    trained_12m (a passed one in the 365 days ending D). One grouped scan of `trainings`
+    instead of four correlated look-ups per person."""
+    t = trainings.c
+    in_year = t.trained_on > d - timedelta(days=YEAR_DAYS)
+    return (
+        select(
+            t.staff_id,
+            func.max(case((and_(t.passed, t.kind == "initial"), 1), else_=0)).label("certified"),
+            func.max(case((and_(~t.passed, t.kind == "initial"), 1), else_=0)).label(
+                "failed_initial"
+            ),
+            func.max(case((t.passed, t.trained_on), else_=None)).label("last_training_on"),
+            func.max(case((and_(t.passed, in_year), 1), else_=0)).label("trained_12m"),
+        )
+        .where(t.trained_on <= d)
+        .group_by(t.staff_id)
+        .subquery("training_flags")
+    )
+
+
+def _people(scope: str, d: date) -> Select:
+    """Active staff on D in the scope with where they serve (names and phones still raw:
+    callers mask before returning)."""
+    s = staff.c
+    pl = places(scope)
+    tf = _training_flags(d)
+    return (
+        select(
+            s.id,
+            s.role,
+            pl.c.county_name,
+            pl.c.township_name,
+            pl.c.village_name,
+            s.region_code,
+            s.name,
+            s.phone,
+            s.gender,
+            s.is_female_committee_member,
+            s.is_dedicated,
+            s.background,
+            s.appointed_on,
+            func.coalesce(tf.c.certified, 0).label("certified"),
+            func.coalesce(tf.c.failed_initial, 0).label("failed_initial"),
+            tf.c.last_training_on,
+            func.coalesce(tf.c.trained_12m, 0).label("trained_12m"),
+            s.is_registered,
+        )
+        .select_from(
+            staff.join(pl, pl.c.code == s.region_code).outerjoin(tf, tf.c.staff_id == s.id)
+        )
+        .where(active_on(d))
+        .order_by(pl.c.county_code, pl.c.township_code, s.region_code, s.role.desc(), s.id)
+    )
+
+
+def _read_people(engine: Engine, stmt: Select, d: date) -> pd.DataFrame:
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    for c in ("county_name", "township_name", "village_name"):  # None, not NaN, on both
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    df["name"] = df["name"].map(mask_name)
+    df["phone"] = df["phone"].map(mask_phone)
+    df = to_dates(df, ("appointed_on", "last_training_on"))
+    for c in (
+        "is_female_committee_member",
+        "is_dedicated",
+        "certified",
+        "failed_initial",
+        "trained_12m",
+        "is_registered",
+    ):
+        df[c] = df[c].fillna(False).astype(bool)
+    df["days_in_post"] = [(d - v).days for v in df["appointed_on"]]
+    return df
+
+
+def staff_roster(
+    engine: Engine,
+    scope: str,
+    period: str,
+    region: str | None = None,
+    role: str | None = None,
+) -> pd.DataFrame:
+    """Staff active on D (masked): id, role, county_name, township_name, village_name,
+    region_code, name (张*明), phone (138****5678), gender, is_female_committee_member,
+    is_dedicated, background, appointed_on, days_in_post, certified, failed_initial,
+    last_training_on (latest passed training on or before D), trained_12m, is_registered."""
+    d = period_end(period)
+    where = effective_scope(engine, scope, region)
+    stmt = _people(where, d)
+    if role is not None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        stmt = stmt.where(staff.c.role == role)
+    return _read_people(engine, stmt, d)
+
+
+def certification_violations(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Staff active on D without a passed initial training on or before D (持证上岗
+    violations), masked, in roster order; `failed_initial` says whether they sat and failed
+    one. Columns as `staff_roster`."""
+    d = period_end(period)
+    where = effective_scope(engine, scope, region)
+    stmt = _people(where, d)
+    certified = stmt.selected_columns["certified"]
+    return _read_people(engine, stmt.where(certified == 0), d)
+
+
+# ---------------------------------------------------------------- turnover
+
+
+def turnover(engine: Engine, scope: str, period: str) -> pd.DataFrame:
+    """Turnover in the 365 days ending D, by role and in total: role (supervisor, director,
+    all), headcount_start (active on D − 365), headcount_end (active on D), leavers (left_on
+    in the 365 days ending D), average_headcount, turnover (leavers / average; null when the
+    average is 0)."""
+    d = period_end(period)
+    rows = _staff_rows(scope, d).subquery("staff_rows")
+    stmt = select(
+        rows.c.role,
+        sum_if(rows.c.active_start == 1).label("headcount_start"),
+        sum_if(rows.c.active == 1).label("headcount_end"),
+        sum_if(rows.c.left_12m == 1).label("leavers"),
+    ).group_by(rows.c.role)
+    with engine.connect() as conn:
+        found = {r.role: r for r in conn.execute(stmt)}
+    out = []
+    for role in ROLES:
+        r = found.get(role)
+        out.append(
+            {
+                "role": role,
+                "headcount_start": int(r.headcount_start) if r else 0,
+                "headcount_end": int(r.headcount_end) if r else 0,
+                "leavers": int(r.leavers) if r else 0,
+            }
+        )
+    out.append(
+        {
+            "role": "all",
+            **{k: sum(x[k] for x in out) for k in ("headcount_start", "headcount_end", "leavers")},
+        }
+    )
+    df = pd.DataFrame(out)
+    df["average_headcount"] = (df["headcount_start"] + df["headcount_end"]) / 2
+    df["turnover"] = safe_rate(df["leavers"].astype(float), df["average_headcount"])
+    return df
+
+
+__all__ = [
+    "ROLES",
+    "active_on",
+    "as_metric",
+    "certification_violations",
+    "staff_roster",
+    "staffing_by_region",
+    "township_vacancies",
+    "turnover",
+    "village_vacancies",
+]
