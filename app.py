@@ -1,4 +1,5 @@
-"""Entry point: page config, database check, scope, global filters, navigation.
+"""Entry point: page config, database check, sign-in (components/auth.py), the signed-in
+user's scope, global filters, navigation by role.
 
 Run with `streamlit run app.py`. The database URL comes from `REPORTING_DB_URL`, else
 `.streamlit/secrets.toml` `[connections.reporting] url`, else the demo SQLite file.
@@ -12,9 +13,9 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import db
+from components import auth, db
 from components.format import fmt_date, fmt_period
-from data.config import database_url, province_code
+from data.config import database_url
 from queries.regions import ScopeError
 
 APP_TITLE = "儿童关爱服务体系监测"
@@ -25,17 +26,61 @@ st.set_page_config(page_title=APP_TITLE, page_icon="🧒", layout="wide")
 
 
 def current_scope() -> str:
-    """Region code the user may see. Until sign-in exists: the whole province (the sign-in
-    issue replaces this with the signed-in user's region)."""
-    return province_code()
+    """Region code the signed-in user may see: their account's region in app_users (admin
+    and province users: the province), re-read from the database on every run; never from
+    the URL or session state. ScopeError when nobody is signed in."""
+    user = auth.current_user(database_url())
+    if user is None:
+        raise ScopeError("not signed in")
+    return user.scope
+
+
+# Who sees which page (DESIGN.md §6). Views: every role, each filtered to its own scope.
+# Administration (data imports, audit log, users): admin only. A page not listed for a role is
+# not passed to st.navigation at all, so its URL does not exist for that role.
+#   page                                   province  prefecture  county  admin
+#   全省总览 … 县区详情 (the views)              ✓          ✓          ✓       ✓
+#   审计日志 audit, 用户管理 users (数据管理)      –          –          –       ✓
+ADMIN_ROLES = frozenset({"admin"})
+OVERVIEW_TITLES = {"prefecture": "全市总览", "county": "本县总览"}
 
 
 def build_pages(role: str | None = None) -> list[st.Page]:
     """Pages the user may open. Pages a role may not use are left out entirely (hidden pages
-    stay reachable by URL, DESIGN.md §8)."""
-    return [
-        st.Page("pages/overview.py", title="全省总览", icon="📊", url_path="overview", default=True)
+    stay reachable by URL, DESIGN.md §8). `role` None (nobody signed in yet): the views, only
+    so a deep link keeps its path through the sign-in form; none of them is run then."""
+    overview = OVERVIEW_TITLES.get(role or "", "全省总览")
+    pages = [
+        st.Page("pages/overview.py", title=overview, icon="📊", url_path="overview", default=True),
+        st.Page("pages/homes.py", title="儿童之家", icon="🏠", url_path="homes"),
+        st.Page("pages/staffing.py", title="队伍建设", icon="👥", url_path="staffing"),
+        st.Page("pages/interventions.py", title="个案与关爱", icon="🤝", url_path="interventions"),
+        st.Page("pages/institutions.py", title="机构与保障", icon="🏛️", url_path="institutions"),
+        st.Page("pages/county.py", title="县区详情", icon="📍", url_path="county"),
+        st.Page("pages/rankings.py", title="红黑榜", icon="🏅", url_path="rankings"),
+        st.Page("pages/alerts.py", title="预警", icon="🚨", url_path="alerts"),
+        st.Page("pages/briefing.py", title="会议简报", icon="📝", url_path="briefing"),
+        st.Page("pages/presentation.py", title="汇报模式", icon="🖥️", url_path="presentation"),
     ]
+    if role in ADMIN_ROLES:  # administration pages: admin only
+        pages += [
+            st.Page("pages/data.py", title="数据管理", icon="🗂️", url_path="data"),
+            st.Page("pages/audit.py", title="审计日志", icon="📜", url_path="audit"),
+            st.Page("pages/users.py", title="用户管理", icon="🔑", url_path="users"),
+        ]
+    return pages
+
+
+def sign_in_and_stop(url: str, meta: db.Meta) -> None:
+    """Nobody is signed in: the sign-in form, then stop. The views are handed to a hidden
+    navigation without being run, so a deep link (/county?county=…) keeps its page and query
+    string through the sign-in and opens once signed in."""
+    st.navigation(build_pages(None), position="hidden")
+    st.title(APP_TITLE)
+    if meta.is_demo:
+        st.badge("演示数据", color="orange")
+    auth.sign_in_form(url, meta.is_demo)
+    st.stop()
 
 
 def stop_with(message: str, title: str = "数据暂时无法显示") -> None:
@@ -91,24 +136,31 @@ def main() -> None:
     status = db.database_status(url)
     if not status.ok:
         stop_with(status.message)
-    scope = current_scope()
     try:
         meta = db.meta(url)
+        if meta.is_demo:
+            auth.ensure_demo_accounts(url)  # once per process; passwords go to the console
+        user = auth.current_user(url)
+        if user is None:
+            sign_in_and_stop(url, meta)
+        scope = current_scope()
+        place = db.region_path(url, scope)
         periods = db.periods(url, scope)
     except SQLAlchemyError:
         log.exception("database error before navigation")
         stop_with("读取数据库时出错，可能是数据库服务中断或正在刷新数据。请稍后刷新页面。")
+    sidebar_header(meta)
+    auth.sidebar(url, user, place[-1]["name"] if place else scope)
     if not periods:
         stop_with(
-            f"数据库中没有地区 {scope} 的指标汇总。请检查 PROVINCE_CODE 设置，"
-            "或运行 `python -m data.rollup` 重新生成汇总。"
+            f"数据库中没有地区 {scope} 的指标汇总。请运行 `python -m data.rollup` 重新生成汇总；"
+            "若地区不对，请联系系统管理员核对您账号的所属地区。"
         )
-    sidebar_header(meta)
     period = choose_period(periods)
     if meta.data_date:
         st.sidebar.caption(f"数据日期：{fmt_date(meta.data_date)}")
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
-    page = st.navigation(build_pages())
+    page = st.navigation(build_pages(user.role))
     run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon="⚠️"))
 
 

@@ -21,6 +21,7 @@ import streamlit as st
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from streamlit.errors import StreamlitAPIException
 
 from data.config import is_default_demo_url
 from data.db import current_revision, head_revision, make_engine, read_meta
@@ -195,6 +196,44 @@ def _v(url: str) -> str:
     return meta(url).version
 
 
+# ---------------------------------------------------------------- scope guard
+
+
+def _guard(url: str, code: str | None) -> None:
+    """Refuse (ScopeError) a region outside the signed-in user's scope before any cached
+    figure is read or returned: pages pass the scope on, but the edge checks it again, so a
+    page bug or a forged value cannot reach another area's figures, cached or not."""
+    if code is None:
+        return
+    from components import auth  # auth imports this module
+
+    user = auth.current_user(url)
+    if user is None:
+        raise regions.ScopeError("not signed in")
+    if not isinstance(code, str):
+        raise regions.ScopeError(f"region {code!r} is not a region code")
+    chain = {p["code"] for p in _path(url, code, _v(url))}
+    # A code the database does not hold has no rows anywhere (every table's region column is
+    # a foreign key to regions), so it is let through: the overview draws such a region of
+    # the province grey as "无数据" and the pages judge it by the boundary tree.
+    if chain and user.scope not in chain:
+        raise regions.ScopeError(f"region {code!r} is outside scope {user.scope}")
+
+
+def _audit_records(url: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    """A query that returns individual records (queries.audit.RECORD_QUERIES) is a view of
+    them: audited once per browser session, list, scope, period and filter."""
+    from queries.audit import RECORD_QUERIES
+
+    label = RECORD_QUERIES.get(f"{fn.__module__}.{fn.__name__}")
+    if label is None:
+        return
+    from components import auth
+
+    parts = [label, *(str(a) for a in args), *(f"{k}={v}" for k, v in sorted(kwargs.items()))]
+    auth.audit_view(url, " · ".join(parts))
+
+
 # ---------------------------------------------------------------- cached queries
 
 
@@ -209,7 +248,10 @@ def query(fn: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
 
     The key is the function, the URL, the data version and every argument, so the user's
     scope and the period are always part of it: no session receives another scope's figures.
+    The scope (first argument) must lie inside the signed-in user's (ScopeError otherwise).
     """
+    _guard(url, args[0] if args else None)
+    _audit_records(url, fn, args, kwargs)
     return _cached_call(
         fn.__module__, fn.__name__, url, _v(url), tuple(args), tuple(sorted(kwargs.items()))
     )
@@ -222,6 +264,7 @@ def _periods(url: str, scope: str, version: str) -> list[str]:
 
 def periods(url: str, scope: str) -> list[str]:
     """Available periods for the scope, newest first."""
+    _guard(url, scope)
     return _periods(url, scope, _v(url))
 
 
@@ -232,6 +275,7 @@ def _kpis(url: str, scope: str, period: str, region: str | None, version: str) -
 
 def kpis(url: str, scope: str, period: str, region: str | None = None) -> pd.DataFrame:
     """Cached `queries.indicators.kpis`."""
+    _guard(url, scope)
     return _kpis(url, scope, period, region, _v(url))
 
 
@@ -242,6 +286,7 @@ def _region_table(url: str, scope: str, period: str, level: str, version: str) -
 
 def region_table(url: str, scope: str, period: str, level: str) -> pd.DataFrame:
     """Cached `queries.indicators.region_table`."""
+    _guard(url, scope)
     return _region_table(url, scope, period, level, _v(url))
 
 
@@ -254,6 +299,7 @@ def _metric_by_region(
 
 def metric_by_region(url: str, scope: str, period: str, metric: str, level: str) -> pd.DataFrame:
     """Cached `queries.indicators.metric_by_region`."""
+    _guard(url, scope)
     return _metric_by_region(url, scope, period, metric, level, _v(url))
 
 
@@ -279,6 +325,7 @@ def trend(
     until: str | None = None,
 ) -> pd.DataFrame:
     """Cached `queries.indicators.trend`."""
+    _guard(url, scope)
     return _trend(url, scope, tuple(metrics), region, last_n, until, _v(url))
 
 
@@ -288,7 +335,9 @@ def _path(url: str, code: str, version: str) -> list[dict]:
 
 
 def region_path(url: str, code: str) -> list[dict]:
-    """Cached breadcrumb chain (province › prefecture › county)."""
+    """Cached breadcrumb chain (province › prefecture › county) of a region inside the
+    signed-in user's scope."""
+    _guard(url, code)
     return _path(url, code, _v(url))
 
 
@@ -299,6 +348,7 @@ def _region(url: str, code: str, scope: str, version: str) -> dict | None:
 
 def region(url: str, code: str, scope: str) -> dict | None:
     """Cached `queries.regions.region` (ScopeError outside the scope)."""
+    _guard(url, scope)
     return _region(url, code, scope, _v(url))
 
 
@@ -335,8 +385,23 @@ def get_context() -> AppContext:
     Without one, the page is running on its own: on the first request after a server start
     to a page URL (/overview), Streamlit still treats the pages/ folder the pre-st.navigation
     way and runs the page file without app.py. Hand over to app.py, keeping the URL's
-    filters; its st.navigation call ends that mode for the whole process."""
+    filters; its st.navigation call ends that mode for the whole process.
+
+    The context is trusted only for a signed-in user whose scope contains ctx.scope: one
+    written into session state by anything but app.py (a forged or stale context) sends the
+    run back to app.py, which signs in and sets the real one."""
     ctx = st.session_state.get(CONTEXT_KEY)
-    if ctx is None:
-        st.switch_page(ENTRYPOINT, query_params=st.query_params.to_dict())
+    if not isinstance(ctx, AppContext) or not _context_allowed(ctx):
+        try:
+            st.switch_page(ENTRYPOINT, query_params=st.query_params.to_dict())
+        except StreamlitAPIException:  # app.py is not a page here (a page run as the entry)
+            st.stop()
     return ctx
+
+
+def _context_allowed(ctx: AppContext) -> bool:
+    try:
+        _guard(ctx.url, ctx.scope)
+    except regions.ScopeError:
+        return False
+    return True

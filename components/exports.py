@@ -1,10 +1,16 @@
 """Excel downloads: every table in the app leaves as .xlsx with Chinese headers, a title row
-that names the table, the scope and the period, and the data date (DESIGN.md §9)."""
+that names the table, the scope and the period, and the data date (DESIGN.md §9).
+
+Every download is audited (DESIGN.md §6): the workbook is built only when the user clicks
+(Streamlit's deferred `data` callable), and building it writes an `export` row to audit_log
+for the signed-in user. Other download buttons (PPTX, other builders) wrap their builder with
+`audited(build, target)` to get the same.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import streamlit as st
@@ -31,16 +37,39 @@ def excel_bytes(sheets: Mapping[str, pd.DataFrame], caption: str) -> bytes:
     return buf.getvalue()
 
 
+def audited(build: Callable[[], bytes], target: str) -> Callable[[], bytes]:
+    """`build` plus an audit row (`export`, `target`) for the signed-in user, written when
+    the file is actually built, i.e. downloaded. Call inside the script run (it reads who is
+    signed in then); the returned callable may run later on another thread."""
+    from components import auth
+    from data.config import database_url
+
+    write = auth.recorder(database_url(), "export", target)
+
+    def run() -> bytes:
+        data = build()
+        write()
+        return data
+
+    return run
+
+
 def download_excel(
     df: pd.DataFrame, file_stem: str, caption: str, key: str, label: str = "下载 Excel"
 ) -> None:
     """A download button for one table (the frame must already carry Chinese headers and
-    masked personal data)."""
+    masked personal data). The workbook is built when clicked, and the download audited."""
+    frame = df.copy()
+
+    def build() -> bytes:
+        return excel_bytes({file_stem: frame}, caption)
+
     st.download_button(
         label,
-        data=excel_bytes({file_stem: df}, caption),
+        data=audited(build, f"{file_stem}.xlsx · {caption} · {len(frame)} 行"),
         file_name=f"{file_stem}.xlsx",
         mime=XLSX_MIME,
         key=key,
         icon="📥",
+        on_click="ignore",
     )

@@ -239,6 +239,8 @@ audit_log = Table(
     Column("action", String(32), nullable=False),
     Column("target", String(255), nullable=True),
     Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_username_at", "username", "at"),  # 0002_auth
+    Index("ix_audit_log_action_at", "action", "at"),  # 0002_auth
 )
 
 app_users = Table(
@@ -249,6 +251,14 @@ app_users = Table(
     Column("role", String(16), nullable=False),  # province, prefecture, county, admin
     Column("region_code", CODE, ForeignKey("regions.code"), nullable=True),
     Column("is_active", Boolean, nullable=False, server_default=true()),
+    # 0002_auth (not in the contract; times UTC): lock-out after repeated failures, password
+    # age, last sign-in, and the dedicated permission to see unmasked personal data.
+    Column("failed_attempts", Integer, nullable=False, server_default="0"),
+    Column("failed_since", DateTime, nullable=True),
+    Column("locked_until", DateTime, nullable=True),
+    Column("password_changed_at", DateTime, nullable=True),
+    Column("last_sign_in_at", DateTime, nullable=True),
+    Column("can_view_personal", Boolean, nullable=False, server_default=false()),
 )
 
 # Not part of the contract: key/value facts about the database itself (demo flag, data date).

@@ -21,6 +21,7 @@ from data.db import make_engine, upgrade, write_meta
 from data.metrics import METRICS
 from data.regions import build_region_tree
 from data.schema import kpi_snapshots, metadata, regions
+from tests import apptest
 
 APP = str(REPO_ROOT / "app.py")
 PERIODS = ("2026-08", "2026-09", "2026-10")
@@ -132,12 +133,9 @@ def _fresh_caches() -> Iterator[None]:
         os.environ["REPORTING_DB_URL"] = saved
 
 
-def run_app(url: str, period: str | None = None) -> AppTest:
-    os.environ["REPORTING_DB_URL"] = url
-    at = AppTest.from_file(APP, default_timeout=30)
-    if period:
-        at.query_params["period"] = period
-    return at.run()
+def run_app(url: str, period: str | None = None, user: str | None = None) -> AppTest:
+    """The app signed in through its form (tests/apptest.py: a province account by default)."""
+    return apptest.run_app(url, timeout=30, user=user, **({"period": period} if period else {}))
 
 
 def metric(at: AppTest, label: str):
@@ -294,11 +292,10 @@ def test_schema_newer_than_the_code(tmp_path):
     _assert_notice(run_app(url), "比当前程序新")
 
 
-def test_prefecture_scope(reporting_db, monkeypatch):
-    """current_scope() follows PROVINCE_CODE until sign-in exists; a prefecture scope shows
-    that prefecture's figures and only its counties."""
-    monkeypatch.setenv("PROVINCE_CODE", "360700")
-    at = run_app(reporting_db)
+def test_prefecture_scope(reporting_db):
+    """current_scope() is the signed-in user's region: a 赣州市 user sees that prefecture's
+    figures and only its counties."""
+    at = run_app(reporting_db, user=apptest.ensure_user(reporting_db, "prefecture", "360700"))
     assert not at.exception
     assert [t.value for t in at.title] == ["赣州市总览"]
     assert "江西省 › 赣州市" in all_text(at)
@@ -310,18 +307,33 @@ def test_prefecture_scope(reporting_db, monkeypatch):
     assert 18 in counties and 100 not in counties and 11 not in counties
 
 
-def test_scope_without_snapshots(reporting_db, monkeypatch):
-    monkeypatch.setenv("PROVINCE_CODE", "999999")
-    _assert_notice(run_app(reporting_db), "没有地区 999999 的指标汇总")
+def test_scope_without_snapshots(reporting_db, tmp_path):
+    """A user whose region has no snapshots gets the notice, not an empty page."""
+    path = tmp_path / "no_county_rows.db"
+    shutil.copy(make_url(reporting_db).database, path)
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM kpi_snapshots WHERE region_code = '360102'"))
+    engine.dispose()
+    at = run_app(url, user=apptest.ensure_user(url, "county", "360102"))
+    _assert_notice(at, "没有地区 360102 的指标汇总")
 
 
-def test_page_url_on_a_fresh_server(reporting_db):
+def test_page_url_on_a_fresh_server(reporting_db, monkeypatch):
     """A fresh server runs a pages/ file on its own for the first request to its URL; the
-    page hands over to app.py, keeping the period from the URL."""
+    page hands over to app.py (which asks for the sign-in first), keeping the period from
+    the URL."""
     os.environ["REPORTING_DB_URL"] = reporting_db
+    user = apptest.ensure_user(reporting_db)
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params["period"] = "2026-09"
     at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    assert apptest.sign_in_form_shown(at)  # handed over to app.py, which signs in first
+    # app.py's st.navigation call has ended the pages-folder mode for the server process.
+    apptest.pin_navigation_mode(monkeypatch)
+    apptest.sign_in(at, user, apptest.password_of(reporting_db, user))
     assert not at.exception
     assert [t.value for t in at.title] == ["全省总览"]
     assert metric(at, "儿童之家覆盖率").value == "91.1%"

@@ -27,7 +27,7 @@ from data.metrics import BY_CODE
 from data.regions import real_units
 from data.schema import kpi_snapshots, regions
 from queries import indicators
-from tests.apptest import APP, run_app
+from tests.apptest import APP, ensure_user, password_of, run_app, sign_in, sign_in_form_shown
 from tests.conftest import BACKENDS
 
 PROVINCE = "360000"
@@ -127,12 +127,16 @@ def params(at: AppTest) -> dict[str, str]:
 
 
 def run_county_page(url: str, **query: str) -> AppTest:
-    """Open the county page first (a shared link), not via the overview."""
+    """Open the county page first (a shared link), not via the overview: the sign-in form
+    keeps the link, and the page opens once signed in."""
     os.environ["REPORTING_DB_URL"] = url
+    user = ensure_user(url)
     at = AppTest.from_file(APP, default_timeout=60)
     for key, value in query.items():
         at.query_params[key] = value
-    return at.switch_page("pages/county.py").run()
+    at.switch_page("pages/county.py").run()
+    assert sign_in_form_shown(at)
+    return sign_in(at, user, password_of(url, user))
 
 
 def assert_clean(at: AppTest) -> None:
@@ -337,10 +341,9 @@ def test_foreign_prefecture_is_refused(tiny_db, apptest_env, code):
     assert params(at) == {"period": PERIOD}  # the refused code leaves the URL
 
 
-def test_out_of_scope_prefecture_is_refused(tiny_db, apptest_env, monkeypatch):
-    """A 赣州市 user (scope from PROVINCE_CODE until sign-in exists) cannot open 南昌市."""
-    monkeypatch.setenv("PROVINCE_CODE", GANZHOU)
-    at = run_app(tiny_db, prefecture=NANCHANG)
+def test_out_of_scope_prefecture_is_refused(tiny_db, apptest_env):
+    """A signed-in 赣州市 user cannot open 南昌市 through the URL."""
+    at = run_app(tiny_db, user=ensure_user(tiny_db, "prefecture", GANZHOU), prefecture=NANCHANG)
     assert_clean(at)
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 1 and "不在您的查看范围内" in warnings[0], warnings

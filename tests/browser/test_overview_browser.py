@@ -12,6 +12,8 @@ import pytest
 
 from data.db import make_engine
 from data.demo import build_demo
+from queries import users
+from tests.browser.test_county_user_browser import sign_in_browser
 from tests.browser.test_map_browser import (
     INTERIOR_POINT_JS,
     PATHS,
@@ -34,14 +36,26 @@ MAP_LEGEND_JS = f"""() => {{
 }}"""
 
 
+ACCOUNT: dict[str, str] = {}  # the province account the tests sign in with
+
+
 @pytest.fixture(scope="module")
 def app_url(streamlit_app, tmp_path_factory) -> str:
-    """The dashboard on a tiny demo database of its own."""
+    """The dashboard on a tiny demo database of its own, with a province account."""
     url = f"sqlite:///{tmp_path_factory.mktemp('overview_browser') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
+    ACCOUNT["province_user"] = users.add_user(engine, "province_user", "province")
     engine.dispose()
     return streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
+
+
+def open_signed_in(page, url: str) -> None:
+    """Open a URL in a new browser session: the sign-in form first, then the page it asked
+    for (path and query string kept)."""
+    page.goto(url)
+    ((username, password),) = ACCOUNT.items()
+    sign_in_browser(page, username, password)
 
 
 def click_map_region(page, code: str) -> None:
@@ -87,7 +101,7 @@ def heading(page, text: str):
 
 def test_overview_map_drill_down_and_back(page, app_url, artifacts_dir):
     log = RequestLog(page, app_url)
-    page.goto(app_url)
+    open_signed_in(page, app_url)
     heading(page, "全省总览").wait_for()
     prefectures = prefecture_codes()
     wait_for_regions(page, prefectures)
@@ -139,19 +153,19 @@ def test_overview_map_drill_down_and_back(page, app_url, artifacts_dir):
 def test_shared_links_and_foreign_codes(page, app_url):
     log = RequestLog(page, app_url)
     # A bookmarked drilled view opens directly, with its metric and level.
-    page.goto(f"{app_url}/?prefecture={NANCHANG}&metric=home_coverage")
+    open_signed_in(page, f"{app_url}/?prefecture={NANCHANG}&metric=home_coverage")
     heading(page, "南昌市总览").wait_for()
     wait_for_regions(page, county_codes(NANCHANG))
     legend = page.evaluate(MAP_LEGEND_JS)
     assert "儿童之家覆盖率" in legend
     # A code of another province (广州市) is refused politely: the province view.
-    page.goto(f"{app_url}/?prefecture=440100")
+    open_signed_in(page, f"{app_url}/?prefecture=440100")
     page.get_by_text("链接中的设区市代码 440100 不属于本省，已忽略。").wait_for()
     wait_for_regions(page, prefecture_codes())
     assert "prefecture" not in query(page)
     assert_no_exception(page)
     # The county page refuses one too.
-    page.goto(f"{app_url}/county?county=440106")
+    open_signed_in(page, f"{app_url}/county?county=440106")
     page.get_by_text("链接中的区县代码 440106 不属于本省，已忽略。").wait_for()
     assert_no_exception(page)
     assert log.foreign() == [], log.foreign()
@@ -159,7 +173,7 @@ def test_shared_links_and_foreign_codes(page, app_url):
 
 def test_three_d_tab_draws_offline(page, app_url, artifacts_dir):
     log = RequestLog(page, app_url)
-    page.goto(f"{app_url}/?level=county")
+    open_signed_in(page, f"{app_url}/?level=county")
     wait_for_regions(page, county_codes())
     page.get_by_role("tab", name="三维").click()
     canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first

@@ -1,0 +1,88 @@
+"""审计日志 (admin only): browse and filter audit_log — sign-ins and failures, exports,
+imports, views of individual records, user administration (DESIGN.md §6).
+
+Read fresh on every run (never cached: an audit page must show what just happened). Times are
+stored in UTC and shown in Beijing time; the date filter is by Beijing calendar day.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from components import auth, db
+from components.exports import download_excel
+from queries import audit
+
+LIMIT = 2000
+
+ctx = db.get_context()
+user = auth.current_user(ctx.url)
+if user is None or user.role != "admin":  # not in the navigation of other roles anyway
+    st.error("**无权访问**\n\n审计日志仅供系统管理员查看。", icon="⚠️")
+    st.stop()
+engine = db.engine_for(ctx.url)
+
+st.title("审计日志")
+st.caption("登录（成功与失败）、导出、导入、查看个人记录和用户管理操作均记录在此。时间为北京时间。")
+
+today = audit.to_local(audit.utc_now()).date()
+c1, c2, c3, c4 = st.columns([2, 1, 2, 2])
+days = c1.date_input(
+    "日期范围",
+    value=(today - timedelta(days=6), today),
+    max_value=today,
+    format="YYYY-MM-DD",
+    key="audit_days",
+)
+since, until = (days[0], days[-1]) if isinstance(days, tuple | list) and days else (None, None)
+names = audit.usernames(engine)
+who = c2.selectbox("用户", ["", *names], format_func=lambda n: n or "全部", key="audit_user")
+actions = c3.multiselect(
+    "操作",
+    list(audit.ACTIONS),
+    format_func=audit.ACTION_LABELS.get,
+    placeholder="全部操作",
+    key="audit_actions",
+)
+target = c4.text_input("对象包含", key="audit_target", placeholder="如 文件名、用户名、清单名")
+
+log = audit.read_log(
+    engine,
+    since=since,
+    until=until,
+    username=who or None,
+    actions=actions or None,
+    target_contains=target.strip() or None,
+    limit=LIMIT,
+)
+
+counts = log["action"].value_counts()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("记录条数", f"{len(log):,} 条")
+m2.metric("登录成功", f"{int(counts.get('sign_in', 0)):,} 次")
+m3.metric(
+    "登录失败",
+    f"{int(counts.get('sign_in_failed', 0) + counts.get('sign_in_locked', 0)):,} 次",
+)
+m4.metric("导出", f"{int(counts.get('export', 0)):,} 次")
+
+if log.empty:
+    st.info("所选条件下没有审计记录。")
+    st.stop()
+if len(log) == LIMIT:
+    st.caption(f"只显示最近的 {LIMIT:,} 条，请缩小日期范围或增加筛选条件。")
+
+shown = pd.DataFrame(
+    {
+        "时间": log["at"].map(lambda t: audit.to_local(t).strftime("%Y-%m-%d %H:%M:%S")),
+        "用户": log["username"].fillna("—"),
+        "操作": log["action"].map(lambda a: audit.ACTION_LABELS.get(a, a)),
+        "对象": log["target"].fillna("—"),
+    }
+)
+st.dataframe(shown, hide_index=True, key="audit_table")
+period_text = f"{since} 至 {until}" if since else "全部日期"
+download_excel(shown, "审计日志", f"审计日志 · {period_text}", key="audit_xlsx")

@@ -1,0 +1,430 @@
+"""Accounts in `app_users` (DESIGN.md §6): roles, scopes, password hashes, lock-out.
+
+Passwords are stored only as Argon2id hashes (argon2-cffi: salted, slow, memory-hard; never
+hand-rolled). A password leaves this module only when it was generated here, once, for the
+caller to hand to the user (the CLI prints it, the demo prints it to the server console).
+
+Lock-out: `max_failures` wrong passwords within `window` lock the account for `lock_for`
+(defaults 5 in 15 minutes → 15 minutes; env AUTH_MAX_FAILURES, AUTH_FAILURE_WINDOW_MINUTES,
+AUTH_LOCK_MINUTES). While locked even the right password is refused. A successful sign-in
+clears the count. Times are UTC without a zone. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from data.config import province_code
+from data.schema import app_users, regions
+from queries.audit import utc_now
+
+__all__ = [
+    "ROLES",
+    "ROLE_LABELS",
+    "AuthResult",
+    "LockoutPolicy",
+    "User",
+    "UserError",
+    "add_user",
+    "authenticate",
+    "count_users",
+    "demo_region",
+    "generate_password",
+    "get_user",
+    "hash_password",
+    "list_users",
+    "reset_password",
+    "set_active",
+    "set_personal_permission",
+    "unlock",
+    "verify_password",
+]
+
+ROLES: tuple[str, ...] = ("province", "prefecture", "county", "admin")
+ROLE_LABELS: dict[str, str] = {
+    "province": "省级用户",
+    "prefecture": "市级用户",
+    "county": "县级用户",
+    "admin": "系统管理员",
+}
+# The region level each role's account must point at (admin: the province).
+ROLE_LEVEL: dict[str, str] = {
+    "province": "province",
+    "prefecture": "prefecture",
+    "county": "county",
+    "admin": "province",
+}
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$")
+MIN_PASSWORD = 10
+NO_PASSWORD = "!"  # the hash of an account that signs in only through OIDC: never verifies
+
+_hasher = PasswordHasher()  # Argon2id, argon2-cffi's current defaults (RFC 9106 low-memory)
+# Verified against for unknown usernames, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UserError(ValueError):
+    """A refused account change; the message is Chinese, for the CLI or the admin page."""
+
+
+@dataclass(frozen=True)
+class User:
+    """An account without its hash."""
+
+    username: str
+    role: str
+    region_code: str | None
+    is_active: bool
+    can_view_personal: bool
+    failed_attempts: int
+    failed_since: datetime | None
+    locked_until: datetime | None
+    password_changed_at: datetime | None
+    last_sign_in_at: datetime | None
+
+    @property
+    def scope(self) -> str:
+        """The region whose subtree the user may see (admin without a region: the province)."""
+        return self.region_code or province_code()
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lock_for: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_env(cls) -> LockoutPolicy:
+        """Defaults, overridden by AUTH_MAX_FAILURES / AUTH_FAILURE_WINDOW_MINUTES /
+        AUTH_LOCK_MINUTES."""
+
+        def number(name: str, default: float) -> float:
+            try:
+                value = float(os.environ.get(name, default))
+            except ValueError:
+                return default
+            return value if value > 0 else default
+
+        d = cls()
+        return cls(
+            max_failures=int(number("AUTH_MAX_FAILURES", d.max_failures)),
+            window=timedelta(minutes=number("AUTH_FAILURE_WINDOW_MINUTES", 15)),
+            lock_for=timedelta(minutes=number("AUTH_LOCK_MINUTES", 15)),
+        )
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """Outcome of one sign-in attempt: ok, or why not (bad_credentials, locked, disabled)."""
+
+    ok: bool
+    reason: str
+    user: User | None = None
+    locked_until: datetime | None = None
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash with a fresh random salt."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True only when `password` matches; a malformed or OIDC-only hash never matches."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def generate_password() -> str:
+    """16 random characters from an alphabet without look-alikes (0/O, 1/l/I)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符。")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _user(row) -> User:
+    m = row._mapping
+    return User(
+        username=m["username"],
+        role=m["role"],
+        region_code=m["region_code"],
+        is_active=bool(m["is_active"]),
+        can_view_personal=bool(m["can_view_personal"]),
+        failed_attempts=int(m["failed_attempts"] or 0),
+        failed_since=m["failed_since"],
+        locked_until=m["locked_until"],
+        password_changed_at=m["password_changed_at"],
+        last_sign_in_at=m["last_sign_in_at"],
+    )
+
+
+_USER_COLS = [c for c in app_users.c if c.name != "password_hash"]
+
+
+def get_user(engine: Engine, username: str) -> User | None:
+    """The account, or None when no such username exists."""
+    with engine.connect() as conn:
+        row = conn.execute(select(*_USER_COLS).where(app_users.c.username == username)).first()
+    return _user(row) if row else None
+
+
+def count_users(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(app_users)).scalar_one())
+
+
+def list_users(engine: Engine) -> pd.DataFrame:
+    """Every account with its region's name, never the hash: username, role, region_code,
+    region_name, is_active, can_view_personal, failed_attempts, locked_until,
+    password_changed_at, last_sign_in_at."""
+    stmt = (
+        select(*_USER_COLS, regions.c.name.label("region_name"))
+        .select_from(app_users.outerjoin(regions, regions.c.code == app_users.c.region_code))
+        .order_by(app_users.c.role, app_users.c.region_code, app_users.c.username)
+    )
+    cols = [
+        "username",
+        "role",
+        "region_code",
+        "region_name",
+        "is_active",
+        "can_view_personal",
+        "failed_attempts",
+        "locked_until",
+        "password_changed_at",
+        "last_sign_in_at",
+    ]
+    with engine.connect() as conn:
+        rows = [r._mapping for r in conn.execute(stmt)]
+    df = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
+    for c in ("is_active", "can_view_personal"):
+        df[c] = df[c].astype(bool)
+    return df
+
+
+# ---------------------------------------------------------------- changes
+
+
+def _check_region(conn: Connection, role: str, region_code: str | None) -> str:
+    """The region an account of `role` points at: it must exist at the role's level."""
+    if role not in ROLES:
+        raise UserError(f"角色必须是 {'、'.join(ROLES)} 之一，而不是 {role!r}。")
+    if region_code is None:
+        if role not in ("province", "admin"):
+            raise UserError("市级、县级用户必须指定所属地区代码。")
+        region_code = province_code()
+    level = conn.execute(select(regions.c.level).where(regions.c.code == region_code)).scalar()
+    if level is None:
+        raise UserError(f"地区代码 {region_code} 不存在。")
+    if level != ROLE_LEVEL[role]:
+        raise UserError(
+            f"{ROLE_LABELS[role]}的所属地区必须是{_LEVEL_NAMES[ROLE_LEVEL[role]]}，"
+            f"{region_code} 是{_LEVEL_NAMES.get(level, level)}。"
+        )
+    return region_code
+
+
+_LEVEL_NAMES = {
+    "province": "省",
+    "prefecture": "设区市",
+    "county": "县（市、区）",
+    "township": "乡镇（街道）",
+    "village": "村（居）",
+}
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    role: str,
+    region_code: str | None = None,
+    password: str | None = None,
+    *,
+    can_view_personal: bool = False,
+    oidc_only: bool = False,
+    now: datetime | None = None,
+) -> str | None:
+    """Create an account and return its password: the given one, or a generated one (shown
+    to the caller once, stored only hashed). With `oidc_only` the account has no password
+    (it signs in through the OIDC provider only) and None is returned."""
+    if not USERNAME_RE.match(username or ""):
+        raise UserError("用户名须为 2–64 位字母、数字或 _ . @ -，且以字母或数字开头。")
+    if oidc_only:
+        password, password_hash = None, NO_PASSWORD
+    else:
+        password = password if password is not None else generate_password()
+        _check_password(password)
+        password_hash = hash_password(password)
+    with engine.begin() as conn:
+        region_code = _check_region(conn, role, region_code)
+        exists = conn.execute(
+            select(app_users.c.username).where(app_users.c.username == username)
+        ).first()
+        if exists:
+            raise UserError(f"用户 {username} 已存在。")
+        conn.execute(
+            insert(app_users),
+            {
+                "username": username,
+                "password_hash": password_hash,
+                "role": role,
+                "region_code": region_code,
+                "is_active": True,
+                "can_view_personal": bool(can_view_personal),
+                "failed_attempts": 0,
+                "password_changed_at": now or utc_now(),
+            },
+        )
+    return password
+
+
+def _update(engine: Engine, username: str, values: dict) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(app_users).where(app_users.c.username == username).values(**values)
+        )
+        if done.rowcount == 0:
+            raise UserError(f"用户 {username} 不存在。")
+
+
+def set_active(engine: Engine, username: str, active: bool) -> None:
+    """Disable (False) or re-enable (True) an account; a disabled one cannot sign in and its
+    open sessions end at their next page run."""
+    _update(engine, username, {"is_active": bool(active)})
+
+
+def set_personal_permission(engine: Engine, username: str, allowed: bool) -> None:
+    """Grant or withdraw the permission to see unmasked personal data (always audited)."""
+    _update(engine, username, {"can_view_personal": bool(allowed)})
+
+
+def unlock(engine: Engine, username: str) -> None:
+    """Clear a lock-out and the failure count."""
+    _update(engine, username, {"failed_attempts": 0, "failed_since": None, "locked_until": None})
+
+
+def reset_password(
+    engine: Engine, username: str, password: str | None = None, now: datetime | None = None
+) -> str:
+    """Set a new password (given, or generated and returned once); also clears a lock-out.
+    Sessions started before the change end at their next page run."""
+    password = password if password is not None else generate_password()
+    _check_password(password)
+    _update(
+        engine,
+        username,
+        {
+            "password_hash": hash_password(password),
+            "password_changed_at": now or utc_now(),
+            "failed_attempts": 0,
+            "failed_since": None,
+            "locked_until": None,
+        },
+    )
+    return password
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+def authenticate(
+    engine: Engine,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    policy: LockoutPolicy | None = None,
+) -> AuthResult:
+    """Check a sign-in attempt and record its effect on the account (failure count, lock,
+    last sign-in). Never raises for a wrong name or password.
+
+    Order: an unknown name or a wrong password is `bad_credentials` (the two look alike);
+    a locked account is `locked` whatever the password; a disabled account with the right
+    password is `disabled`."""
+    now = now or utc_now()
+    policy = policy or LockoutPolicy.from_env()
+    username = (username or "").strip()
+    with engine.begin() as conn:
+        stmt = select(app_users).where(app_users.c.username == username)
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()  # concurrent attempts count one by one
+        row = conn.execute(stmt).first() if username else None
+        if row is None:
+            verify_password(_DUMMY_HASH, password or "")
+            return AuthResult(False, "bad_credentials")
+        user = _user(row)
+        if user.is_locked(now):
+            return AuthResult(False, "locked", user, user.locked_until)
+        if not verify_password(row.password_hash, password or ""):
+            return _failure(conn, user, now, policy)
+        if not user.is_active:
+            return AuthResult(False, "disabled", user)
+        conn.execute(
+            update(app_users)
+            .where(app_users.c.username == username)
+            .values(failed_attempts=0, failed_since=None, locked_until=None, last_sign_in_at=now)
+        )
+    return AuthResult(True, "ok", get_user(engine, username))
+
+
+def _failure(conn: Connection, user: User, now: datetime, policy: LockoutPolicy) -> AuthResult:
+    """Count a wrong password; the `max_failures`-th within the window locks the account."""
+    fresh = user.failed_since is None or now - user.failed_since > policy.window
+    count = 1 if fresh else user.failed_attempts + 1
+    since = now if fresh else user.failed_since
+    values: dict = {"failed_attempts": count, "failed_since": since}
+    if count >= policy.max_failures:
+        values = {"failed_attempts": 0, "failed_since": None, "locked_until": now + policy.lock_for}
+    conn.execute(update(app_users).where(app_users.c.username == user.username).values(**values))
+    if "locked_until" in values:
+        return AuthResult(False, "locked_now", user, values["locked_until"])
+    return AuthResult(False, "bad_credentials", user)
+
+
+# ---------------------------------------------------------------- demo accounts
+
+
+def demo_region(engine: Engine, role: str, preferred: str | None = None) -> str | None:
+    """The region a demo account of `role` points at: `preferred` when the database holds
+    it at the role's level, else the first such region by code (for a county: one that has
+    townships, so its views have something to show); None when there is none."""
+    level = ROLE_LEVEL[role]
+    if preferred is None and level == "province":
+        preferred = province_code()
+    with engine.connect() as conn:
+        if preferred is not None:
+            found = conn.execute(
+                select(regions.c.code).where(regions.c.code == preferred, regions.c.level == level)
+            ).scalar()
+            if found:
+                return found
+        stmt = select(regions.c.code).where(regions.c.level == level)
+        if level == "county":
+            towns = regions.alias("towns")
+            stmt = stmt.where(
+                select(towns.c.code).where(towns.c.parent_code == regions.c.code).exists()
+            )
+        return conn.execute(stmt.order_by(regions.c.code).limit(1)).scalar()
