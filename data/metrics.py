@@ -2,12 +2,15 @@
 
 `kind` says how a value reads: a `rate` is numerator/denominator shown as a percentage, a
 `count` or a `sum` sits in `numerator` with a null denominator, a `mean` is a ratio shown in
-its own unit. Targets are the alert thresholds (settings; defaults from DESIGN.md §4).
+its own unit. Targets are the alert thresholds: read from the settings file (settings.toml,
+see data/settings.py; defaults from DESIGN.md §4), never written here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from data.settings import SettingsError, load_settings, unknown_codes
 
 
 @dataclass(frozen=True)
@@ -21,28 +24,35 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("home_coverage", "儿童之家覆盖率", "rate", "%", 0.90),
+    Metric("home_coverage", "儿童之家覆盖率", "rate", "%"),
     Metric("demo_homes", "示范性儿童之家", "count", "个"),
-    Metric("supervisor_coverage", "儿童督导员配备率", "rate", "%", 1.0),
-    Metric("director_coverage", "儿童主任配备率", "rate", "%", 1.0),
+    Metric("supervisor_coverage", "儿童督导员配备率", "rate", "%"),
+    Metric("director_coverage", "儿童主任配备率", "rate", "%"),
     Metric("female_director_share", "女性委员担任比例", "rate", "%"),
     Metric("dedicated_share", "专人专岗比例", "rate", "%"),
-    Metric("certified_rate", "持证上岗率", "rate", "%", 1.0),
-    Metric("trained_12m", "年度轮训率", "rate", "%", 1.0),
+    Metric("certified_rate", "持证上岗率", "rate", "%"),
+    Metric("trained_12m", "年度轮训率", "rate", "%"),
     Metric("registered_rate", "实名录入率", "rate", "%"),
     Metric("children_active", "在册儿童", "count", "人"),
     Metric("children_left_behind", "留守儿童", "count", "人"),
     Metric("children_difficulty", "困境儿童", "count", "人"),
     Metric("children_unguarded", "无人监护儿童", "count", "人", higher_is_better=False),
-    Metric("visit_rate_90d", "季度探访率", "rate", "%", 0.90),
+    Metric("visit_rate_90d", "季度探访率", "rate", "%"),
     Metric("open_cases", "在办个案", "count", "件", higher_is_better=False),
-    Metric("overdue_cases", "逾期个案", "count", "件", 0.0, higher_is_better=False),
+    Metric("overdue_cases", "逾期个案", "count", "件", higher_is_better=False),
     Metric("case_closure_days", "平均办结天数", "mean", "天", higher_is_better=False),
-    Metric("referral_timely", "转介响应及时率", "rate", "%", 0.90),
+    Metric("referral_timely", "转介响应及时率", "rate", "%"),
     Metric("care_coverage", "关爱行动覆盖率", "rate", "%"),
     Metric("protection_center_ready", "救助保护机构落实率", "rate", "%"),
     Metric("purchase_yuan", "购买服务金额", "sum", "万元"),
 )
+
+# Targets come from the settings file; a code there that is no metric is a typo, not a target.
+_SETTINGS = load_settings()
+_TYPOS = unknown_codes(_SETTINGS, (m.code for m in METRICS))
+if _TYPOS:
+    raise SettingsError(f"{_SETTINGS.source}: 未知的指标代码 {', '.join(_TYPOS)}")
+METRICS = tuple(replace(m, target=_SETTINGS.targets.get(m.code)) for m in METRICS)
 
 BY_CODE: dict[str, Metric] = {m.code: m for m in METRICS}
 METRIC_CODES: tuple[str, ...] = tuple(m.code for m in METRICS)

@@ -391,13 +391,11 @@ def test_county_link_opens_the_county_page(tiny_db, tiny_engine, apptest_env):
     assert card(at, "季度探访率") == fmt_value(
         "visit_rate_90d", snapshot(tiny_engine, "360112", "visit_rate_90d")
     )
-    assert len(at.metric) == 15
-    # Links back up carry the period and the overview's metric.
+    assert len(at.metric) >= 15  # the 15 headline cards, then the county view's own
+    # Links back up (the breadcrumb) carry the period and the overview's metric.
     links = {e.proto.label: e.proto.query_string for e in at.get("page_link")}
-    assert links == {
-        "江西省": f"period={PERIOD}&metric=home_coverage",
-        "南昌市": f"prefecture={NANCHANG}&period={PERIOD}&metric=home_coverage",
-    }
+    assert links["江西省"] == f"period={PERIOD}&metric=home_coverage"
+    assert links["南昌市"] == f"prefecture={NANCHANG}&period={PERIOD}&metric=home_coverage"
 
 
 def test_county_page_opened_directly(tiny_db, tiny_engine, apptest_env):

@@ -1,0 +1,279 @@
+"""会议简报 as a one-page Word document (.docx, python-docx) in Chinese, and the sentences the
+briefing page shares with it.
+
+Fonts: every run carries an East Asian font (黑体 SimHei for headings, 宋体 SimSun for text) as
+well as a Latin one, so Word and WPS on any machine show the Chinese in a CJK face, and a
+LibreOffice without those fonts falls back to its CJK font (Noto Sans CJK SC) by the
+East Asian slot. One page: A4, 2 cm margins, 10.5 pt (五号) text, and every list is cut to a
+fixed number of lines (`MAX_*`), so the page cannot overflow whatever the data.
+
+Pure functions, no Streamlit: the page calls `briefing_docx` when the download is clicked.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+import pandas as pd
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+
+from components.format import DASH, fmt_date_cn, fmt_delta, fmt_period, fmt_target, fmt_value
+from data.metrics import BY_CODE
+from data.settings import Settings
+from queries.briefing import Briefing
+from queries.rankings import settings_or_default
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BODY_FONT = "SimSun"  # 宋体
+HEADING_FONT = "SimHei"  # 黑体
+LATIN_FONT = "Times New Roman"
+BODY_PT = 10.5  # 五号
+MAX_MOVERS = 5
+MAX_CROSSING_LINES = 4  # per direction (fell / rose)
+MAX_NAMES = 6  # region names per crossing line
+MAX_OVERDUE_COUNTIES = 5
+DIRECTION_WORD = {"better": "向好", "worse": "变差", "flat": "持平", "no_data": "无数据"}
+
+
+# ---------------------------------------------------------------- sentences
+
+
+def mover_line(row: dict, with_direction: bool = True) -> str:
+    """'季度探访率：由 88.1% 升至 91.2%（+3.1 个百分点，向好）' (without the last word when
+    the caller shows the direction itself)."""
+    m = BY_CODE[row["metric"]]
+    b, v = fmt_value(m, row["base_value"]), fmt_value(m, row["value"])
+    if row["direction"] == "no_data":
+        return f"{m.label}：{b} → {v}（无法比较）"
+    if row["direction"] == "flat":
+        return f"{m.label}：{v}，与对比期持平"
+    up = row["change"] > 0
+    verb = ("升至" if up else "降至") if m.kind == "rate" else ("增至" if up else "减至")
+    extra = ""
+    if m.kind != "rate" and row["base_value"]:
+        extra = f"，{'+' if up else '-'}{abs(row['change']) / abs(row['base_value']) * 100:.1f}%"
+    delta = fmt_delta(m, row["change"])
+    word = f"，{DIRECTION_WORD[row['direction']]}" if with_direction else ""
+    return f"{m.label}：由 {b} {verb} {v}（{delta}{extra}{word}）"
+
+
+def names_text(names: list[str], limit: int = MAX_NAMES) -> str:
+    """'上犹县、吉州区' or '上犹县、吉州区……等 12 个'."""
+    if len(names) <= limit:
+        return "、".join(names)
+    return "、".join(names[:limit]) + f"等 {len(names)} 个"
+
+
+def crossing_lines(
+    crossings: pd.DataFrame, direction: str, max_lines: int = MAX_CROSSING_LINES
+) -> list[str]:
+    """One line per metric: '转介响应及时率（目标 ≥ 90.0%）：赣县区、崇义县……等 30 个';
+    metrics with the most regions first, at most `max_lines` lines (the rest summed up)."""
+    part = crossings[crossings["direction"] == direction]
+    if part.empty:
+        return []
+    groups = [(metric, list(g["name"])) for metric, g in part.groupby("metric", sort=False)]
+    groups.sort(key=lambda x: -len(x[1]))
+    lines = [
+        f"{BY_CODE[mc].label}（{fmt_target(mc)}）：{names_text(names)}"
+        for mc, names in groups[:max_lines]
+    ]
+    rest = groups[max_lines:]
+    if rest:
+        n = sum(len(names) for _mc, names in rest)
+        labels = "、".join(BY_CODE[mc].label for mc, _names in rest)
+        lines.append(f"另有{labels}共 {n} 个县次")
+    return lines
+
+
+def overdue_summary(new_overdue: pd.DataFrame, top: int = MAX_OVERDUE_COUNTIES) -> str:
+    """'新增逾期个案 26 件（高风险 4 件），较多的是：宁都县 5 件、……'."""
+    n = len(new_overdue)
+    if n == 0:
+        return "对比期以来没有新增逾期个案。"
+    high = int((new_overdue["risk_level"] == "high").sum())
+    counts = new_overdue.groupby("county_name").size().reset_index(name="n")
+    counts = counts.sort_values(["n", "county_name"], ascending=[False, True]).head(top)
+    parts = [f"{r.county_name} {r.n} 件" for r in counts.itertuples()]
+    return f"新增逾期个案 {n:,} 件（其中高风险 {high} 件），较多的是：" + "、".join(parts) + "。"
+
+
+def rank_move(change) -> str:
+    if change is None or pd.isna(change):
+        return DASH
+    change = int(change)
+    return "持平" if change == 0 else (f"上升 {change}" if change > 0 else f"下降 {-change}")
+
+
+def bottom_rows(bottom: pd.DataFrame, missed_shown: int = 2) -> list[list[str]]:
+    """Rows of the bottom table: 名次, 县（市、区）, 所属设区市, 综合得分, 名次变化, 主要问题."""
+    rows = []
+    for r in bottom.to_dict("records"):
+        missed = [BY_CODE[m].label for m in r["missed"][:missed_shown]]
+        rows.append(
+            [
+                f"{int(r['rank'])}/{int(r['n_ranked'])}",
+                r["name"],
+                r["parent_name"] or DASH,
+                f"{r['score']:.2f}",
+                rank_move(r["rank_change"]),
+                "、".join(missed) or "无未达标指标",
+            ]
+        )
+    return rows
+
+
+def composite_parts(settings: Settings | None = None) -> str:
+    """'儿童之家覆盖率、……和逾期个案比例': what the composite score weighs."""
+    s = settings_or_default(settings)
+    names = [
+        f"{BY_CODE[m].label}比例" if m in s.relative_to else BY_CODE[m].label
+        for m, w in s.composite_weights.items()
+        if w > 0
+    ]
+    return "、".join(names[:-1]) + f"和{names[-1]}" if len(names) > 1 else "".join(names)
+
+
+# ---------------------------------------------------------------- document
+
+
+def _fonts(run: Run, east_asian: str, size: float, bold: bool = False) -> None:
+    """Latin and East Asian font on the run itself (Word ignores a style's East Asian font
+    when the run names its own Latin one)."""
+    run.font.name = LATIN_FONT
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), east_asian)
+    fonts.set(qn("w:ascii"), LATIN_FONT)
+    fonts.set(qn("w:hAnsi"), LATIN_FONT)
+
+
+def _para(
+    doc,
+    text: str = "",
+    *,
+    font: str = BODY_FONT,
+    size: float = BODY_PT,
+    bold: bool = False,
+    align=None,
+    after: float = 2,
+    indent: float | None = None,
+    color: RGBColor | None = None,
+) -> Paragraph:
+    p = doc.add_paragraph()
+    fmt = p.paragraph_format
+    fmt.space_before = Pt(0)
+    fmt.space_after = Pt(after)
+    fmt.line_spacing = 1.15
+    if indent is not None:
+        fmt.left_indent = Cm(indent)
+    if align is not None:
+        p.alignment = align
+    if text:
+        run = p.add_run(text)
+        _fonts(run, font, size, bold)
+        if color is not None:
+            run.font.color.rgb = color
+    return p
+
+
+def _heading(doc, text: str) -> None:
+    _para(doc, text, font=HEADING_FONT, size=12, bold=True, after=2)
+
+
+def _bullets(doc, lines: Iterable[str]) -> None:
+    for line in lines:
+        _para(doc, f"• {line}", indent=0.4)
+
+
+def _table(doc, header: list[str], rows: list[list[str]]) -> None:
+    table = doc.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for i, row in enumerate([header, *rows]):
+        for j, text in enumerate(row):
+            cell = table.cell(i, j)
+            p = cell.paragraphs[0]
+            p.paragraph_format.space_after = Pt(0)
+            run = p.add_run(str(text))
+            _fonts(run, HEADING_FONT if i == 0 else BODY_FONT, 9.5, bold=i == 0)
+
+
+def briefing_docx(b: Briefing, data_date: str | None = None, is_demo: bool = False) -> bytes:
+    """The briefing as a one-page A4 .docx (bytes)."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(2.0))
+    normal = doc.styles["Normal"]
+    normal.font.name = LATIN_FONT
+    normal.font.size = Pt(BODY_PT)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    doc.core_properties.title = f"{b.scope_name}儿童关爱服务体系监测简报"
+    doc.core_properties.language = "zh-CN"
+
+    _para(
+        doc,
+        f"{b.scope_name}儿童关爱服务体系监测简报",
+        font=HEADING_FONT,
+        size=16,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        after=2,
+    )
+    sub = f"{fmt_period(b.period)}（与{fmt_period(b.base)}对比）"
+    if data_date:
+        sub += f"　数据截至{fmt_date_cn(data_date)}"
+    if is_demo:
+        sub += "　【演示数据】"
+    _para(doc, sub, size=10, align=WD_ALIGN_PARAGRAPH.CENTER, after=6, color=RGBColor(80, 80, 80))
+
+    _heading(doc, "一、变化最大的指标")
+    moved = b.movers[b.movers["direction"].isin(["better", "worse"])].head(MAX_MOVERS)
+    _bullets(doc, [mover_line(r) for r in moved.to_dict("records")] or ["各项指标与对比期持平。"])
+
+    fell, rose = b.fell, b.rose
+    _heading(doc, "二、达标情况变化")
+    _para(doc, f"跌破目标：{len(fell)} 个县次。" if len(fell) else "跌破目标：无。", bold=True)
+    _bullets(doc, crossing_lines(b.crossings, "fell"))
+    _para(doc, f"重新达标：{len(rose)} 个县次。" if len(rose) else "重新达标：无。", bold=True)
+    _bullets(doc, crossing_lines(b.crossings, "rose"))
+
+    _heading(doc, "三、新增逾期个案")
+    _para(doc, overdue_summary(b.new_overdue))
+
+    _heading(doc, "四、综合得分后五位的县（市、区）")
+    rows = bottom_rows(b.bottom)
+    if rows:
+        _table(
+            doc, ["名次", "县（市、区）", "所属设区市", "综合得分", "名次变化", "主要问题"], rows
+        )
+    else:
+        _para(doc, "本期没有可排名的县（市、区）。")
+    _para(
+        doc,
+        f"注：综合得分为{composite_parts()}折算为 0–100 分后的加权平均，口径见系统设置文件"
+        " settings.toml；新增逾期个案指对比期月末未逾期、本期月末已逾期的在办个案。",
+        size=9,
+        after=0,
+        color=RGBColor(80, 80, 80),
+    ).paragraph_format.space_before = Pt(6)
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def file_name(b: Briefing) -> str:
+    """'会议简报_江西省_2026-10_对比_2026-09.docx'."""
+    return f"会议简报_{b.scope_name}_{b.period}_对比_{b.base}.docx"

@@ -1,0 +1,178 @@
+"""Targets, alert thresholds and composite weights: one settings file (DESIGN.md §4).
+
+The file is `settings.toml` at the repository root, or the path in `DASHBOARD_SETTINGS`;
+without a file the defaults below (those of DESIGN.md §4) apply. A section present in the
+file replaces the default section whole, so deleting a target line removes that target.
+
+This module imports nothing from the rest of the app: data/metrics.py reads its targets from
+here at import time. Whether every metric code named here exists is checked by the code that
+uses the codes (`unknown_codes`), since the metric list lives in data/metrics.py.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = REPO_ROOT / "settings.toml"
+ENV_VAR = "DASHBOARD_SETTINGS"
+
+DEFAULT_TARGETS: dict[str, float] = {
+    "home_coverage": 0.90,
+    "supervisor_coverage": 1.0,
+    "director_coverage": 1.0,
+    "certified_rate": 1.0,
+    "trained_12m": 1.0,
+    "visit_rate_90d": 0.90,
+    "overdue_cases": 0.0,
+    "referral_timely": 0.90,
+}
+DEFAULT_RELATIVE_TO: dict[str, str] = {"overdue_cases": "open_cases"}
+DEFAULT_ALERT_WEIGHTS: dict[str, float] = {
+    "home_coverage": 1.0,
+    "supervisor_coverage": 1.0,
+    "director_coverage": 1.0,
+    "certified_rate": 1.0,
+    "trained_12m": 1.0,
+    "visit_rate_90d": 2.0,
+    "overdue_cases": 2.0,
+    "referral_timely": 1.0,
+}
+DEFAULT_COMPOSITE_WEIGHTS: dict[str, float] = {
+    "home_coverage": 1.0,
+    "supervisor_coverage": 1.0,
+    "director_coverage": 1.0,
+    "certified_rate": 1.0,
+    "trained_12m": 1.0,
+    "visit_rate_90d": 2.0,
+    "referral_timely": 1.0,
+    "care_coverage": 1.0,
+    "overdue_cases": 2.0,
+}
+
+
+class SettingsError(ValueError):
+    """The settings file is malformed (the message names the file and the entry)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the targets, alerts and rankings read from the settings file."""
+
+    targets: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    relative_to: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RELATIVE_TO))
+    alert_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_ALERT_WEIGHTS))
+    severe: float = 0.20
+    moderate: float = 0.05
+    composite_weights: Mapping[str, float] = field(
+        default_factory=lambda: dict(DEFAULT_COMPOSITE_WEIGHTS)
+    )
+    min_weight_share: float = 0.5
+    source: str = "defaults"
+
+    def alert_weight(self, metric: str) -> float:
+        """A metric's weight in the alert severity (1 when the file gives none)."""
+        return float(self.alert_weights.get(metric, 1.0))
+
+
+def _number(value: object, where: str, *, lo: float | None = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SettingsError(f"{where} 应为数字，实际为 {value!r}")
+    x = float(value)
+    if not math.isfinite(x) or (lo is not None and x < lo):
+        raise SettingsError(f"{where} 应为不小于 {lo} 的数字，实际为 {value!r}")
+    return x
+
+
+def _numbers(table: object, where: str) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise SettingsError(f"{where} 应为一个表（[section]）")
+    return {str(k): _number(v, f"{where}.{k}") for k, v in table.items()}
+
+
+def parse(data: Mapping, source: str = "defaults") -> Settings:
+    """Settings from a parsed TOML document; missing sections keep their defaults."""
+    where = source
+    targets = _numbers(data.get("targets", DEFAULT_TARGETS), f"{where}: [targets]")
+    relative = data.get("relative_to", DEFAULT_RELATIVE_TO)
+    if not isinstance(relative, dict) or not all(isinstance(v, str) for v in relative.values()):
+        raise SettingsError(f"{where}: [relative_to] 的值应为指标代码（字符串）")
+    alerts = data.get("alerts", {})
+    if not isinstance(alerts, dict):
+        raise SettingsError(f"{where}: [alerts] 应为一个表")
+    severe = _number(alerts.get("severe", 0.20), f"{where}: alerts.severe")
+    moderate = _number(alerts.get("moderate", 0.05), f"{where}: alerts.moderate")
+    if moderate > severe:
+        raise SettingsError(f"{where}: alerts.moderate 不应大于 alerts.severe")
+    alert_weights = _numbers(
+        alerts.get("weights", DEFAULT_ALERT_WEIGHTS), f"{where}: [alerts.weights]"
+    )
+    composite = data.get("composite", {})
+    if not isinstance(composite, dict):
+        raise SettingsError(f"{where}: [composite] 应为一个表")
+    weights = _numbers(
+        composite.get("weights", DEFAULT_COMPOSITE_WEIGHTS), f"{where}: [composite.weights]"
+    )
+    if not any(w > 0 for w in weights.values()):
+        raise SettingsError(f"{where}: [composite.weights] 至少要有一个正的权重")
+    share = _number(composite.get("min_weight_share", 0.5), f"{where}: composite.min_weight_share")
+    if share > 1:
+        raise SettingsError(f"{where}: composite.min_weight_share 应在 0 到 1 之间")
+    return Settings(
+        targets=targets,
+        relative_to={str(k): str(v) for k, v in relative.items()},
+        alert_weights=alert_weights,
+        severe=severe,
+        moderate=moderate,
+        composite_weights=weights,
+        min_weight_share=share,
+        source=source,
+    )
+
+
+def settings_path() -> Path:
+    """`DASHBOARD_SETTINGS` when set, else settings.toml at the repository root."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    return Path(env) if env else SETTINGS_FILE
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Settings:
+    p = Path(path)
+    if not p.exists():
+        return Settings()
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"{p}: 不是有效的 TOML 文件（{e}）") from e
+    return parse(data, str(p))
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """The settings in force (read once per path and process)."""
+    return _load(str(path or settings_path()))
+
+
+def targets() -> dict[str, float]:
+    """metric code -> target, for data/metrics.py."""
+    return dict(load_settings().targets)
+
+
+def unknown_codes(settings: Settings, known: Iterable[str]) -> list[str]:
+    """Metric codes the settings name that are not metrics (a typo in the file)."""
+    known = set(known)
+    named = (
+        set(settings.targets)
+        | set(settings.relative_to)
+        | set(settings.relative_to.values())
+        | set(settings.alert_weights)
+        | set(settings.composite_weights)
+    )
+    return sorted(named - known)

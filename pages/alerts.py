@@ -1,0 +1,161 @@
+"""预警: every region of the scope (the province, its prefectures and counties) that misses a
+target of DESIGN.md §4, most severe first, each linking to the region's detail view.
+
+Severity (settings.toml [alerts]): each missed target weighs its distance from the target
+relative to the target by the metric's weight; a region's 预警指数 is 100 × the sum over its
+missed targets. Bands 严重 / 较重 / 一般 carry a symbol and a word, never colour alone.
+Layout only: the alerts come from queries/alerts.py through components/db.py.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import db, kpi, views
+from components.format import fmt_target, fmt_value
+from components.views import Col
+from data.metrics import BY_CODE
+from queries import alerts
+from queries.rankings import settings_or_default
+
+TITLE = "预警"
+PAGE_SIZE = 30
+BAND_TEXT = {"severe": "🔴 严重", "moderate": "🟠 较重", "minor": "🟡 一般"}
+BAND_MD = {"severe": ":red[▲▲ 严重]", "moderate": ":orange[▲ 较重]", "minor": ":gray[△ 一般]"}
+LEVEL_WORD = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
+
+ctx = db.get_context()
+scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
+crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+
+detail = db.query(alerts.metric_alerts, ctx.url, ctx.scope, ctx.period)
+by_region = db.query(alerts.region_alerts, ctx.url, ctx.scope, ctx.period)
+settings = settings_or_default()
+
+
+def gap_text(row: dict) -> str:
+    """'季度探访率 72.1%（目标 ≥ 90.0%，差距 19.9%）'."""
+    m = BY_CODE[row["metric"]]
+    shown = fmt_value(m, row["value"])
+    if m.code in settings.relative_to and row["target"] == 0:
+        ref = BY_CODE[settings.relative_to[m.code]]
+        return f"{m.label} {shown}（{fmt_target(m)}，占{ref.label} {row['shortfall']:.0%}）"
+    return f"{m.label} {shown}（{fmt_target(m)}，差距 {row['shortfall']:.1%}）"
+
+
+def link_to(row: dict) -> tuple[str, dict]:
+    """The page and query parameters of a region's detail view."""
+    if row["level"] == "county":
+        return "pages/county.py", {"county": row["code"], "period": ctx.period}
+    if row["level"] == "prefecture":
+        return "pages/county.py", {"prefecture": row["code"], "period": ctx.period}
+    return "pages/overview.py", {"period": ctx.period}
+
+
+# ---------------------------------------------------------------- summary
+if by_region.empty:
+    st.success("本月所有地区各项指标均达到目标，没有预警。", icon="✅")
+    st.stop()
+cols = st.columns(4)
+cols[0].metric("有预警的地区", f"{len(by_region)} 个")
+for col, band in zip(cols[1:], alerts.BANDS, strict=True):
+    col.metric(f"{BAND_TEXT[band]}预警", f"{int((detail['band'] == band).sum())} 条")
+st.caption(
+    "每条预警是一个地区的一个未达标指标。严重程度 = 指标权重 × 差距（与目标的差距占目标的比例；"
+    "逾期个案按逾期个案占在办个案的比例）；"
+    f"严重 ≥ {settings.severe:g}，较重 ≥ {settings.moderate:g}。预警指数 = 该地区各条预警严重程度之和 × 100。"
+    "无数据的指标不计入预警。目标和权重在 settings.toml 中设置。"
+)
+
+# ---------------------------------------------------------------- filters
+present = [lv for lv in alerts.ALERT_LEVELS if lv in set(by_region["level"])]
+f1, f2, f3 = st.columns([3, 3, 3])
+chosen_levels = f1.segmented_control(
+    "地区层级",
+    present,
+    default=present,
+    selection_mode="multi",
+    format_func=LEVEL_WORD.get,
+    key="alerts_levels",
+)
+chosen_bands = f2.segmented_control(
+    "最高级别",
+    list(alerts.BANDS),
+    default=list(alerts.BANDS),
+    selection_mode="multi",
+    format_func=BAND_TEXT.get,
+    key="alerts_bands",
+)
+metric_codes = list(dict.fromkeys(detail["metric"]))
+chosen_metric = f3.selectbox(
+    "指标",
+    ["all", *metric_codes],
+    format_func=lambda c: "全部指标" if c == "all" else BY_CODE[c].label,
+    key="alerts_metric",
+)
+shown = by_region[
+    by_region["level"].isin(chosen_levels or []) & by_region["worst_band"].isin(chosen_bands or [])
+]
+if chosen_metric != "all":
+    shown = shown[[chosen_metric in ms for ms in shown["metrics"]]]
+
+list_tab, table_tab = st.tabs(["预警列表", "明细表"])
+with list_tab:
+    if shown.empty:
+        st.info("没有符合筛选条件的预警。")
+    show_all = len(shown) > PAGE_SIZE and st.toggle(
+        f"显示全部 {len(shown)} 个地区", key="alerts_show_all"
+    )
+    rows = shown if show_all else shown.head(PAGE_SIZE)
+    details = {code: g for code, g in detail.groupby("code", sort=False)}
+    for i, r in enumerate(rows.to_dict("records"), start=1):
+        with st.container(border=True):
+            head, body = st.columns([2, 5])
+            with head:
+                page, params = link_to(r)
+                where = f"（{r['parent_name']}）" if r["level"] == "county" else ""
+                st.page_link(page, label=f"{i}. {r['name']}{where}", icon="📍", query_params=params)
+                st.markdown(
+                    f"{BAND_MD[r['worst_band']]}　预警指数 **{r['alert_index']:.1f}**　"
+                    f"未达标 {r['n_missed']} 项"
+                )
+            with body:
+                lines = [
+                    f"- {BAND_MD[a['band']]} {gap_text(a)}"
+                    for a in details[r["code"]].to_dict("records")
+                ]
+                st.markdown("\n".join(lines))
+    if len(shown) > len(rows):
+        st.caption(f"另有 {len(shown) - len(rows)} 个地区，打开“显示全部”或见明细表。")
+
+with table_tab:
+    table = detail[detail["code"].isin(shown["code"])].copy()
+    if chosen_metric != "all":
+        table = table[table["metric"] == chosen_metric]
+    table["level_text"] = table["level"].map(LEVEL_WORD)
+    table["band_text"] = table["band"].map(BAND_TEXT)
+    table["value_text"] = [
+        fmt_value(m, v) for m, v in zip(table["metric"], table["value"], strict=True)
+    ]
+    table["target_text"] = [fmt_target(m) for m in table["metric"]]
+    views.show_list(
+        table,
+        [
+            Col("band_text", "级别"),
+            Col("name", "地区"),
+            Col("level_text", "层级"),
+            Col("parent_name", "上级地区"),
+            Col("label", "指标"),
+            Col("value_text", "实际"),
+            Col("target_text", "目标"),
+            Col("shortfall", "差距", percent=True),
+            Col("weight", "权重", fmt="%.1f"),
+            Col("severity", "严重程度", fmt="%.3f"),
+        ],
+        title="预警明细",
+        scope_name=scope["name"],
+        period=ctx.period,
+        key="alerts_detail",
+        empty="没有符合筛选条件的预警。",
+    )

@@ -1,0 +1,191 @@
+"""会议简报: for a chosen pair of months, what changed — the indicators that moved most, the
+counties that fell below or rose above a target, the new overdue cases (masked), the five
+lowest composite scores — as a page and as a one-page Word document in Chinese.
+
+Layout only: the briefing comes from queries/briefing.py through components/db.py; the
+document and the sentences it shares with this page from components/briefing_doc.py.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import briefing_doc, db, kpi, views
+from components.format import DASH, fmt_period, fmt_target, fmt_value
+from components.views import Col
+from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
+from queries import briefing
+
+TITLE = "会议简报"
+DIRECTION_MD = {
+    "better": ":blue[▲ 向好]",
+    "worse": ":red[▼ 变差]",
+    "flat": "— 持平",
+    "no_data": "— 无数据",
+}
+
+ctx = db.get_context()
+scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
+crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+
+periods = list(ctx.periods)  # newest first
+if len(periods) < 2:
+    st.info("简报需要至少两个月的数据才能比较。请在有更多月份的汇总后再来。", icon="ℹ️")
+    st.stop()
+
+# ---------------------------------------------------------------- the pair of months
+c1, c2, _ = st.columns([2, 2, 3])
+if st.session_state.get("briefing_period") not in periods[:-1]:
+    st.session_state["briefing_period"] = ctx.period if ctx.period in periods[:-1] else periods[0]
+period = c1.selectbox("本期", periods[:-1], format_func=fmt_period, key="briefing_period")
+older = [p for p in periods if p < period]
+if st.session_state.get("briefing_base") not in older:
+    st.session_state["briefing_base"] = older[0]
+base = c2.selectbox("对比期", older, format_func=fmt_period, key="briefing_base")
+
+b = db.query(briefing.build_briefing, ctx.url, ctx.scope, period, base)
+
+st.download_button(
+    "下载简报（Word，一页）",
+    data=lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo),
+    file_name=briefing_doc.file_name(b),
+    mime=briefing_doc.DOCX_MIME,
+    icon="📄",
+    key="briefing_docx",
+    on_click="ignore",
+)
+st.caption(f"{fmt_period(period)}与{fmt_period(base)}对比。")
+
+# ---------------------------------------------------------------- one: movers
+st.subheader("一、变化最大的指标")
+moved = b.movers[b.movers["direction"].isin(["better", "worse"])]
+if moved.empty:
+    st.info("各项指标与对比期持平。")
+else:
+    st.markdown(
+        "\n".join(
+            f"- {DIRECTION_MD[r['direction']]}　{briefing_doc.mover_line(r, with_direction=False)}"
+            for r in moved.head(briefing_doc.MAX_MOVERS).to_dict("records")
+        )
+    )
+with st.expander("全部指标的变化"):
+    full = b.movers.assign(
+        base_text=[
+            fmt_value(m, v) for m, v in zip(b.movers["metric"], b.movers["base_value"], strict=True)
+        ],
+        value_text=[
+            fmt_value(m, v) for m, v in zip(b.movers["metric"], b.movers["value"], strict=True)
+        ],
+        direction_text=b.movers["direction"].map(briefing_doc.DIRECTION_WORD),
+    )
+    st.dataframe(
+        views.display_frame(
+            full,
+            [
+                Col("label", "指标"),
+                Col("base_text", fmt_period(base)),
+                Col("value_text", fmt_period(period)),
+                Col(
+                    "movement",
+                    "变动幅度",
+                    fmt="%.1f",
+                    help="比率：百分点；其他指标：较对比期的百分比",
+                ),
+                Col("direction_text", "方向"),
+            ],
+        ),
+        hide_index=True,
+        placeholder=DASH,
+    )
+
+# ---------------------------------------------------------------- two: target crossings
+st.subheader("二、达标情况变化")
+fell_col, rose_col = st.columns(2)
+for col, frame, word, direction in (
+    (fell_col, b.fell, "跌破目标", "fell"),
+    (rose_col, b.rose, "重新达标", "rose"),
+):
+    with col:
+        st.markdown(f"**{word}：{len(frame)} 个县次**" if len(frame) else f"**{word}：无**")
+        lines = briefing_doc.crossing_lines(b.crossings, direction, max_lines=20)
+        if lines:
+            st.markdown("\n".join(f"- {line}" for line in lines))
+if len(b.crossings):
+    with st.expander("达标变化明细"):
+        detail = b.crossings.assign(
+            base_text=[
+                fmt_value(m, v)
+                for m, v in zip(b.crossings["metric"], b.crossings["base_value"], strict=True)
+            ],
+            value_text=[
+                fmt_value(m, v)
+                for m, v in zip(b.crossings["metric"], b.crossings["value"], strict=True)
+            ],
+            target_text=[fmt_target(m) for m in b.crossings["metric"]],
+            direction_text=b.crossings["direction"].map(
+                {"fell": "✖ 跌破目标", "rose": "✔ 重新达标"}
+            ),
+        )
+        views.show_list(
+            detail,
+            [
+                Col("direction_text", "变化"),
+                Col("name", "县（市、区）"),
+                Col("parent_name", "所属设区市"),
+                Col("label", "指标"),
+                Col("base_text", fmt_period(base)),
+                Col("value_text", fmt_period(period)),
+                Col("target_text", "目标"),
+            ],
+            title="达标变化明细",
+            scope_name=scope["name"],
+            period=period,
+            key="briefing_crossings",
+        )
+
+# ---------------------------------------------------------------- three: new overdue cases
+st.subheader("三、新增逾期个案")
+st.markdown(briefing_doc.overdue_summary(b.new_overdue))
+if len(b.new_overdue):
+    views.show_list(
+        b.new_overdue,
+        [
+            Col("id", "个案编号", fmt="%d"),
+            Col("county_name", "县（市、区）"),
+            Col("township_name", "乡镇（街道）", none="县本级"),
+            Col("child_name", "儿童", none="未关联"),
+            Col("concern", "问题类型", labels=CASE_CONCERN),
+            Col("risk_level", "风险", labels=RISK_LEVEL),
+            Col("source", "来源", labels=CASE_SOURCE),
+            Col("received_on", "受理日期"),
+            Col("due_on", "办理期限"),
+            Col("days_overdue", "逾期天数", fmt="%d"),
+        ],
+        title="新增逾期个案",
+        scope_name=scope["name"],
+        period=period,
+        key="briefing_overdue",
+    )
+    st.caption("儿童姓名已脱敏。新增逾期：对比期月末未逾期、本期月末已逾期的在办个案。")
+
+# ---------------------------------------------------------------- four: bottom five
+st.subheader("四、综合得分后五位的县（市、区）")
+rows = briefing_doc.bottom_rows(b.bottom, missed_shown=3)
+if not rows:
+    st.info("本期没有可排名的县（市、区）。")
+else:
+    bottom = pd.DataFrame(
+        rows, columns=["名次", "县（市、区）", "所属设区市", "综合得分", "名次变化", "主要问题"]
+    )
+    st.dataframe(bottom, hide_index=True)
+    with st.container(horizontal=True, gap="small"):
+        for r in b.bottom.to_dict("records"):
+            st.page_link(
+                "pages/county.py",
+                label=f"{r['name']}详情",
+                icon="📍",
+                query_params={"county": r["code"], "period": period},
+            )
+st.caption("综合得分的算法和权重见“红黑榜”页；后五位含与第五名得分相同的县（市、区）。")

@@ -1,0 +1,292 @@
+"""会议简报: what changed in the scope between two periods (the base and the period).
+
+- movers: the scope's indicators by how much they moved. Movement is comparable across units:
+  a rate's change in percentage points, any other indicator's change in per cent of its base
+  value (a change from zero counts as 100). A change with either side missing does not rank.
+- target crossings: counties (or prefectures) whose value met a target in the base period and
+  misses it now (fell below), or the reverse (rose above); a side without data is no crossing.
+- new overdue cases: cases overdue on the period's last day that were not overdue on the
+  base period's last day (masked).
+- bottom counties: the lowest composite scores (queries/rankings.py), ties at the cut kept.
+
+Every function takes the user's scope and both periods; the base must be before the period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, not_, select
+
+from data.metrics import BY_CODE, METRIC_CODES, METRICS
+from data.schema import cases
+from data.schema import kpi_snapshots as k
+from data.settings import Settings
+from queries.alerts import metric_alerts, misses
+from queries.county import cases_where, codes_under, overdue_on
+from queries.indicators import check_period, region_table
+from queries.metric_sql import parse_period
+from queries.rankings import COMPOSITE, ranking, settings_or_default
+from queries.regions import ScopeError, region, require_within
+
+__all__ = [
+    "BOTTOM_N",
+    "Briefing",
+    "ScopeError",
+    "bottom_counties",
+    "build_briefing",
+    "check_pair",
+    "movers",
+    "new_overdue_cases",
+    "target_crossings",
+]
+
+BOTTOM_N = 5
+_TIE = 9  # decimals: equal to this precision is no change / a tie
+
+
+def check_pair(period: str, base: str) -> tuple[str, str]:
+    """Both 'YYYY-MM' and the base strictly before the period (ValueError otherwise)."""
+    check_period(period)
+    check_period(base)
+    if base >= period:
+        raise ValueError(f"base period {base} must be before {period}")
+    return period, base
+
+
+def _value(metric: str, value, numerator) -> float:
+    if value is None and BY_CODE[metric].kind in ("count", "sum"):
+        value = numerator
+    return np.nan if value is None else float(value)
+
+
+def movement(metric: str, base: float, value: float) -> float:
+    """How far an indicator moved: percentage points for a rate, per cent of the base value
+    otherwise (from zero: 100); NaN when a side is missing."""
+    if np.isnan(base) or np.isnan(value):
+        return np.nan
+    change = round(value - base, _TIE)
+    if BY_CODE[metric].kind == "rate":
+        return abs(change) * 100
+    if change == 0:
+        return 0.0
+    return 100.0 if base == 0 else abs(change) / abs(base) * 100
+
+
+MOVER_COLUMNS = [
+    "metric",
+    "label",
+    "kind",
+    "base_value",
+    "value",
+    "change",
+    "movement",
+    "direction",
+]
+
+
+def movers(
+    engine: Engine, scope: str, period: str, base: str, region_code: str | None = None
+) -> pd.DataFrame:
+    """Every indicator of `region_code` (default: the scope) in both periods, most moved
+    first (missing changes last, then metric order). `direction` is better, worse, flat or
+    no_data (by the metric's higher_is_better)."""
+    check_pair(period, base)
+    code = region_code or scope
+    require_within(engine, code, scope)
+    stmt = select(k.c.period, k.c.metric, k.c.numerator, k.c.value).where(
+        k.c.region_code == code, k.c.period.in_([base, period])
+    )
+    with engine.connect() as conn:
+        got = {
+            (r.period, r.metric): _value(r.metric, r.value, r.numerator) for r in conn.execute(stmt)
+        }
+    rows = []
+    for i, m in enumerate(METRICS):
+        b, v = got.get((base, m.code), np.nan), got.get((period, m.code), np.nan)
+        move = movement(m.code, b, v)
+        if np.isnan(move):
+            direction = "no_data"
+        elif round(v - b, _TIE) == 0:
+            direction = "flat"
+        else:
+            direction = "better" if (v > b) == m.higher_is_better else "worse"
+        rows.append(
+            {
+                "metric": m.code,
+                "label": m.label,
+                "kind": m.kind,
+                "base_value": b,
+                "value": v,
+                "change": v - b,
+                "movement": move,
+                "direction": direction,
+                "_o": i,
+            }
+        )
+    df = pd.DataFrame(rows)
+    df = df.sort_values(["movement", "_o"], ascending=[False, True], na_position="last")
+    return df.drop(columns="_o")[MOVER_COLUMNS].reset_index(drop=True)
+
+
+CROSSING_COLUMNS = [
+    "code",
+    "name",
+    "parent_name",
+    "metric",
+    "label",
+    "base_value",
+    "value",
+    "target",
+    "direction",
+]
+
+
+def target_crossings(
+    engine: Engine,
+    scope: str,
+    period: str,
+    base: str,
+    level: str = "county",
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Regions at `level` (county or prefecture) that crossed a target between the periods:
+    direction `fell` (met → missed) or `rose` (missed → met). Falls first, then by metric
+    order, then region code."""
+    check_pair(period, base)
+    s = settings_or_default(settings)
+    now = region_table(engine, scope, period, level).set_index("code")
+    before = region_table(engine, scope, base, level).set_index("code")
+    rows = []
+    for i, mc in enumerate(METRIC_CODES):
+        if mc not in s.targets:
+            continue
+        m, t = BY_CODE[mc], float(s.targets[mc])
+        for code in now.index:
+            v = now.at[code, mc]
+            b = before.at[code, mc] if code in before.index else np.nan
+            if np.isnan(v) or np.isnan(b):
+                continue
+            was, gone = misses(m, b, t), misses(m, v, t)
+            if was == gone:
+                continue
+            rows.append(
+                {
+                    "code": code,
+                    "name": now.at[code, "name"],
+                    "parent_name": now.at[code, "parent_name"],
+                    "metric": mc,
+                    "label": m.label,
+                    "base_value": float(b),
+                    "value": float(v),
+                    "target": t,
+                    "direction": "fell" if gone else "rose",
+                    "_d": 0 if gone else 1,
+                    "_o": i,
+                }
+            )
+    df = pd.DataFrame(rows, columns=[*CROSSING_COLUMNS, "_d", "_o"])
+    df = df.sort_values(["_d", "_o", "code"], kind="stable")
+    return df.drop(columns=["_d", "_o"]).reset_index(drop=True)
+
+
+def new_overdue_cases(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
+    """Cases of the scope overdue on the period's last day and not overdue on the base
+    period's last day (queries/county.py CASE_COLUMNS, masked), most days overdue first."""
+    check_pair(period, base)
+    require_within(engine, scope, scope)
+    d1, d0 = parse_period(period).d_end, parse_period(base).d_end
+    return cases_where(
+        engine,
+        d1,
+        overdue_on(d1),
+        not_(overdue_on(d0)),
+        cases.c.region_code.in_(codes_under(scope)),
+    )
+
+
+BOTTOM_COLUMNS = [
+    "rank",
+    "code",
+    "name",
+    "parent_name",
+    "score",
+    "n_ranked",
+    "prev_rank",
+    "rank_change",
+    "missed",
+]
+
+
+def bottom_counties(
+    engine: Engine,
+    scope: str,
+    period: str,
+    base: str,
+    n: int = BOTTOM_N,
+    level: str = "county",
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """The `n` regions with the lowest composite score, worst first; a region tied with the
+    n-th worst is kept too (so there may be more than n). Regions without a score are not
+    listed. `missed` holds the targets each misses, most severe first (a tuple of codes)."""
+    check_pair(period, base)
+    ranked = ranking(engine, scope, period, COMPOSITE, level, compare=base, settings=settings)
+    valued = ranked[ranked["rank"].notna()]
+    if valued.empty or n <= 0:
+        return pd.DataFrame(columns=BOTTOM_COLUMNS)
+    worst = valued.sort_values(["value", "code"], ascending=[True, True], kind="stable")
+    cut = worst["value"].iloc[min(n, len(worst)) - 1]
+    chosen = worst[worst["value"] <= cut + 1e-12].copy()
+    alerts = metric_alerts(engine, scope, period, (level,), settings)
+    missed = alerts.groupby("code", sort=False)["metric"].agg(tuple).to_dict()
+    chosen["missed"] = [missed.get(c, ()) for c in chosen["code"]]
+    chosen = chosen.rename(columns={"value": "score"})
+    return chosen[BOTTOM_COLUMNS].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """Everything the briefing page and its Word document show."""
+
+    scope: str
+    scope_name: str
+    scope_level: str
+    period: str
+    base: str
+    movers: pd.DataFrame
+    crossings: pd.DataFrame
+    new_overdue: pd.DataFrame
+    bottom: pd.DataFrame
+
+    @property
+    def fell(self) -> pd.DataFrame:
+        return self.crossings[self.crossings["direction"] == "fell"]
+
+    @property
+    def rose(self) -> pd.DataFrame:
+        return self.crossings[self.crossings["direction"] == "rose"]
+
+
+def build_briefing(
+    engine: Engine, scope: str, period: str, base: str, settings: Settings | None = None
+) -> Briefing:
+    """The whole briefing for the scope and the pair of periods. Crossings and the bottom
+    list are about counties (a county scope compares only itself)."""
+    check_pair(period, base)
+    me = region(engine, scope, scope)
+    if me is None:
+        raise ValueError(f"unknown region {scope}")
+    return Briefing(
+        scope=scope,
+        scope_name=me["name"],
+        scope_level=me["level"],
+        period=period,
+        base=base,
+        movers=movers(engine, scope, period, base),
+        crossings=target_crossings(engine, scope, period, base, "county", settings),
+        new_overdue=new_overdue_cases(engine, scope, period, base),
+        bottom=bottom_counties(engine, scope, period, base, BOTTOM_N, "county", settings),
+    )

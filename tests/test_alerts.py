@@ -1,0 +1,192 @@
+"""预警 on the hand-built province of test_rankings.py, on SQLite and PostgreSQL.
+
+Settings (test_rankings.SETTINGS): targets home ≥ .9, visit ≥ .9, overdue = 0 (÷ open);
+alert weights home 1, visit 2, overdue 2; bands severe ≥ .20, moderate ≥ .05.
+
+  region  value                         shortfall                 severity  band
+  P       home 85/100 = .85             (.9 − .85)/.9 = .055556   .055556   moderate
+  P       overdue 2, open 20            2/20 = .1                 .2        severe (on the edge)
+  P       visit 95/100                  met                       —
+  A       home 9/10 = .9                met (exactly on target)   —
+  A       visit 171/200 = .855          (.9 − .855)/.9 = .05      .1        moderate
+  B       nothing                       —
+  A1      home 9/20 = .45               .5                        .5        severe
+  A1      visit 9/10, overdue 0         met                       —
+  A2      home 0/0 (null: no data)      no alert
+  A2      visit 891/1000 = .891         .01                       .02       minor
+  A2      overdue 3, no open_cases row  no reference → 1          2.0       severe
+  A3      visit 95/100                  met
+  B2      overdue 1, open 4             .25                       .5        severe
+
+Region index = 100 × Σ severity: A2 202.0, A1 50.0, B2 50.0, P 25.6, A 10.0.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from data.metrics import BY_CODE
+from data.settings import Settings
+from queries import alerts
+from tests.test_rankings import (
+    A1,
+    A2,
+    A3,
+    B2,
+    NOW,
+    SETTINGS,
+    A,
+    B,
+    P,
+    load_regions,
+    load_snapshots,
+    snap,
+)
+
+SNAPSHOTS = [
+    snap(P, NOW, "home_coverage", 85, 100),
+    snap(P, NOW, "overdue_cases", 2),
+    snap(P, NOW, "open_cases", 20),
+    snap(P, NOW, "visit_rate_90d", 95, 100),
+    snap(A, NOW, "home_coverage", 9, 10),
+    snap(A, NOW, "visit_rate_90d", 171, 200),
+    snap(A1, NOW, "home_coverage", 9, 20),
+    snap(A1, NOW, "visit_rate_90d", 9, 10),
+    snap(A1, NOW, "overdue_cases", 0),
+    snap(A1, NOW, "open_cases", 3),
+    snap(A2, NOW, "home_coverage", 0, 0),
+    snap(A2, NOW, "visit_rate_90d", 891, 1000),
+    snap(A2, NOW, "overdue_cases", 3, value=None),
+    snap(A3, NOW, "visit_rate_90d", 95, 100),
+    snap(B2, NOW, "overdue_cases", 1),
+    snap(B2, NOW, "open_cases", 4),
+]
+
+
+@pytest.fixture
+def db(engine: Engine) -> Engine:
+    load_regions(engine)
+    load_snapshots(engine, SNAPSHOTS)
+    return engine
+
+
+def test_metric_alerts_by_hand(db):
+    df = alerts.metric_alerts(db, P, NOW, settings=SETTINGS)
+    got = [(r.code, r.metric, round(r.severity, 6), r.band) for r in df.itertuples()]
+    assert got == [
+        (A2, "overdue_cases", 2.0, "severe"),
+        (A1, "home_coverage", 0.5, "severe"),
+        (B2, "overdue_cases", 0.5, "severe"),
+        (P, "overdue_cases", 0.2, "severe"),
+        (A, "visit_rate_90d", 0.1, "moderate"),
+        (P, "home_coverage", 0.055556, "moderate"),
+        (A2, "visit_rate_90d", 0.02, "minor"),
+    ]
+    row = df[(df["code"] == A2) & (df["metric"] == "overdue_cases")].iloc[0]
+    assert row["value"] == 3 and pd.isna(row["reference"]) and row["shortfall"] == 1.0
+    row = df[(df["code"] == B2)].iloc[0]
+    assert (row["reference"], row["shortfall"], row["weight"]) == (4, 0.25, 2.0)
+    assert row["name"] == "珠山区" and row["parent_name"] == "景德镇市" and row["level"] == "county"
+    assert row["label"] == "逾期个案" and row["target"] == 0
+    home = df[(df["code"] == P) & (df["metric"] == "home_coverage")].iloc[0]
+    assert home["value"] == pytest.approx(0.85) and home["shortfall"] == pytest.approx(0.055556)
+
+
+def test_region_alerts_by_hand(db):
+    df = alerts.region_alerts(db, P, NOW, settings=SETTINGS)
+    assert list(df["code"]) == [A2, A1, B2, P, A]
+    assert list(df["alert_index"]) == [202.0, 50.0, 50.0, 25.6, 10.0]
+    assert list(df["n_missed"]) == [2, 1, 1, 2, 1]
+    assert list(df["worst_band"]) == ["severe", "severe", "severe", "severe", "moderate"]
+    assert df.iloc[0]["metrics"] == ("overdue_cases", "visit_rate_90d")
+    assert df.iloc[3]["metrics"] == ("overdue_cases", "home_coverage")
+    assert list(df["level"]) == ["county", "county", "county", "province", "prefecture"]
+    assert B not in set(df["code"]) and A3 not in set(df["code"])
+
+
+def test_scope_and_levels(db):
+    mine = alerts.region_alerts(db, A, NOW, settings=SETTINGS)
+    assert list(mine["code"]) == [A2, A1, A]  # no province, no 景德镇市 county
+    counties = alerts.metric_alerts(db, P, NOW, levels=("county",), settings=SETTINGS)
+    assert set(counties["level"]) == {"county"} and len(counties) == 4
+    assert alerts.metric_alerts(db, B, NOW, settings=SETTINGS)["code"].tolist() == [B2]
+    with pytest.raises(ValueError):
+        alerts.metric_alerts(db, P, NOW, levels=("village",), settings=SETTINGS)
+    assert alerts.region_alerts(db, P, "2025-01", settings=SETTINGS).empty  # no data: no alert
+
+
+def test_bands_and_weights_follow_the_settings(db):
+    strict = Settings(
+        **{
+            **SETTINGS.__dict__,
+            "severe": 0.6,
+            "moderate": 0.3,
+            "alert_weights": {"overdue_cases": 1.0},  # others default to 1
+        }
+    )
+    df = alerts.metric_alerts(db, P, NOW, settings=strict)
+    got = {(r.code, r.metric): (round(r.severity, 6), r.band) for r in df.itertuples()}
+    assert got[(A2, "overdue_cases")] == (1.0, "severe")
+    assert got[(A1, "home_coverage")] == (0.5, "moderate")
+    assert got[(A, "visit_rate_90d")] == (0.05, "minor")
+    no_visit = Settings(**{**SETTINGS.__dict__, "targets": {"home_coverage": 0.9}})
+    df = alerts.metric_alerts(db, P, NOW, settings=no_visit)
+    assert set(df["metric"]) == {"home_coverage"}  # no target: no alert
+
+
+def test_default_settings_file(db):
+    # settings.toml: the DESIGN.md §4 targets; visit weight 2, overdue weight 2
+    df = alerts.metric_alerts(db, P, NOW)
+    got = {(r.code, r.metric): round(r.severity, 6) for r in df.itertuples()}
+    assert got[(A2, "overdue_cases")] == 2.0
+    assert got[(A, "visit_rate_90d")] == 0.1
+
+
+def test_shortfall_and_misses():
+    visit, overdue = BY_CODE["visit_rate_90d"], BY_CODE["overdue_cases"]
+    assert alerts.shortfall(visit, 0.45, 0.9) == 0.5
+    assert alerts.shortfall(visit, -1.0, 0.9) == 1.0  # at most 1
+    assert alerts.shortfall(overdue, 3, 0, 12) == 0.25
+    assert alerts.shortfall(overdue, 3, 0, 0) == 1.0
+    assert alerts.shortfall(overdue, 9, 3) == 1.0  # (9 − 3)/3 capped
+    assert alerts.shortfall(overdue, 4, 3) == pytest.approx(0.333333)
+    assert not alerts.misses(visit, 0.9, 0.9)
+    assert not alerts.misses(visit, float("nan"), 0.9)
+    assert not alerts.misses(visit, None, 0.9)
+    assert alerts.misses(overdue, 1, 0) and not alerts.misses(overdue, 0, 0)
+    assert alerts.band_of(0.2, SETTINGS) == "severe"
+    assert alerts.band_of(0.199999, SETTINGS) == "moderate"
+    assert alerts.band_of(0.049999, SETTINGS) == "minor"
+
+
+# ---------------------------------------------------------------- the page (AppTest)
+
+
+def test_alerts_page(apptest_env, tmp_path):
+    from data.db import make_engine
+    from data.demo import build_demo
+    from tests.apptest import run_app
+
+    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    engine = make_engine(url)
+    build_demo(engine, "tiny", progress=lambda _msg: None)
+    at = run_app(url, page="pages/alerts.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [t.value for t in at.title] == ["预警"]
+    period = at.selectbox(key="period").value
+    expected = alerts.region_alerts(engine, P, period)
+    engine.dispose()
+    assert len(expected) > 0
+    # one entry per region, most severe first, each a link to the region's view
+    links = [x for x in at.get("page_link") if x.proto.label[:1].isdigit()]
+    assert len(links) == min(len(expected), 30)
+    first = expected.iloc[0]
+    assert first["name"] in links[0].proto.label
+    assert links[0].proto.page.endswith(("county", "overview"))
+    at.segmented_control(key="alerts_levels").set_value(["county"]).run()
+    assert not at.exception and not at.error
+    counties = expected[expected["level"] == "county"]
+    links = [x for x in at.get("page_link") if x.proto.label[:1].isdigit()]
+    assert len(links) == min(len(counties), 30)
