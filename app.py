@@ -22,7 +22,7 @@ APP_TITLE = "儿童关爱服务体系监测"
 PERIOD_KEY = "period"
 log = logging.getLogger(__name__)
 
-st.set_page_config(page_title=APP_TITLE, page_icon="🧒", layout="wide")
+st.set_page_config(page_title=APP_TITLE, page_icon=":material/child_care:", layout="wide")
 
 
 def current_scope() -> str:
@@ -51,22 +51,68 @@ def build_pages(role: str | None = None) -> list[st.Page]:
     so a deep link keeps its path through the sign-in form; none of them is run then."""
     overview = OVERVIEW_TITLES.get(role or "", "全省总览")
     pages = [
-        st.Page("pages/overview.py", title=overview, icon="📊", url_path="overview", default=True),
-        st.Page("pages/homes.py", title="儿童之家", icon="🏠", url_path="homes"),
-        st.Page("pages/staffing.py", title="队伍建设", icon="👥", url_path="staffing"),
-        st.Page("pages/interventions.py", title="个案与关爱", icon="🤝", url_path="interventions"),
-        st.Page("pages/institutions.py", title="机构与保障", icon="🏛️", url_path="institutions"),
-        st.Page("pages/county.py", title="县区详情", icon="📍", url_path="county"),
-        st.Page("pages/rankings.py", title="红黑榜", icon="🏅", url_path="rankings"),
-        st.Page("pages/alerts.py", title="预警", icon="🚨", url_path="alerts"),
-        st.Page("pages/briefing.py", title="会议简报", icon="📝", url_path="briefing"),
-        st.Page("pages/presentation.py", title="汇报模式", icon="🖥️", url_path="presentation"),
+        st.Page(
+            "pages/overview.py",
+            title=overview,
+            icon=":material/dashboard:",
+            url_path="overview",
+            default=True,
+        ),
+        st.Page("pages/homes.py", title="儿童之家", icon=":material/home:", url_path="homes"),
+        st.Page(
+            "pages/staffing.py", title="队伍建设", icon=":material/groups:", url_path="staffing"
+        ),
+        st.Page(
+            "pages/interventions.py",
+            title="个案与关爱",
+            icon=":material/volunteer_activism:",
+            url_path="interventions",
+        ),
+        st.Page(
+            "pages/institutions.py",
+            title="机构与保障",
+            icon=":material/account_balance:",
+            url_path="institutions",
+        ),
+        st.Page(
+            "pages/county.py", title="县区详情", icon=":material/location_on:", url_path="county"
+        ),
+        st.Page(
+            "pages/rankings.py", title="红黑榜", icon=":material/leaderboard:", url_path="rankings"
+        ),
+        st.Page(
+            "pages/alerts.py",
+            title="预警",
+            icon=":material/notification_important:",
+            url_path="alerts",
+        ),
+        st.Page(
+            "pages/briefing.py",
+            title="会议简报",
+            icon=":material/description:",
+            url_path="briefing",
+        ),
+        st.Page(
+            "pages/presentation.py",
+            title="汇报模式",
+            icon=":material/slideshow:",
+            url_path="presentation",
+        ),
     ]
     if role in ADMIN_ROLES:  # administration pages: admin only
         pages += [
-            st.Page("pages/data.py", title="数据管理", icon="🗂️", url_path="data"),
-            st.Page("pages/audit.py", title="审计日志", icon="📜", url_path="audit"),
-            st.Page("pages/users.py", title="用户管理", icon="🔑", url_path="users"),
+            st.Page(
+                "pages/data.py", title="数据管理", icon=":material/upload_file:", url_path="data"
+            ),
+            st.Page(
+                "pages/audit.py", title="审计日志", icon=":material/history:", url_path="audit"
+            ),
+            st.Page(
+                "pages/users.py",
+                title="用户管理",
+                icon=":material/manage_accounts:",
+                url_path="users",
+            ),
         ]
     return pages
 
