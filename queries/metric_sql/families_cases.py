@@ -1,0 +1,87 @@
+"""Metric family over cases and referrals: open and overdue cases, closure days, timely
+referrals.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, func, select, true
+from sqlalchemy.sql import FromClause, Select
+
+from data.schema import cases, referrals
+from queries.metric_sql.blocks import _active_on_d, _on_group_period, _sum_if, _wide, _z
+from queries.metric_sql.dialect import days_between
+from queries.metric_sql.units import _groups
+
+TIMELY_REFERRAL_DAYS = 7
+
+
+def cases_family(units: FromClause, periods: FromClause) -> Select:
+    """open_cases, overdue_cases, case_closure_days, referral_timely (a case's referrals
+    belong to the case's region; "within the period" = d_start ≤ date ≤ D)."""
+    k, f, p = cases, referrals, periods
+    on_units = units.c.leaf_code == k.c.region_code
+    open_ = (
+        select(
+            units.c.group_code,
+            p.c.period,
+            func.count().label("open"),
+            _sum_if(k.c.due_on < p.c.d_end).label("overdue"),
+        )
+        .select_from(
+            k.join(units, on_units).join(p, _active_on_d(k.c.received_on, k.c.closed_on, p))
+        )
+        .group_by(units.c.group_code, p.c.period)
+        .subquery("cases_open")
+    )
+    closed = (
+        select(
+            units.c.group_code,
+            p.c.period,
+            func.sum(days_between(k.c.closed_on, k.c.received_on)).label("days"),
+            func.count().label("closed"),
+        )
+        .select_from(
+            k.join(units, on_units).join(
+                p, and_(k.c.closed_on >= p.c.d_start, k.c.closed_on <= p.c.d_end)
+            )
+        )
+        .group_by(units.c.group_code, p.c.period)
+        .subquery("cases_closed")
+    )
+    timely = and_(
+        f.c.responded_on.is_not(None),
+        days_between(f.c.responded_on, f.c.referred_on) <= TIMELY_REFERRAL_DAYS,
+    )
+    refs = (
+        select(
+            units.c.group_code,
+            p.c.period,
+            func.count().label("made"),
+            _sum_if(timely).label("timely"),
+        )
+        .select_from(
+            f.join(k, k.c.id == f.c.case_id)
+            .join(units, on_units)
+            .join(p, and_(f.c.referred_on >= p.c.d_start, f.c.referred_on <= p.c.d_end))
+        )
+        .group_by(units.c.group_code, p.c.period)
+        .subquery("referrals_made")
+    )
+    grp = _groups(units)
+    from_ = (
+        grp.join(p, true())
+        .outerjoin(open_, _on_group_period(open_, grp, p))
+        .outerjoin(closed, _on_group_period(closed, grp, p))
+        .outerjoin(refs, _on_group_period(refs, grp, p))
+    )
+    return _wide(
+        grp,
+        p,
+        from_,
+        {
+            "open_cases": (_z(open_.c.open), None),
+            "overdue_cases": (_z(open_.c.overdue), None),
+            "case_closure_days": (_z(closed.c.days), _z(closed.c.closed)),
+            "referral_timely": (_z(refs.c.timely), _z(refs.c.made)),
+        },
+    )

@@ -1,0 +1,115 @@
+"""Metric family over children, their visits and care actions: counts of active children,
+visit_rate_90d and care_coverage, on month-index intervals.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, case, func, literal_column, select, true
+from sqlalchemy.sql import FromClause, Select
+
+from data.schema import care_actions, children, visits
+from queries.metric_sql.blocks import (
+    _active_in_span,
+    _interval_counts,
+    _on_group_period,
+    _owners,
+    _wide,
+    _window_pieces,
+    _z,
+)
+from queries.metric_sql.dialect import OPEN_END, greatest, least, month_index
+from queries.metric_sql.periods import VISIT_WINDOW_DAYS
+from queries.metric_sql.units import _groups
+
+
+def _child_months():
+    c = children
+    return month_index(c.c.registered_on), func.coalesce(month_index(c.c.exited_on), OPEN_END)
+
+
+def children_family(units: FromClause, periods: FromClause) -> Select:
+    """Children counts, visit_rate_90d and care_coverage over month-index intervals (see the
+    module docstring for why this equals "active on D" at a month's last day)."""
+    c, v, ca, p = children, visits, care_actions, periods
+    reg_m, exit_m = _child_months()
+    on_units = units.c.leaf_code == c.c.village_code
+
+    # Active children: [month(registered_on), month(exited_on)).
+    child_rows = (
+        select(
+            units.c.group_code,
+            reg_m.label("ms"),
+            exit_m.label("me"),
+            literal_column("1", Integer).label("n"),
+            case((c.c.category == "left_behind", 1), else_=0).label("left_behind"),
+            case((c.c.category == "difficulty", 1), else_=0).label("difficulty"),
+            case((c.c.guardianship_quality == "none", 1), else_=0).label("unguarded"),
+        )
+        .select_from(c.join(units, on_units))
+        .where(_active_in_span(c.c.registered_on, c.c.exited_on, p))
+        .subquery("child_rows")
+    )
+    kids = _interval_counts(
+        child_rows, p, ("n", "left_behind", "difficulty", "unguarded"), "kids_active"
+    )
+
+    # Visits: see _window_pieces.
+    kid_owners = _owners(units, c, c.c.village_code, c.c.registered_on, c.c.exited_on, "kid_own")
+    visit_rows = _window_pieces(
+        kid_owners, p, v.c.child_id, v.c.visited_on, VISIT_WINDOW_DAYS, "visit"
+    )
+    visited = _interval_counts(visit_rows, p, ("n",), "kids_visited")
+
+    # Care pieces: actions ordered by start; each keeps only the months after every earlier
+    # action's end (running max), then is clipped to the child's active months.
+    ca_end = func.coalesce(month_index(ca.c.ended_on), OPEN_END)
+    care_seq = (
+        select(
+            ca.c.child_id,
+            month_index(ca.c.started_on).label("sm"),
+            ca_end.label("em"),
+            func.max(ca_end)
+            .over(partition_by=ca.c.child_id, order_by=ca.c.started_on, rows=(None, -1))
+            .label("earlier_em"),
+        )
+        .where(
+            ca.c.child_id.in_(select(kid_owners.c.id)),
+            _active_in_span(ca.c.started_on, ca.c.ended_on, p),
+        )
+        .subquery("care_seq")
+    )
+    care_rows = (
+        select(
+            kid_owners.c.group_code,
+            greatest(
+                care_seq.c.sm, func.coalesce(care_seq.c.earlier_em, care_seq.c.sm), kid_owners.c.ams
+            ).label("ms"),
+            least(care_seq.c.em, kid_owners.c.ame).label("me"),
+            literal_column("1", Integer).label("n"),
+        )
+        .select_from(care_seq.join(kid_owners, kid_owners.c.id == care_seq.c.child_id))
+        .subquery("care_rows")
+    )
+    cared = _interval_counts(care_rows, p, ("n",), "kids_cared")
+
+    grp = _groups(units)
+    from_ = (
+        grp.join(p, true())
+        .outerjoin(kids, _on_group_period(kids, grp, p))
+        .outerjoin(visited, _on_group_period(visited, grp, p))
+        .outerjoin(cared, _on_group_period(cared, grp, p))
+    )
+    active = _z(kids.c.n)
+    return _wide(
+        grp,
+        p,
+        from_,
+        {
+            "children_active": (active, None),
+            "children_left_behind": (_z(kids.c.left_behind), None),
+            "children_difficulty": (_z(kids.c.difficulty), None),
+            "children_unguarded": (_z(kids.c.unguarded), None),
+            "visit_rate_90d": (_z(visited.c.n), active),
+            "care_coverage": (_z(cared.c.n), active),
+        },
+    )
