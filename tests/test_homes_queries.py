@@ -338,8 +338,21 @@ def test_places_is_within_scope_walked_down(db, scope, level):
     ws = within_scope(scope, level).subquery()
     with db.connect() as conn:
         got = {r.code: r for r in conn.execute(select(pl))}
-        want = {r.code for r in conn.execute(select(ws.c.code))}
+        found = {r.code for r in conn.execute(select(ws.c.code))}
+        tree = conn.execute(select(regions.c.code, regions.c.parent_code, regions.c.level)).all()
+    # Independent answer: walk the parent map in Python.
+    parent = {code: up for code, up, _lv in tree}
+
+    def under(code: str) -> bool:
+        while code is not None:
+            if code == scope:
+                return True
+            code = parent.get(code)
+        return False
+
+    want = {code for code, _up, lv in tree if under(code) and (level is None or lv == level)}
     assert set(got) == want
+    assert found == want
     if VA21 in got:  # a village: its own, township and county names; prefecture code
         r = got[VA21]
         assert (r.village_name, r.township_name, r.county_name) == (
