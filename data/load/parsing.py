@@ -1,0 +1,359 @@
+"""Cell parsers: turn what ledgers really contain into database values, column by column.
+
+Every parser takes a column of raw cells (str from CSV; str, int, float, datetime or bool
+from openpyxl) and returns the parsed values plus, per row, a Chinese message when the cell
+cannot be understood (None when it parsed or was blank). Blank cells parse to None; whether
+that is allowed is the validator's business. All text is NFKC-normalised first, which turns
+full-width digits, letters and spaces (０１２, ＡＢ, U+3000) into ASCII.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from data.load.specs import ENUMS, SYNONYMS
+from data.synthetic import id_check_digit, is_valid_id_number
+
+EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (after Excel's 1900 leap-day bug)
+_SPACE_RE = re.compile(r"\s+")
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_SCI_RE = re.compile(r"^\d(?:\.\d+)?E\+?\d+$", re.IGNORECASE)
+_TRUE = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "有", "合格", "通过", "t"}
+_FALSE = {"否", "n", "no", "false", "0", "×", "✗", "✘", "无", "不合格", "未通过", "f"}
+_BRACKETS_RE = re.compile(r"^(.*?)\((.*)\)$")
+
+Parsed = tuple[pd.Series, pd.Series]  # (values, message or None)
+
+
+def cells(series: pd.Series, fn) -> pd.Series:
+    """fn over every cell, kept as Python objects (Series.map would turn [1, None] into
+    floats [1.0, NaN])."""
+    return pd.Series([fn(v) for v in series.tolist()], index=series.index, dtype=object)
+
+
+def _none(t: object) -> bool:
+    """None or NaN (pandas may turn a None into NaN when it maps a column)."""
+    return t is None or (isinstance(t, float) and t != t)
+
+
+def norm_text(x: object) -> str:
+    """NFKC, trimmed; full-width space and digits become ASCII."""
+    return unicodedata.normalize("NFKC", str(x)).strip()
+
+
+def norm_key(x: object) -> str:
+    """Key for matching headers and enumeration labels: NFKC, no whitespace, no '*' marks,
+    lower case ('* 性别 ' → '性别', '村（社区）代码' → '村(社区)代码')."""
+    return _SPACE_RE.sub("", norm_text(x)).replace("*", "").lower()
+
+
+def _blank(raw: pd.Series) -> pd.Series:
+    return cells(
+        raw,
+        lambda v: (
+            v is None
+            or (isinstance(v, float) and np.isnan(v))
+            or (isinstance(v, str) and not v.strip())
+        ),
+    ).astype(bool)
+
+
+def cell_text(v: object) -> str | None:
+    """One cell as normalised text (None when blank). Integral floats lose their '.0' (a
+    code typed as a number), datetimes become ISO dates."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        t = unicodedata.normalize("NFKC", v).strip()
+        return t or None
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, float):
+        if np.isnan(v):
+            return None
+        return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+    if isinstance(v, datetime):
+        return v.date().isoformat()
+    return norm_text(v)
+
+
+def text_of(raw: pd.Series) -> pd.Series:
+    """Every cell of a column as cell_text()."""
+    return cells(raw, cell_text)
+
+
+def _empty_messages(index: pd.Index) -> pd.Series:
+    return pd.Series([None] * len(index), index=index, dtype=object)
+
+
+def parse_text(raw: pd.Series) -> Parsed:
+    return text_of(raw), _empty_messages(raw.index)
+
+
+def parse_int(raw: pd.Series) -> Parsed:
+    """Whole numbers: 12, 12.0, '12', '1,200', '１２'."""
+    text = text_of(raw)
+    cleaned = cells(text, lambda t: None if _none(t) else t.replace(",", "").replace(" ", ""))
+
+    def one(t: str | None) -> int | None:
+        if _none(t):
+            return None
+        try:
+            d = Decimal(t)
+        except InvalidOperation:
+            return None
+        return int(d) if d == d.to_integral_value() else None
+
+    values = cells(cleaned, one)
+    msg = pd.Series(
+        np.where(text.notna() & values.isna(), "须为整数", None), index=raw.index, dtype=object
+    )
+    return values, msg
+
+
+def parse_money(raw: pd.Series, scale: int = 1) -> Parsed:
+    """Amounts in yuan ('1,234.5', '￥800', '800元'); `scale` 10000 for a 万元 column."""
+    text = text_of(raw)
+
+    def one(t: str | None) -> Decimal | None:
+        if _none(t):
+            return None
+        t = t.replace(",", "").replace("¥", "").replace("元", "").replace(" ", "")
+        try:
+            d = Decimal(t) * scale
+        except InvalidOperation:
+            return None
+        return d.quantize(Decimal("0.01"), ROUND_HALF_UP) if d.is_finite() else None
+
+    values = cells(text, one)
+    msg = pd.Series(
+        np.where(text.notna() & values.isna(), "须为金额（数字，单位元）", None),
+        index=raw.index,
+        dtype=object,
+    )
+    return values, msg
+
+
+def _excel_serial(n: float) -> date | None:
+    if 1 <= n < 100_000 and float(n).is_integer():
+        return EXCEL_EPOCH + timedelta(days=int(n))
+    return None
+
+
+def parse_date(raw: pd.Series) -> Parsed:
+    """Dates as Excel dates, Excel serial numbers (45356), text '2024-03-05', '2024/3/5',
+    '2024.3.5', '2024年3月5日', '20240305', with or without a time."""
+    values: list[date | None] = []
+    msgs: list[str | None] = []
+    for v in raw.tolist():
+        d, m = _one_date(v)
+        values.append(d)
+        msgs.append(m)
+    return pd.Series(values, index=raw.index, dtype=object), pd.Series(
+        msgs, index=raw.index, dtype=object
+    )
+
+
+_DATE_HELP = "无法识别的日期，请填写如 2024-03-05 的格式"
+
+
+def _one_date(v: object) -> tuple[date | None, str | None]:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None, None
+    if isinstance(v, datetime):
+        return v.date(), None
+    if isinstance(v, date):
+        return v, None
+    if isinstance(v, bool):
+        return None, _DATE_HELP
+    if isinstance(v, int | float):
+        if 19000101 <= v <= 21001231 and float(v).is_integer():
+            return _ymd(str(int(v)))
+        d = _excel_serial(float(v))
+        return (d, None) if d else (None, _DATE_HELP)
+    t = unicodedata.normalize("NFKC", str(v)).strip()
+    if not t:
+        return None, None
+    if t.isdigit():
+        if len(t) == 8:
+            return _ymd(t)
+        if len(t) == 5:
+            d = _excel_serial(float(t))
+            return (d, None) if d else (None, _DATE_HELP)
+        return None, _DATE_HELP
+    m = _DATE_RE.match(t)
+    if not m:
+        return None, _DATE_HELP
+    return _make_date(int(m[1]), int(m[2]), int(m[3]))
+
+
+def _ymd(t: str) -> tuple[date | None, str | None]:
+    return _make_date(int(t[:4]), int(t[4:6]), int(t[6:8]))
+
+
+def _make_date(y: int, m: int, d: int) -> tuple[date | None, str | None]:
+    try:
+        return date(y, m, d), None
+    except ValueError:
+        return None, f"日期不存在（{y}年{m}月{d}日）"
+
+
+def parse_bool(raw: pd.Series) -> Parsed:
+    """是/否, Y/N, 1/0, TRUE/FALSE, √/×, 合格/不合格."""
+    text = text_of(raw)
+
+    def one(t: str | None) -> bool | None:
+        if _none(t):
+            return None
+        k = norm_key(t)
+        return True if k in _TRUE else False if k in _FALSE else None
+
+    values = cells(text, one)
+    msg = pd.Series(
+        np.where(text.notna() & values.isna(), "请填写“是”或“否”", None),
+        index=raw.index,
+        dtype=object,
+    )
+    return values, msg
+
+
+def enum_lookup(enum: str) -> dict[str, str]:
+    """norm_key(label or code or synonym) → code. A label with a bracketed part
+    ('亲情关爱（暖心行动）') also matches each part alone ('亲情关爱', '暖心行动')."""
+    out: dict[str, str] = {}
+    for code, label in ENUMS[enum].items():
+        out[norm_key(code)] = code
+        out[norm_key(label)] = code
+        m = _BRACKETS_RE.match(norm_key(label))
+        if m:
+            out.setdefault(m[1], code)
+            out.setdefault(m[2], code)
+    for word, code in SYNONYMS.get(enum, {}).items():
+        out.setdefault(norm_key(word), code)
+    return out
+
+
+def parse_enum(raw: pd.Series, enum: str) -> Parsed:
+    """Chinese labels (and the English codes, and common synonyms) → codes."""
+    lookup = enum_lookup(enum)
+    text = text_of(raw)
+    values = cells(text, lambda t: None if _none(t) else lookup.get(norm_key(t)))
+    choices = "、".join(ENUMS[enum].values())
+    msg = pd.Series(
+        np.where(text.notna() & values.isna(), f"不是有效选项，可选：{choices}", None),
+        index=raw.index,
+        dtype=object,
+    )
+    return values, msg
+
+
+_CODE_RUN = re.compile(r"(?<!\d)(\d{12}|\d{9}|\d{6})(?!\d)")
+
+
+def parse_region(raw: pd.Series) -> Parsed:
+    """6-, 9- or 12-digit codes; a code inside text ('东湖区…村 360102001001') is taken out."""
+    text = text_of(raw)
+
+    def one(t: str | None) -> str | None:
+        if _none(t):
+            return None
+        t = t.replace(" ", "")
+        if t.isdigit():
+            return t if len(t) in (6, 9, 12) else None
+        runs = _CODE_RUN.findall(t)
+        return runs[0] if len(runs) == 1 else None
+
+    values = cells(text, one)
+    msg = pd.Series(
+        np.where(
+            text.notna() & values.isna(),
+            "区划代码应为6位（县级及以上）、9位（乡镇）或12位（村、社区）数字",
+            None,
+        ),
+        index=raw.index,
+        dtype=object,
+    )
+    return values, msg
+
+
+def parse_id_number(raw: pd.Series) -> Parsed:
+    """18-character GB 11643 numbers. A cell Excel stored as a number is reported: a double
+    keeps 15 significant digits, so the last digits (and any X check character) are gone."""
+    values: list[str | None] = []
+    msgs: list[str | None] = []
+    for v in raw.tolist():
+        n, m = _one_id(v)
+        values.append(n)
+        msgs.append(m)
+    return pd.Series(values, index=raw.index, dtype=object), pd.Series(
+        msgs, index=raw.index, dtype=object
+    )
+
+
+_LOST = (
+    "身份证号以数字格式保存，Excel 只保留15位有效数字，末尾数字或校验码X已丢失；"
+    "请把该列设为“文本”格式后重新录入完整的18位号码"
+)
+
+
+def _one_id(v: object) -> tuple[str | None, str | None]:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None, None
+    if isinstance(v, bool):
+        return None, "身份证号应为18位"
+    if isinstance(v, float):
+        if v >= 1e15:
+            return None, _LOST
+        v = int(v)
+    numeric = isinstance(v, int)
+    t = unicodedata.normalize("NFKC", str(v)).strip().replace(" ", "").upper()
+    if not t:
+        return None, None
+    if _SCI_RE.match(t):
+        return None, _LOST
+    if len(t) == 15 and t.isdigit():
+        return None, "这是15位旧身份证号，请填写18位号码"
+    if len(t) != 18:
+        return None, f"身份证号应为18位（现为{len(t)}位）"
+    if not t[:17].isdigit() or not (t[17].isdigit() or t[17] == "X"):
+        return None, "身份证号前17位须为数字，末位为数字或X"
+    if is_valid_id_number(t):
+        return t, None
+    if t[17] != id_check_digit(t[:17]):
+        if numeric:
+            return None, _LOST
+        return None, "身份证号校验码不正确（GB 11643），请核对号码"
+    return None, "身份证号中的出生日期无效"
+
+
+def parse_phone(raw: pd.Series) -> Parsed:
+    """Digits with optional '-' (landlines), 7-20 characters."""
+    text = text_of(raw)
+
+    def one(t: str | None) -> str | None:
+        if _none(t):
+            return None
+        t = t.replace(" ", "")
+        ok = 7 <= len(t) <= 20 and t.replace("-", "").lstrip("+").isdigit()
+        return t if ok else None
+
+    values = cells(text, one)
+    msg = pd.Series(
+        np.where(text.notna() & values.isna(), "电话号码格式不正确", None),
+        index=raw.index,
+        dtype=object,
+    )
+    return values, msg
+
+
+def is_blank(raw: pd.Series) -> pd.Series:
+    """True where the cell holds nothing (None, NaN, whitespace)."""
+    return _blank(raw)
