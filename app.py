@@ -15,14 +15,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from components import auth, db
 from components.format import fmt_date, fmt_period
-from data.config import database_url
+from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
 
 APP_TITLE = "儿童关爱服务体系监测"
 PERIOD_KEY = "period"
 log = logging.getLogger(__name__)
 
-st.set_page_config(page_title=APP_TITLE, page_icon=":material/child_care:", layout="wide")
+st.set_page_config(page_title=APP_TITLE, page_icon=str(REPO_ROOT / "assets" / "favicon.png"), layout="wide")
 
 
 def current_scope() -> str:
