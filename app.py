@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db
+from components import auth, db, print_css
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -206,6 +206,7 @@ def main() -> None:
     if meta.data_date:
         st.sidebar.caption(f"数据日期：{fmt_date(meta.data_date)}")
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
+    print_css.inject()  # every view prints cleanly to A4
     page = st.navigation(build_pages(user.role))
     run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon="⚠️"))
 

@@ -1,0 +1,313 @@
+"""The 汇报模式 deck as .pptx (components/deck.py + components/pptx_export.py), opened again
+with python-pptx on a tiny demo database (SQLite and PostgreSQL): slide count and titles per
+scope, native chart types, series values equal to the rollup table, tables, CJK fonts on
+every run, the 演示数据 note, and no personal data anywhere in the file (embedded chart
+workbooks included).
+
+The tiny demo holds 南昌市 360100 (东湖区 360102, 新建区 360112, 进贤县 360124) and 赣州市
+360700 (宁都县 360730, 兴国县 360732); 东湖区 has no villages, so no rate for it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.oxml.ns import qn
+from sqlalchemy import select
+
+from components import deck as deckmod
+from components import pptx_export
+from components.pptx_export import CJK_FONT, build_pptx
+from data.db import make_engine
+from data.demo import build_demo
+from data.schema import children, kpi_snapshots, staff
+from queries import indicators
+from queries.regions import ScopeError
+from tests.conftest import BACKENDS
+
+PROVINCE, NANCHANG, GANZHOU, XINGGUO = "360000", "360100", "360700", "360732"
+PERIOD = "2026-10"
+COUNTY_NAMES = {"东湖区", "新建区", "进贤县", "宁都县", "兴国县"}
+PROVINCE_TITLES = [
+    "江西省儿童关爱服务体系工作汇报",
+    "核心指标一览",
+    "儿童之家覆盖率 · 分布图",
+    "儿童之家覆盖率 · 各设区市排名",
+    "儿童之家覆盖率 · 各县（市、区）排名",
+    "儿童主任配备率 · 各县（市、区）排名",
+    "季度探访率 · 各县（市、区）排名",
+    "主要指标近十二个月走势",
+    "预警地区",
+    "数据来源与说明",
+]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def eng(request, tmp_path_factory, pg_database_factory):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('pptx') / 'tiny.db'}"
+    else:
+        url = pg_database_factory("pptx")
+    e = make_engine(url)
+    build_demo(e, "tiny", progress=lambda _msg: None)
+    yield e
+    e.dispose()
+
+
+def open_deck(eng, scope=PROVINCE, is_demo=True, **kw):
+    d = deckmod.build_deck(eng, scope, PERIOD, "2026-10-31", is_demo)
+    data = build_pptx(d, **kw)
+    return d, data, Presentation(io.BytesIO(data))
+
+
+def titles(prs) -> list[str]:
+    return [s.shapes.title.text for s in prs.slides]
+
+
+def chart_of(slide):
+    (chart,) = [sh.chart for sh in slide.shapes if sh.has_chart]
+    return chart
+
+
+def snapshot_values(eng, metric: str, codes: set[str]) -> dict[str, float]:
+    """The rollup's stored values, read straight from kpi_snapshots (not via the queries)."""
+    k = kpi_snapshots
+    stmt = select(k.c.region_code, k.c.value).where(
+        k.c.metric == metric, k.c.period == PERIOD, k.c.region_code.in_(codes)
+    )
+    with eng.connect() as conn:
+        return {r[0]: r[1] for r in conn.execute(stmt) if r[1] is not None}
+
+
+def test_slide_count_and_titles_by_scope(eng):
+    _, _, prs = open_deck(eng)
+    assert titles(prs) == PROVINCE_TITLES
+    _, _, prs = open_deck(eng, GANZHOU)
+    assert titles(prs) == [
+        "赣州市儿童关爱服务体系工作汇报",
+        "核心指标一览",
+        "儿童之家覆盖率 · 分布图",
+        "儿童之家覆盖率 · 各县（市、区）排名",
+        "儿童主任配备率 · 各县（市、区）排名",
+        "季度探访率 · 各县（市、区）排名",
+        "主要指标近十二个月走势",
+        "预警地区",
+        "数据来源与说明",
+    ]
+    _, _, prs = open_deck(eng, XINGGUO)
+    assert titles(prs) == [
+        "兴国县儿童关爱服务体系工作汇报",
+        "核心指标一览",
+        "主要指标近十二个月走势",
+        "预警地区",
+        "数据来源与说明",
+    ]
+
+
+def test_every_slide_names_scope_period_and_data_date(eng):
+    _, _, prs = open_deck(eng, GANZHOU)
+    for slide in list(prs.slides)[1:]:
+        text = "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+        assert "江西省 › 赣州市" in text
+        assert "2026年10月" in text
+        assert "数据截至 2026-10-31" in text
+
+
+def test_ranking_charts_are_native_bars_with_the_rollup_values(eng):
+    _, _, prs = open_deck(eng)
+    slides = list(prs.slides)
+    for i, metric in ((4, "home_coverage"), (5, "director_coverage"), (6, "visit_rate_90d")):
+        chart = chart_of(slides[i])
+        assert chart.chart_type == XL_CHART_TYPE.BAR_CLUSTERED
+        (series,) = chart.plots[0].series
+        cats = list(chart.plots[0].categories)
+        values = list(series.values)
+        # the same figures as the ranking query, best first, regions without data left out
+        df = indicators.metric_by_region(eng, PROVINCE, PERIOD, metric, "county")
+        df = df[df["value"].notna()].sort_values(["value", "code"], ascending=[False, True])
+        assert cats == list(df["name"])
+        assert values == pytest.approx(list(df["value"]))
+        # and the rollup table's stored values, read directly
+        stored = snapshot_values(eng, metric, set(df["code"]))
+        by_name = dict(zip(df["name"], df["code"], strict=True))
+        assert {by_name[c]: v for c, v in zip(cats, values, strict=True)} == pytest.approx(stored)
+        assert set(cats) <= COUNTY_NAMES and "东湖区" not in cats  # no villages: no rate
+        assert values == sorted(values, reverse=True)
+        assert series.name == {"home_coverage": "儿童之家覆盖率", "director_coverage": "儿童主任配备率", "visit_rate_90d": "季度探访率"}[metric]  # fmt: skip
+    # the prefecture ranking: 南昌市 and 赣州市
+    chart = chart_of(slides[3])
+    stored = snapshot_values(eng, "home_coverage", {NANCHANG, GANZHOU})
+    got = dict(zip(chart.plots[0].categories, chart.plots[0].series[0].values, strict=True))
+    assert got == pytest.approx({"南昌市": stored[NANCHANG], "赣州市": stored[GANZHOU]})
+
+
+def test_hand_checked_tiny_values(eng):
+    """Values counted from the tiny demo's raw tables (sqlite3, once): 新建区 has 12 villages,
+    9 of them with an operating home on 2026-10-31; 兴国县 12 of 12."""
+    _, _, prs = open_deck(eng)
+    chart = chart_of(list(prs.slides)[4])
+    got = dict(zip(chart.plots[0].categories, chart.plots[0].series[0].values, strict=True))
+    assert got["新建区"] == pytest.approx(0.75)
+    assert got["兴国县"] == pytest.approx(1.0)
+
+
+def test_trend_is_a_native_line_chart_of_twelve_months(eng):
+    _, _, prs = open_deck(eng)
+    chart = chart_of(list(prs.slides)[7])
+    assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
+    cats = list(chart.plots[0].categories)
+    assert len(cats) == 12 and cats[0] == "2025年11月" and cats[-1] == "2026年10月"
+    names = [s.name for s in chart.plots[0].series]
+    assert names == ["儿童之家覆盖率", "儿童主任配备率", "持证上岗率", "季度探访率"]
+    stored = snapshot_values(eng, "visit_rate_90d", {PROVINCE})
+    assert chart.plots[0].series[3].values[-1] == pytest.approx(stored[PROVINCE])
+    trend = indicators.trend(eng, PROVINCE, ["home_coverage"], last_n=12, until=PERIOD)
+    assert list(chart.plots[0].series[0].values) == pytest.approx(list(trend["value"]))
+
+
+def test_kpi_and_alert_slides_are_powerpoint_tables(eng):
+    _, _, prs = open_deck(eng)
+    slides = list(prs.slides)
+    (kpi,) = [sh for sh in slides[1].shapes if sh.shape_type == MSO_SHAPE_TYPE.TABLE]
+    rows = [[c.text for c in r.cells] for r in kpi.table.rows]
+    assert rows[0] == ["指标", "本月", "较上月", "目标", "状态"]
+    assert len(rows) == 1 + len(deckmod.KPI_METRICS)
+    stored = snapshot_values(eng, "home_coverage", {PROVINCE})[PROVINCE]
+    assert rows[1][0] == "儿童之家覆盖率"
+    assert rows[1][1] == f"{stored * 100:.1f}%"
+    assert rows[1][3] == "≥ 90.0%"
+    (alerts,) = [sh for sh in slides[8].shapes if sh.shape_type == MSO_SHAPE_TYPE.TABLE]
+    head = [c.text for c in alerts.table.rows[0].cells]
+    assert head == ["地区", "所属", "预警指数", "未达标指标数", "最高预警", "未达标指标"]
+    assert len(alerts.table.rows) >= 2
+
+
+def test_every_run_has_a_chinese_east_asian_font(eng):
+    _, _, prs = open_deck(eng)
+    runs = 0
+    for slide in prs.slides:
+        for sh in slide.shapes:
+            frames = [sh.text_frame] if sh.has_text_frame else []
+            if sh.has_table:
+                frames += [c.text_frame for r in sh.table.rows for c in r.cells]
+            for frame in frames:
+                for p in frame.paragraphs:
+                    for run in p.runs:
+                        runs += 1
+                        ea = run.font._rPr.find(qn("a:ea"))
+                        assert ea is not None and ea.get("typeface") == CJK_FONT, run.text
+            if sh.has_chart:
+                xml = sh.chart.part.blob.decode("utf-8")
+                assert f'<a:ea typeface="{CJK_FONT}"/>' in xml
+    assert runs > 50
+
+
+def test_demo_note_slide(eng):
+    _, _, prs = open_deck(eng, is_demo=True)
+    last = "\n".join(sh.text_frame.text for sh in prs.slides[-1].shapes if sh.has_text_frame)
+    assert "【演示数据】" in last and "不是真实统计" in last
+    first = "\n".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
+    assert "演示数据" in first
+    _, _, prs = open_deck(eng, is_demo=False, notices=("地图未导出：本机没有可用的浏览器。",))
+    last = "\n".join(sh.text_frame.text for sh in prs.slides[-1].shapes if sh.has_text_frame)
+    assert "演示数据" not in last
+    assert "地图未导出：本机没有可用的浏览器。" in last
+
+
+def test_image_replaces_a_slide_content(eng):
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
+    )
+    _, _, prs = open_deck(eng, images={"rank_home_coverage": png})
+    kinds = [sh.shape_type for sh in list(prs.slides)[3].shapes]
+    assert MSO_SHAPE_TYPE.PICTURE in kinds and MSO_SHAPE_TYPE.CHART not in kinds
+
+
+def all_strings_in(data: bytes) -> str:
+    """Every XML part of an Office file, embedded workbooks opened too."""
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            blob = z.read(name)
+            if name.endswith(".xlsx"):
+                out.append(all_strings_in(blob))
+            elif name.endswith((".xml", ".rels")):
+                out.append(blob.decode("utf-8"))
+    return "\n".join(out)
+
+
+def personal_values(eng) -> set[str]:
+    with eng.connect() as conn:
+        rows = conn.execute(select(children.c.name, children.c.id_number)).all()
+        rows += conn.execute(select(staff.c.name, staff.c.phone)).all()
+    return {v for r in rows for v in r if v}
+
+
+def test_no_personal_data_in_the_file(eng):
+    values = personal_values(eng)
+    assert len(values) > 500  # names, ID numbers and phones of the tiny demo
+    for scope in (PROVINCE, GANZHOU, XINGGUO):
+        _, data, _ = open_deck(eng, scope)
+        text = all_strings_in(data)
+        assert "儿童之家覆盖率" in text  # the scan does read the slides and charts
+        leaked = sorted(v for v in values if v in text)
+        assert leaked == []
+
+
+def test_out_of_scope_and_bad_period_are_refused(eng):
+    with pytest.raises(ScopeError):
+        deckmod.build_deck(eng, "999999", PERIOD)
+    with pytest.raises(ValueError):
+        deckmod.build_deck(eng, PROVINCE, "2026-13")
+
+
+def test_map_slide_values_are_every_county(eng):
+    d = deckmod.build_deck(eng, GANZHOU, PERIOD)
+    (m,) = [s for s in d.slides if s.kind == "map"]
+    assert m.codes == ("360730", "360732") and m.within == GANZHOU
+    stored = snapshot_values(eng, "home_coverage", {"360730", "360732"})
+    assert dict(zip(m.codes, m.series[0].values, strict=True)) == pytest.approx(stored)
+
+
+def test_without_a_browser_the_deck_says_so(eng, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", "/nonexistent/chromium")
+    d = deckmod.build_deck(eng, PROVINCE, PERIOD, None, False)
+    prs = Presentation(io.BytesIO(pptx_export.build_pptx_with_maps(d, PROVINCE)))
+    assert titles(prs) == PROVINCE_TITLES
+    map_text = "".join(sh.text_frame.text for sh in prs.slides[2].shapes if sh.has_text_frame)
+    assert "未能导出为图片" in map_text
+    last = "".join(sh.text_frame.text for sh in prs.slides[-1].shapes if sh.has_text_frame)
+    assert pptx_export.NO_BROWSER in last
+    assert chart_of(prs.slides[4]).chart_type == XL_CHART_TYPE.BAR_CLUSTERED
+
+
+def test_maps_as_pictures_with_the_machine_chromium(eng, monkeypatch):
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    if pptx_export.browser_path() is None:
+        pytest.skip("no /usr/bin/chromium on this machine")
+    d = deckmod.build_deck(eng, PROVINCE, PERIOD, None, False)
+    images, notices = pptx_export.map_images(d, PROVINCE)
+    assert notices == () and list(images) == ["map_home_coverage"]
+    assert images["map_home_coverage"][:8] == b"\x89PNG\r\n\x1a\n"
+    prs = Presentation(io.BytesIO(pptx_export.build_pptx(d, images)))
+    kinds = [sh.shape_type for sh in prs.slides[2].shapes]
+    assert MSO_SHAPE_TYPE.PICTURE in kinds
+
+
+def test_a_long_ranking_shows_both_ends(eng, monkeypatch):
+    """With more regions than fit, the slide keeps the best and the worst: here 1 of each of
+    the 4 counties with a 儿童之家覆盖率 (兴国县 1.0 best, 宁都县 7 of 12 worst)."""
+    monkeypatch.setattr(deckmod, "RANK_EACH_SIDE", 1)
+    s = deckmod.ranking_slide(eng, PROVINCE, PERIOD, "home_coverage", "county", "")
+    assert s.title == "儿童之家覆盖率 · 各县（市、区）排名（前后各 1 名）"
+    assert s.categories == ("兴国县", "宁都县")
+    stored = snapshot_values(eng, "home_coverage", {"360732", "360730"})
+    assert s.series[0].values == pytest.approx((stored["360732"], stored["360730"]))
+    assert s.series[0].values[1] == pytest.approx(7 / 12)
+    assert s.note == "目标 ≥ 90.0%；共 4 个地区有数据，列出前 1 名和后 1 名；无数据 1 个地区"
