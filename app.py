@@ -22,7 +22,9 @@ APP_TITLE = "儿童关爱服务体系监测"
 PERIOD_KEY = "period"
 log = logging.getLogger(__name__)
 
-st.set_page_config(page_title=APP_TITLE, page_icon=str(REPO_ROOT / "assets" / "favicon.png"), layout="wide")
+st.set_page_config(
+    page_title=APP_TITLE, page_icon=str(REPO_ROOT / "assets" / "favicon.png"), layout="wide"
+)
 
 
 def current_scope() -> str:
