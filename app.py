@@ -137,7 +137,7 @@ def stop_with(message: str, title: str = "数据暂时无法显示") -> None:
 
     def page() -> None:
         st.title(APP_TITLE)
-        st.warning(f"**{title}**\n\n{message}", icon="⚠️")
+        st.warning(f"**{title}**\n\n{message}", icon=":material/warning:")
 
     st.navigation([st.Page(page, title=title, url_path="notice")], position="hidden").run()
     st.stop()
@@ -210,7 +210,7 @@ def main() -> None:
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
     print_css.inject()  # every view prints cleanly to A4
     page = st.navigation(build_pages(user.role))
-    run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon="⚠️"))
+    run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon=":material/warning:"))
 
 
 main()

@@ -311,7 +311,7 @@ def sign_in_form(url: str, demo: bool) -> None:
     """The password form (or, with OIDC configured, the single sign-on button)."""
     notice = st.session_state.pop(NOTICE_KEY, None)
     if notice:
-        st.info(notice, icon="ℹ️")
+        st.info(notice, icon=":material/info:")
     if oidc_configured():
         _oidc_sign_in(url)
         return
@@ -328,14 +328,14 @@ def sign_in_form(url: str, demo: bool) -> None:
             ok, message = sign_in(url, username, password)
             if ok:
                 st.rerun()
-            st.error(message, icon="🔒")
+            st.error(message, icon=":material/lock:")
         st.caption("账号由系统管理员开通。忘记密码或账号被锁定时，请联系系统管理员。")
         if demo:
             st.warning(
                 "**演示模式**：演示账号（省级 demo_province、市级 demo_prefecture、县级 "
                 "demo_county、管理员 demo_admin）的密码已在启动看板的终端窗口中打印，只打印一次。"
                 "遗失时可运行 `python -m data.users reset demo_province` 重新生成。",
-                icon="🧪",
+                icon=":material/science:",
             )
 
 
@@ -386,7 +386,7 @@ def _oidc_sign_in(url: str) -> None:
         who = "、".join(_identity_claims()) or "（未知）"
         st.error(
             f"您的统一身份认证账号（{who}）尚未在本系统开通或已停用，请联系系统管理员。",
-            icon="🔒",
+            icon=":material/lock:",
         )
         st.button("退出统一身份认证", on_click=st.logout, key="oidc_logout")
         return
@@ -407,7 +407,7 @@ def _oidc_sign_in(url: str) -> None:
 def sidebar(url: str, user: AuthUser, region_name: str) -> None:
     """Who is signed in, and the sign-out button."""
     st.sidebar.caption(f"当前用户：{user.username}（{user.role_label} · {region_name}）")
-    if st.sidebar.button("退出登录", key="sign_out", icon="🚪"):
+    if st.sidebar.button("退出登录", key="sign_out", icon=":material/logout:"):
         sign_out(url)
         st.rerun()
 

@@ -70,6 +70,6 @@ def download_excel(
         file_name=f"{file_stem}.xlsx",
         mime=XLSX_MIME,
         key=key,
-        icon="📥",
+        icon=":material/download:",
         on_click="ignore",
     )

@@ -133,7 +133,7 @@ def show_list(
     frame as shown (tests and callers can read it)."""
     shown = display_frame(df, cols)
     if shown.empty:
-        st.success(empty, icon="✅")
+        st.success(empty, icon=":material/check_circle:")
         return shown
     config = {
         c.header: (

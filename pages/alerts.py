@@ -55,7 +55,7 @@ def link_to(row: dict) -> tuple[str, dict]:
 
 # ---------------------------------------------------------------- summary
 if by_region.empty:
-    st.success("本月所有地区各项指标均达到目标，没有预警。", icon="✅")
+    st.success("本月所有地区各项指标均达到目标，没有预警。", icon=":material/check_circle:")
     st.stop()
 cols = st.columns(4)
 cols[0].metric("有预警的地区", f"{len(by_region)} 个")
@@ -115,7 +115,12 @@ with list_tab:
             with head:
                 page, params = link_to(r)
                 where = f"（{r['parent_name']}）" if r["level"] == "county" else ""
-                st.page_link(page, label=f"{i}. {r['name']}{where}", icon="📍", query_params=params)
+                st.page_link(
+                    page,
+                    label=f"{i}. {r['name']}{where}",
+                    icon=":material/location_on:",
+                    query_params=params,
+                )
                 st.markdown(
                     f"{BAND_MD[r['worst_band']]}　预警指数 **{r['alert_index']:.1f}**　"
                     f"未达标 {r['n_missed']} 项"

@@ -21,7 +21,7 @@ LIMIT = 2000
 ctx = db.get_context()
 user = auth.current_user(ctx.url)
 if user is None or user.role != "admin":  # not in the navigation of other roles anyway
-    st.error("**无权访问**\n\n审计日志仅供系统管理员查看。", icon="⚠️")
+    st.error("**无权访问**\n\n审计日志仅供系统管理员查看。", icon=":material/warning:")
     st.stop()
 engine = db.engine_for(ctx.url)
 

@@ -32,7 +32,9 @@ kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 
 periods = list(ctx.periods)  # newest first
 if len(periods) < 2:
-    st.info("简报需要至少两个月的数据才能比较。请在有更多月份的汇总后再来。", icon="ℹ️")
+    st.info(
+        "简报需要至少两个月的数据才能比较。请在有更多月份的汇总后再来。", icon=":material/info:"
+    )
     st.stop()
 
 # ---------------------------------------------------------------- the pair of months
@@ -52,7 +54,7 @@ st.download_button(
     data=lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo),
     file_name=briefing_doc.file_name(b),
     mime=briefing_doc.DOCX_MIME,
-    icon="📄",
+    icon=":material/description:",
     key="briefing_docx",
     on_click="ignore",
 )
@@ -185,7 +187,7 @@ else:
             st.page_link(
                 "pages/county.py",
                 label=f"{r['name']}详情",
-                icon="📍",
+                icon=":material/location_on:",
                 query_params={"county": r["code"], "period": period},
             )
 st.caption("综合得分的算法和权重见“红黑榜”页；后五位含与第五名得分相同的县（市、区）。")

@@ -133,7 +133,7 @@ def show_table(df: pd.DataFrame, cols: list[Col], *, title: str, key: str, empty
     if print_mode:
         shown = views.display_frame(df, cols)
         if shown.empty:
-            st.success(empty, icon="✅")
+            st.success(empty, icon=":material/check_circle:")
             return
         for c in cols:
             if c.percent:
@@ -307,11 +307,11 @@ if state.level == "prefecture" and state.prefecture == ctx.scope and asked.get("
     state = drill.DrillState("prefecture", state.prefecture)
 if state.level == "province":
     if notice:
-        st.warning(notice, icon="⚠️")
+        st.warning(notice, icon=":material/warning:")
         st.page_link(
             om.OVERVIEW_PAGE,
             label="返回总览",
-            icon="↩️",
+            icon=":material/undo:",
             query_params=om.overview_params(drill.DrillState(), ctx.period, carried),
         )
     for k in ("county", "prefecture"):
@@ -337,7 +337,7 @@ crumbs = (
 title = f"县区详情：{name}" if level == "county" else f"设区市详情：{name}"
 kpi.page_header(title, [n for _c, n in crumbs], ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 if notice:
-    st.warning(notice, icon="⚠️")
+    st.warning(notice, icon=":material/warning:")
 st.markdown(PRINT_CSS, unsafe_allow_html=True)
 
 # Breadcrumb 省 › 市 › 县: the levels above link back to the overview (not printed: the
@@ -367,7 +367,7 @@ with st.container(horizontal=True, gap="small", vertical_alignment="center", key
         st.page_link(
             PAGE,
             label=f"{crumbs[-2][1]}详情",
-            icon="📍",
+            icon=":material/location_on:",
             query_params={"prefecture": parent_code, om.PERIOD_PARAM: ctx.period},
         )
 

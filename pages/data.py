@@ -27,7 +27,7 @@ ROLLUP_WORDS = {"full": "已全部重算", "failed": "刷新失败", "": "无需
 ctx = db.get_context()
 user = auth.current_user(ctx.url)
 if user is None or user.role != "admin":  # not in other roles' navigation anyway
-    st.error("**无权访问**\n\n数据管理仅供系统管理员使用。", icon="⚠️")
+    st.error("**无权访问**\n\n数据管理仅供系统管理员使用。", icon=":material/warning:")
     st.stop()
 engine = db.engine_for(ctx.url)
 
@@ -58,13 +58,13 @@ def show_result(result) -> None:
     """The outcome of the last import in this session: summary, notes, error table."""
     text = result.summary()
     if result.status == "loaded":
-        st.success(text, icon="✅")
+        st.success(text, icon=":material/check_circle:")
         if result.rollup:
             st.caption(f"指标汇总：{_rollup_text(result.rollup)}。")
     elif result.status == "checked":
-        st.info(text, icon="ℹ️")
+        st.info(text, icon=":material/info:")
     else:
-        st.error(text, icon="⛔")
+        st.error(text, icon=":material/block:")
     for note in result.notes:
         st.caption("说明：" + note)
     if len(result.errors) > 1 or any(p.row is not None for p in result.errors):
@@ -207,7 +207,7 @@ def templates_section() -> None:
             file_name=f"{TITLES[kind]}台账模板.xlsx",
             mime=XLSX_MIME,
             key=f"data_tpl_{kind}",
-            icon="📄",
+            icon=":material/description:",
             on_click="ignore",
             width="stretch",
         )

@@ -243,7 +243,10 @@ with act_right:
         ["paper", "code"], ascending=[False, True]
     )
     if paper_rank.empty:
-        st.success("没有空壳儿童之家：所有运营中的儿童之家近 90 天都开展过活动。", icon="✅")
+        st.success(
+            "没有空壳儿童之家：所有运营中的儿童之家近 90 天都开展过活动。",
+            icon=":material/check_circle:",
+        )
     else:
         views.chart_tabs(
             views.bar_figure(

@@ -47,7 +47,7 @@ title = "全省总览" if view_level == "province" else f"{view_name}总览"
 
 kpi.page_header(title, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 if notice:
-    st.warning(notice, icon="⚠️")
+    st.warning(notice, icon=":material/warning:")
 if view is None:
     st.info(f"数据库中暂无{view_name}的数据，地图上显示为“无数据”。请返回上一级查看。")
 else:

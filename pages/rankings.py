@@ -31,10 +31,13 @@ if not levels:
     st.info(
         "红黑榜在各县（市、区）之间排名。您的账号只能查看本县，"
         "本县在全省、全市的名次请见“县区详情”。",
-        icon="ℹ️",
+        icon=":material/info:",
     )
     st.page_link(
-        "pages/county.py", label="打开县区详情", icon="📍", query_params={"county": ctx.scope}
+        "pages/county.py",
+        label="打开县区详情",
+        icon=":material/location_on:",
+        query_params={"county": ctx.scope},
     )
     st.stop()
 

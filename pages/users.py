@@ -14,7 +14,7 @@ from queries import audit, regions, users
 ctx = db.get_context()
 admin = auth.current_user(ctx.url)
 if admin is None or admin.role != "admin":  # not in the navigation of other roles anyway
-    st.error("**无权访问**\n\n用户管理仅供系统管理员使用。", icon="⚠️")
+    st.error("**无权访问**\n\n用户管理仅供系统管理员使用。", icon=":material/warning:")
     st.stop()
 engine = db.engine_for(ctx.url)
 
@@ -29,7 +29,7 @@ def done(action: str, target: str, message: str, rerun: bool = True) -> None:
     if rerun:
         st.session_state[FLASH_KEY] = message
         st.rerun()
-    st.success(message, icon="✅")
+    st.success(message, icon=":material/check_circle:")
 
 
 st.title("用户管理")
@@ -40,7 +40,7 @@ st.caption(
 
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
-    st.success(flash, icon="✅")
+    st.success(flash, icon=":material/check_circle:")
 now = audit.utc_now()
 table = users.list_users(engine)
 
@@ -135,7 +135,7 @@ if role:
                 engine, new_name.strip(), role, region, can_view_personal=personal
             )
         except users.UserError as exc:
-            st.error(str(exc), icon="⚠️")
+            st.error(str(exc), icon=":material/warning:")
         else:
             done(
                 "user_add", f"{new_name.strip()} {role} {region}", f"已新增用户 {new_name}。", False
