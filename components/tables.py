@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.exports import download_excel
 from components.format import (
     METRIC_DEFINITIONS,
     STATUS_COLORS,
@@ -65,9 +66,10 @@ def region_table(
     metrics: Sequence[str] = METRIC_CODES,
     key: str | None = None,
     height: int | str = "auto",
+    caption: str | None = None,
 ) -> None:
     """A sortable table from `queries.indicators.region_table`: region, parent, former-poverty
-    flag, then one formatted column per metric."""
+    flag, then one formatted column per metric; with `caption`, an Excel download."""
     shown = for_display(df, metrics)
     shown["is_former_poverty_county"] = shown["is_former_poverty_county"].map(
         {True: "是", False: ""}
@@ -97,6 +99,27 @@ def region_table(
         key=key,
         height=height,
     )
+    excel_download(shown, config, order, caption, key or f"region_{level}")
+
+
+def excel_download(
+    shown: pd.DataFrame, config: dict, order: Sequence[str], caption: str | None, key: str
+) -> None:
+    """The table as shown (Chinese headers from its column config, same figures) as .xlsx;
+    `caption` names the table, the scope and the period. No caption, no button."""
+    if caption is None:
+        return
+    download_excel(
+        excel_frame(shown, config, order), caption.split(" · ")[0], caption, key=f"xlsx_{key}"
+    )
+
+
+def excel_frame(shown: pd.DataFrame, config: dict, order: Sequence[str]) -> pd.DataFrame:
+    """The columns a table shows, in its order, headed by their Chinese labels."""
+    cols = [c for c in order if c in shown.columns]
+    out = shown[cols].copy()
+    out.columns = [(config.get(c) or {}).get("label") or c for c in cols]
+    return out
 
 
 # ---------------------------------------------------------------- ranking
@@ -178,8 +201,14 @@ def ranking_figure(ranked: pd.DataFrame, metric: str, height: int | None = None)
     return fig
 
 
-def ranking_table(ranked: pd.DataFrame, metric: str, level: str, key: str | None = None) -> None:
-    """The ranking as a table (the chart's data one click away)."""
+def ranking_table(
+    ranked: pd.DataFrame,
+    metric: str,
+    level: str,
+    key: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """The ranking as a table (the chart's data one click away); with `caption`, as Excel."""
     m = BY_CODE[metric]
     shown = ranked.copy()
     shown["value"] = shown["value"] * display_scale(m)
@@ -203,6 +232,7 @@ def ranking_table(ranked: pd.DataFrame, metric: str, level: str, key: str | None
     st.dataframe(
         shown, column_config=config, column_order=order, hide_index=True, placeholder="—", key=key
     )
+    excel_download(shown, config, order, caption, key or f"ranking_{metric}_{level}")
 
 
 # ---------------------------------------------------------------- trend
@@ -241,8 +271,9 @@ def trend_figure(df: pd.DataFrame, height: int = 340) -> go.Figure:
     return fig
 
 
-def trend_table(df: pd.DataFrame) -> None:
-    """The trend as a table: one row per month, one column per metric, formatted."""
+def trend_table(df: pd.DataFrame, caption: str | None = None, key: str = "trend") -> None:
+    """The trend as a table: one row per month, one column per metric, formatted; with
+    `caption`, an Excel download."""
     if df.empty:
         st.info("暂无趋势数据。")
         return
@@ -254,6 +285,7 @@ def trend_table(df: pd.DataFrame) -> None:
     config = {"period": st.column_config.TextColumn("月份")}
     config.update({c: number_column(BY_CODE[c]) for c in codes})
     st.dataframe(shown, column_config=config, hide_index=True, placeholder="—")
+    excel_download(shown, config, ["period", *codes], caption, key)
 
 
 def all_metrics() -> tuple[str, ...]:

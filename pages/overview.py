@@ -13,6 +13,7 @@ import streamlit as st
 
 from components import db, drill, kpi, tables
 from components import overview_map as om
+from components.format import fmt_period
 
 TREND_RATES = ("home_coverage", "director_coverage", "visit_rate_90d", "trained_12m")
 TREND_CASES = ("open_cases", "overdue_cases")
@@ -44,6 +45,12 @@ if view_code == ctx.scope:
 else:
     crumbs = [label for label, _s in drill.breadcrumb(state, geo.index.names, geo.province)]
 title = "全省总览" if view_level == "province" else f"{view_name}总览"
+
+
+def caption(table: str) -> str:
+    """Excel caption: the table, the area shown and the month."""
+    return f"{table} · {view_name} · {fmt_period(ctx.period)}"
+
 
 kpi.page_header(title, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 if notice:
@@ -129,7 +136,13 @@ if levels:
             if missing:
                 st.caption("无数据：" + "、".join(missing))
         with table_tab:
-            tables.ranking_table(ranked, metric, level, key="overview_ranking_table")
+            tables.ranking_table(
+                ranked,
+                metric,
+                level,
+                key="overview_ranking_table",
+                caption=caption(f"{tables.metric_label(metric)}排名"),
+            )
         st.markdown("###### 预警")
         tables.alert_list(ranked, metric, level)
 
@@ -150,7 +163,7 @@ if view is not None:
                     tables.trend_figure(data), config=tables.PLOTLY_CONFIG, key=f"trend_{name}"
                 )
             with table_tab:
-                tables.trend_table(data)
+                tables.trend_table(data, caption=caption(f"{name}趋势"), key=f"trend_{name}")
 
 # ---------------------------------------------------------------- tables
 if levels:
@@ -158,5 +171,8 @@ if levels:
     for tab, lv in zip(st.tabs([tables.LEVEL_NAME[lv] for lv in levels]), levels, strict=True):
         with tab:
             tables.region_table(
-                db.region_table(ctx.url, view_code, ctx.period, lv), lv, key=f"table_{lv}"
+                db.region_table(ctx.url, view_code, ctx.period, lv),
+                lv,
+                key=f"table_{lv}",
+                caption=caption(f"各{tables.LEVEL_NAME[lv]}指标明细"),
             )
