@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import exports, maps, tables
+from components import db, exports, kpi, maps, tables
 from components.format import DASH, STATUS_COLORS, fmt_date, fmt_period, is_null
 from data.config import province_code
 from data.metrics import BY_CODE
@@ -43,6 +43,16 @@ def map_level(scope_level: str) -> tuple[str, bool]:
     if scope_level in ("province", "prefecture"):
         return "county", True
     return "township", False
+
+
+def scoped_page_header(title: str, ctx: db.AppContext) -> dict:
+    """Write the page header (title, breadcrumb of the user's scope, period, data date, demo
+    notice) and return the scope's region row, so every view opens the same way; a scope the
+    database does not hold reads as a bare province."""
+    scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
+    crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+    kpi.page_header(title, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+    return scope
 
 
 @dataclass(frozen=True)
@@ -184,22 +194,29 @@ def chart_tabs(
 # ---------------------------------------------------------------- map + ranking
 
 
+def ranking_shown(ranked: pd.DataFrame, key: str, where: Any = st) -> pd.DataFrame:
+    """The ranked regions to chart: with many regions (counties) a 显示 control in `where`
+    (default the page; a column works) picks the worst 20, the best 20 or all, worst first
+    by default; a short ranking is shown whole."""
+    if ranked["value"].notna().sum() <= RANK_WINDOW + 5:
+        return ranked
+    window = where.segmented_control(
+        "显示",
+        ("bottom", "top", "all"),
+        default="bottom",
+        format_func={
+            "bottom": f"后 {RANK_WINDOW} 名",
+            "top": f"前 {RANK_WINDOW} 名",
+            "all": "全部",
+        }.get,
+        key=key,
+        required=True,
+    )
+    return tables.ranking_window(ranked, window or "bottom", RANK_WINDOW)
+
+
 def _ranking(ranked: pd.DataFrame, metric: str, level: str, key: str) -> None:
-    shown = ranked
-    if ranked["value"].notna().sum() > RANK_WINDOW + 5:  # many regions: worst 20 first
-        window = st.segmented_control(
-            "显示",
-            ("bottom", "top", "all"),
-            default="bottom",
-            format_func={
-                "bottom": f"后 {RANK_WINDOW} 名",
-                "top": f"前 {RANK_WINDOW} 名",
-                "all": "全部",
-            }.get,
-            key=f"{key}_window",
-            required=True,
-        )
-        shown = tables.ranking_window(ranked, window or "bottom", RANK_WINDOW)
+    shown = ranking_shown(ranked, f"{key}_window")
     chart_tab, table_tab = st.tabs(["图表", "表格"])
     with chart_tab:
         st.plotly_chart(

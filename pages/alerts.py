@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, kpi, views
+from components import db, views
 from components.format import fmt_target, fmt_value
 from components.views import Col
 from data.metrics import BY_CODE
@@ -25,9 +25,7 @@ BAND_MD = {"severe": ":red[▲▲ 严重]", "moderate": ":orange[▲ 较重]", "
 LEVEL_WORD = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+scope = views.scoped_page_header(TITLE, ctx)
 
 detail = db.query(alerts.metric_alerts, ctx.url, ctx.scope, ctx.period)
 by_region = db.query(alerts.region_alerts, ctx.url, ctx.scope, ctx.period)

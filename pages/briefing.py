@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import briefing_doc, db, kpi, views
+from components import briefing_doc, db, views
 from components.format import DASH, fmt_period, fmt_target, fmt_value
 from components.views import Col
 from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
@@ -26,9 +26,7 @@ DIRECTION_MD = {
 }
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+scope = views.scoped_page_header(TITLE, ctx)
 
 periods = list(ctx.periods)  # newest first
 if len(periods) < 2:

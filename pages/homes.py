@@ -25,12 +25,9 @@ NOT_OPERATING = {
 PAPER_HELP = "空壳儿童之家：月末处于运营中，但近 90 天（含月末当天）没有开展任何活动的儿童之家。"
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+scope = views.scoped_page_header(TITLE, ctx)
 level, draw_map = views.map_level(scope["level"])
 unit = "县（市、区）" if level == "county" else "乡镇（街道）"
-
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 
 by_county = db.query(homes.homes_by_region, ctx.url, ctx.scope, ctx.period, "county")
 by_unit = (

@@ -32,8 +32,7 @@ def per_child(yuan: float | None) -> str:
 
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+scope = views.scoped_page_header(TITLE, ctx)
 level, draw_map = views.map_level(scope["level"])
 year = int(ctx.period[:4])
 
@@ -42,8 +41,6 @@ def q(fn, *args, **kwargs):
     """A cached query of this view for the user's scope and period."""
     return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
 
-
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 
 snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
 centers = q(ins.protection_centers_by_county)

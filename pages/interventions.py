@@ -44,8 +44,7 @@ TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
 CHART_TOP = 20  # area charts show the areas with most open cases; tables hold all
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+scope = views.scoped_page_header(TITLE, ctx)
 level, draw_map = views.map_level(scope["level"])
 unit = "县（市、区）" if level == "county" else "乡镇（街道）"
 
@@ -54,8 +53,6 @@ def q(fn, *args, **kwargs):
     """A cached query of this view for the user's scope and period."""
     return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
 
-
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 
 snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
 pipeline = q(iv.case_pipeline)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, drill, kpi, tables
+from components import db, drill, kpi, tables, views
 from components import overview_map as om
 from components.format import fmt_period
 
 TREND_RATES = ("home_coverage", "director_coverage", "visit_rate_90d", "trained_12m")
 TREND_CASES = ("open_cases", "overdue_cases")
 DEFAULT_METRIC = "visit_rate_90d"
-RANK_WINDOW = 20
 LEVELS_BELOW = {"province": ("prefecture", "county"), "prefecture": ("county",)}
 
 ctx = db.get_context()
@@ -87,21 +86,7 @@ if levels:
         om.sync_param(om.LEVEL_PARAM, level, levels[0])
     by_region = db.metric_by_region(ctx.url, view_code, ctx.period, metric, level)
     ranked = tables.ranking_frame(by_region, metric)
-    shown = ranked
-    if ranked["value"].notna().sum() > RANK_WINDOW + 5:  # counties: worst or best 20 first
-        window = c3.segmented_control(
-            "显示",
-            ("bottom", "top", "all"),
-            default="bottom",
-            format_func={
-                "bottom": f"后 {RANK_WINDOW} 名",
-                "top": f"前 {RANK_WINDOW} 名",
-                "all": "全部",
-            }.get,
-            key="overview_rank_window",
-            required=True,
-        )
-        shown = tables.ranking_window(ranked, window or "bottom", RANK_WINDOW)
+    shown = views.ranking_shown(ranked, "overview_rank_window", c3)
 
     # The map covers the view's whole area (the province, or one prefecture's counties).
     within = view_code if view_level == "prefecture" else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import db, kpi, tables, views
+from components import db, tables, views
 from components.format import DASH, fmt_period, fmt_value, is_null
 from data.metrics import BY_CODE
 from queries import rankings
@@ -22,9 +22,7 @@ BOARD = 10  # regions on each of 红榜 and 黑榜
 LEVEL_WORD = {"county": "县（市、区）", "prefecture": "设区市"}
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+scope = views.scoped_page_header(TITLE, ctx)
 
 levels = {"province": ("county", "prefecture"), "prefecture": ("county",)}.get(scope["level"], ())
 if not levels:

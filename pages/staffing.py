@@ -38,12 +38,9 @@ VACANCY_HELP = (
 ROLE_ALL = {**STAFF_ROLE, "all": "合计"}
 
 ctx = db.get_context()
-scope = db.region(ctx.url, ctx.scope, ctx.scope) or {"name": ctx.scope, "level": "province"}
-crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
+scope = views.scoped_page_header(TITLE, ctx)
 level, draw_map = views.map_level(scope["level"])
 unit = "县（市、区）" if level == "county" else "乡镇（街道）"
-
-kpi.page_header(TITLE, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 
 by_county = db.query(staffing.staffing_by_region, ctx.url, ctx.scope, ctx.period, "county")
 by_unit = (

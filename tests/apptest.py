@@ -9,10 +9,13 @@ password it keeps in memory for the test process.
 from __future__ import annotations
 
 import atexit
+import json
 import os
+from collections.abc import Iterator
 
 import pytest
 import streamlit as st
+from google.protobuf.json_format import MessageToDict
 from sqlalchemy import delete, inspect
 from sqlalchemy.engine import make_url
 from streamlit.runtime.pages_manager import PagesManager
@@ -143,6 +146,41 @@ def run_app(
         at.switch_page(page)
         at.run()
     return at
+
+
+def _strings(value) -> Iterator[str]:
+    """Every string inside a proto dict, JSON specs (plotly figures, decks) decoded."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, str):
+        if value[:1] in "{[":
+            try:
+                yield from _strings(json.loads(value))
+                return
+            except ValueError:
+                pass
+        yield value
+
+
+def page_text(at: AppTest) -> str:
+    """All text a page sends: element protos (charts and maps decoded) and table cells, so a
+    test can look for names that must never show anywhere on it."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        if type(node).__name__ == "Dataframe":
+            parts.append(node.value.to_string())
+        elif getattr(node, "proto", None) is not None:
+            parts.extend(_strings(MessageToDict(node.proto)))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
 
 
 @atexit.register

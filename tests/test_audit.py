@@ -15,11 +15,11 @@ from sqlalchemy import Engine, delete, select
 
 from components import auth, exports
 from data.db import make_engine
-from data.demo import build_demo
 from data.schema import audit_log
 from queries import audit
 from tests.apptest import ensure_user, run_app
 from tests.conftest import BACKENDS
+from tests.fixtures.demo import tiny_demo_url
 
 
 def rows(engine: Engine) -> list[tuple]:
@@ -116,14 +116,7 @@ def test_every_download_is_audited_when_built(engine, monkeypatch):
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('audit') / 'tiny.db'}"
-    else:
-        url = pg_database_factory("audit")
-    eng = make_engine(url)
-    build_demo(eng, "tiny", progress=lambda _msg: None)
-    eng.dispose()
-    return url
+    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "audit")
 
 
 @pytest.fixture

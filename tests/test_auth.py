@@ -31,6 +31,7 @@ from tests.apptest import (
     sign_in_form_shown,
 )
 from tests.conftest import BACKENDS
+from tests.fixtures.demo import tiny_demo_url
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
 POLICY = users.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
@@ -229,14 +230,7 @@ def test_demo_regions_fall_back_to_what_the_database_holds(small):
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('auth') / 'tiny.db'}"
-    else:
-        url = pg_database_factory("auth")
-    eng = make_engine(url)
-    build_demo(eng, "tiny", progress=lambda _msg: None)
-    eng.dispose()
-    return url
+    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "auth")
 
 
 @pytest.fixture

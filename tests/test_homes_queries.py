@@ -20,6 +20,7 @@ from data.schema import children_homes, home_activities, regions
 from queries import homes as hq
 from queries.places import places
 from queries.regions import ScopeError, within_scope
+from tests.fixtures.regions import region_rows
 
 P, A, B = "360000", "360100", "360700"
 A1, B1 = "360102", "360730"
@@ -78,20 +79,7 @@ ACTIVITIES = [
 @pytest.fixture
 def db(engine):
     with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [
-                dict(
-                    code=c,
-                    name=n,
-                    level=lv,
-                    parent_code=p,
-                    kind=k,
-                    is_former_poverty_county=poor,
-                )
-                for c, n, lv, p, k, poor in REGIONS
-            ],
-        )
+        conn.execute(insert(regions), region_rows(REGIONS))
         conn.execute(
             insert(children_homes),
             [

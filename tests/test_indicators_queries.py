@@ -13,6 +13,7 @@ from data.schema import kpi_snapshots, regions
 from queries import indicators as ind
 from queries import regions as reg
 from queries.regions import ScopeError
+from tests.fixtures.regions import region_rows
 
 P, A, B = "360000", "360100", "360700"  # province, two prefectures
 A1, A2, B1 = "360102", "360103", "360781"  # counties
@@ -60,21 +61,7 @@ SNAPSHOTS = [
 @pytest.fixture
 def db(engine):
     with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [
-                dict(
-                    code=c,
-                    name=n,
-                    level=lv,
-                    parent_code=p,
-                    kind=k,
-                    is_former_poverty_county=fp,
-                    population=None,
-                )
-                for c, n, lv, p, k, fp in REGIONS
-            ],
-        )
+        conn.execute(insert(regions), region_rows(REGIONS, population=None))
         conn.execute(
             insert(kpi_snapshots),
             [

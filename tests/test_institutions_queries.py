@@ -14,21 +14,11 @@ from sqlalchemy import insert
 from data.schema import institutions, kpi_snapshots, regions, service_purchases
 from queries import institutions as ins
 from queries.regions import ScopeError
+from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows
 
-P, A, B = "360000", "360100", "360700"  # province, 南昌市, 赣州市
-A1, A2, B1 = "360102", "360103", "360781"  # 东湖区, 西湖区 (under A), 瑞金市 (under B)
-T1, V1 = "360102001", "360102001001"  # a township and a village of 东湖区
+V1 = "360102001001"  # a village of 东湖区's township 豫章街道 (T1)
 
-REGIONS = [
-    (P, "江西省", "province", None),
-    (A, "南昌市", "prefecture", P),
-    (B, "赣州市", "prefecture", P),
-    (A1, "东湖区", "county", A),
-    (A2, "西湖区", "county", A),
-    (B1, "瑞金市", "county", B),
-    (T1, "豫章街道", "township", A1),
-    (V1, "墩子塘社区", "village", T1),
-]
+REGIONS = [*TWO_PREFECTURES, (V1, "墩子塘社区", "village", T1)]
 # id, region, kind, is_regional, status, capacity, children_in_care
 INSTITUTIONS = [
     (1, A1, "minor_protection_center", False, "transformed", 20, 5),
@@ -68,13 +58,7 @@ SNAPSHOTS = [
 @pytest.fixture
 def db(engine):
     with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [
-                dict(code=c, name=n, level=lv, parent_code=p, is_former_poverty_county=False)
-                for c, n, lv, p in REGIONS
-            ],
-        )
+        conn.execute(insert(regions), region_rows(REGIONS))
         keys = ("id", "region_code", "kind", "is_regional", "status", "capacity")
         keys += ("children_in_care",)
         conn.execute(insert(institutions), [dict(zip(keys, r, strict=True)) for r in INSTITUTIONS])

@@ -8,11 +8,9 @@ anywhere on the page (text, tables, charts).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
-from google.protobuf.json_format import MessageToDict
 from sqlalchemy import select
 
 from components.format import fmt_count, fmt_days, fmt_rate, fmt_value
@@ -23,7 +21,7 @@ from queries import institutions as ins
 from queries import interventions as iv
 from queries import referrals as rf
 from queries.indicators import kpis
-from tests.apptest import ensure_user, run_app
+from tests.apptest import ensure_user, page_text, run_app
 
 PROVINCE, PREFECTURE, COUNTY = "360000", "360700", "360732"  # 江西省, 赣州市, 兴国县
 PERIODS = ("2026-10", "2026-06")
@@ -51,40 +49,6 @@ def demo(tmp_path_factory) -> Iterator[tuple[str, object, list[str]]]:
 
 
 # ---------------------------------------------------------------- page helpers
-
-
-def _strings(value) -> Iterator[str]:
-    """Every string inside a proto dict, JSON specs (plotly figures) decoded."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-    elif isinstance(value, str):
-        if value[:1] in "{[":
-            try:
-                yield from _strings(json.loads(value))
-                return
-            except ValueError:
-                pass
-        yield value
-
-
-def page_text(at) -> str:
-    """All text the page sends: element protos and the cells of every table."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        if type(node).__name__ == "Dataframe":
-            parts.append(node.value.to_string())
-        elif getattr(node, "proto", None) is not None:
-            parts.extend(_strings(MessageToDict(node.proto)))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
 
 
 def metrics(at) -> dict[str, list[str]]:

@@ -19,20 +19,13 @@ from queries import care as ca_q
 from queries import interventions as iv
 from queries import referrals as rf
 from queries.regions import ScopeError
+from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows
 
-P, A, B = "360000", "360100", "360700"  # province, 南昌市, 赣州市
-A1, A2, B1 = "360102", "360103", "360781"  # 东湖区, 西湖区 (under A), 瑞金市 (under B)
-T1, T2, TB = "360102001", "360102002", "360781001"  # townships
+T2, TB = "360102002", "360781001"  # townships (T1: 豫章街道 of 东湖区)
 V1, V2, VB = "360102001001", "360102002001", "360781001001"  # one village under each
 
 REGIONS = [
-    (P, "江西省", "province", None),
-    (A, "南昌市", "prefecture", P),
-    (B, "赣州市", "prefecture", P),
-    (A1, "东湖区", "county", A),
-    (A2, "西湖区", "county", A),
-    (B1, "瑞金市", "county", B),
-    (T1, "豫章街道", "township", A1),
+    *TWO_PREFECTURES,
     (T2, "公园街道", "township", A1),
     (TB, "象湖镇", "township", B1),
     (V1, "墩子塘社区", "village", T1),
@@ -112,13 +105,7 @@ def _dates(row: tuple, positions: tuple[int, ...]) -> list:
 @pytest.fixture
 def db(engine):
     with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [
-                dict(code=c, name=n, level=lv, parent_code=p, is_former_poverty_county=False)
-                for c, n, lv, p in REGIONS
-            ],
-        )
+        conn.execute(insert(regions), region_rows(REGIONS))
         conn.execute(
             insert(children),
             [

@@ -21,6 +21,7 @@ from data import schema as s
 from data.load import Limits, import_file, template_bytes
 from data.load.specs import SPECS
 from tests.fixtures.ledgers import (
+    TODAY,
     add_tree,
     children_ledger,
     csv_bytes,
@@ -28,8 +29,6 @@ from tests.fixtures.ledgers import (
     table_digest,
     xlsx_bytes,
 )
-
-TODAY = date(2026, 11, 28)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from data import schema as s
 from data.load import import_file
 from data.load.__main__ import main as cli
 from tests.fixtures.ledgers import (
+    TODAY,
     add_tree,
     children_ledger,
     csv_bytes,
@@ -23,8 +24,6 @@ from tests.fixtures.ledgers import (
     table_digest,
     xlsx_bytes,
 )
-
-TODAY = date(2026, 11, 28)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from data.load.parsing import (
     parse_region,
 )
 from tests.fixtures.ledgers import (
+    TODAY,
     add_tree,
     children_ledger,
     idn,
@@ -27,8 +28,6 @@ from tests.fixtures.ledgers import (
     table_digest,
     xlsx_bytes,
 )
-
-TODAY = date(2026, 11, 28)
 
 
 @pytest.fixture

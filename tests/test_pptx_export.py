@@ -29,22 +29,11 @@ from data.schema import children, kpi_snapshots, staff
 from queries import indicators
 from queries.regions import ScopeError
 from tests.conftest import BACKENDS
+from tests.fixtures.deck import PROVINCE_TITLES
 
 PROVINCE, NANCHANG, GANZHOU, XINGGUO = "360000", "360100", "360700", "360732"
 PERIOD = "2026-10"
 COUNTY_NAMES = {"东湖区", "新建区", "进贤县", "宁都县", "兴国县"}
-PROVINCE_TITLES = [
-    "江西省儿童关爱服务体系工作汇报",
-    "核心指标一览",
-    "儿童之家覆盖率 · 分布图",
-    "儿童之家覆盖率 · 各设区市排名",
-    "儿童之家覆盖率 · 各县（市、区）排名",
-    "儿童主任配备率 · 各县（市、区）排名",
-    "季度探访率 · 各县（市、区）排名",
-    "主要指标近十二个月走势",
-    "预警地区",
-    "数据来源与说明",
-]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -17,19 +17,10 @@ from components import deck as deckmod
 from data.db import make_engine
 from data.demo import build_demo
 from tests.apptest import ensure_user, run_app
+from tests.fixtures.deck import PROVINCE_SLIDES
 
 PAGE = "pages/presentation.py"
 PERIOD = "2026-10"
-PROVINCE_SLIDES = [
-    "核心指标一览",
-    "儿童之家覆盖率 · 分布图",
-    "儿童之家覆盖率 · 各设区市排名",
-    "儿童之家覆盖率 · 各县（市、区）排名",
-    "儿童主任配备率 · 各县（市、区）排名",
-    "季度探访率 · 各县（市、区）排名",
-    "主要指标近十二个月走势",
-    "预警地区",
-]
 
 
 @pytest.fixture(scope="module")

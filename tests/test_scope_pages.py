@@ -16,7 +16,6 @@ The tiny demo holds 南昌市 360100 (东湖区 360102, 新建区 360112, 进贤
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -24,18 +23,17 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from google.protobuf.json_format import MessageToDict
 from sqlalchemy import Engine, select
 
 from data.db import make_engine
-from data.demo import build_demo
 from data.metrics import METRIC_CODES
 from data.regions import real_units
 from data.schema import children, kpi_snapshots, regions, staff
 from queries import drilldown, homes, indicators, institutions, interventions, staffing
 from queries.regions import ScopeError
-from tests.apptest import APP, ensure_user, run_app
+from tests.apptest import APP, ensure_user, page_text, run_app
 from tests.conftest import BACKENDS
+from tests.fixtures.demo import tiny_demo_url
 
 PROVINCE, NANCHANG, GANZHOU, XINGGUO, NINGDU = "360000", "360100", "360700", "360732", "360730"
 PERIOD = "2026-10"
@@ -51,14 +49,7 @@ ROLES = {PROVINCE: "province", GANZHOU: "prefecture", XINGGUO: "county"}
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('scope') / 'tiny.db'}"
-    else:
-        url = pg_database_factory("scope")
-    eng = make_engine(url)
-    build_demo(eng, "tiny", progress=lambda _msg: None)
-    eng.dispose()
-    return url
+    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "scope")
 
 
 @pytest.fixture(scope="module")
@@ -256,40 +247,6 @@ def test_every_query_refuses_a_region_outside_the_scope(eng):
 
 
 # ---------------------------------------------------------------- pages
-
-
-def _strings(value) -> Iterator[str]:
-    """Every string inside a proto dict, JSON specs (plotly figures, decks) decoded."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-    elif isinstance(value, str):
-        if value[:1] in "{[":
-            try:
-                yield from _strings(json.loads(value))
-                return
-            except ValueError:
-                pass
-        yield value
-
-
-def page_text(at) -> str:
-    """All text a page sends: element protos (charts and maps decoded) and table cells."""
-    parts: list[str] = []
-
-    def walk(node) -> None:
-        if type(node).__name__ == "Dataframe":
-            parts.append(node.value.to_string())
-        elif getattr(node, "proto", None) is not None:
-            parts.extend(_strings(MessageToDict(node.proto)))
-        for child in getattr(node, "children", {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return "\n".join(parts)
 
 
 def forbidden_names(tree: pd.DataFrame, scope: str) -> list[str]:

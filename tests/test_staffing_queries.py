@@ -21,6 +21,7 @@ from data.schema import regions, staff, trainings
 from queries import staffing as sq
 from queries.privacy import mask_name, mask_phone
 from queries.regions import ScopeError
+from tests.fixtures.regions import region_rows
 from tests.test_homes_queries import (
     A1,
     B1,
@@ -92,13 +93,7 @@ RAW_PHONES = [s[5] for s in STAFF]
 @pytest.fixture
 def db(engine):
     with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [
-                dict(code=c, name=n, level=lv, parent_code=p, kind=k, is_former_poverty_county=f)
-                for c, n, lv, p, k, f in REGIONS
-            ],
-        )
+        conn.execute(insert(regions), region_rows(REGIONS))
         conn.execute(
             insert(staff),
             [
