@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import briefing_doc, db, views
+from components import briefing_doc, db, exports, views
 from components.format import DASH, fmt_period, fmt_target, fmt_value
 from components.views import Col
 from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
@@ -49,7 +49,10 @@ b = db.query(briefing.build_briefing, ctx.url, ctx.scope, period, base)
 
 st.download_button(
     "下载简报（Word，一页）",
-    data=lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo),
+    data=exports.audited(
+        lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo),
+        f"会议简报:{briefing_doc.file_name(b)}",
+    ),
     file_name=briefing_doc.file_name(b),
     mime=briefing_doc.DOCX_MIME,
     icon=":material/description:",
