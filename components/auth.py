@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from components import db
 from queries import audit, users
 
-TOKEN_KEY = "_auth_token"
+TOKEN_KEY = "_auth_token"  # noqa: S105 — a session_state key name, not a secret
 NOTICE_KEY = "_auth_notice"
 OIDC_CLAIMS = ("email", "preferred_username", "sub")
 USER_RECHECK = timedelta(seconds=5)  # how stale the account row may be within a session

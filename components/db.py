@@ -183,7 +183,8 @@ def meta(url: str) -> Meta:
     values = _meta_values(url)
     demo = str(values.get("demo", "")).strip().lower() in ("1", "true", "yes")
     data_date = values.get("data_date") or values.get("as_of") or None
-    digest = hashlib.sha1(repr(sorted(values.items())).encode()).hexdigest()[:12]
+    raw = repr(sorted(values.items())).encode()
+    digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:12]  # a cache key, not a MAC
     return Meta(demo, data_date, digest)
 
 

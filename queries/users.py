@@ -65,7 +65,7 @@ ROLE_LEVEL: dict[str, str] = {
 }
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{1,63}$")
 MIN_PASSWORD = 10
-NO_PASSWORD = "!"  # the hash of an account that signs in only through OIDC: never verifies
+NO_PASSWORD = "!"  # noqa: S105 — stored hash of an OIDC-only account: never verifies
 
 _hasher = PasswordHasher()  # Argon2id, argon2-cffi's current defaults (RFC 9106 low-memory)
 # Verified against for unknown usernames, so a wrong name costs as long as a wrong password.
