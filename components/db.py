@@ -213,7 +213,7 @@ def _guard(url: str, code: str | None) -> None:
         raise regions.ScopeError("not signed in")
     if not isinstance(code, str):
         raise regions.ScopeError(f"region {code!r} is not a region code")
-    chain = {p["code"] for p in _cached_call("queries.regions", "path", url, _v(url), (code,), ())}
+    chain = {p["code"] for p in _path(url, code, _v(url))}
     # A code the database does not hold has no rows anywhere (every table's region column is
     # a foreign key to regions), so it is let through: the overview draws such a region of
     # the province grey as "无数据" and the pages judge it by the boundary tree.
@@ -258,24 +258,63 @@ def query(fn: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
     )
 
 
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=64)
+def _periods(url: str, scope: str, version: str) -> list[str]:
+    return indicators.periods(engine_for(url), scope)
+
+
 def periods(url: str, scope: str) -> list[str]:
     """Available periods for the scope, newest first."""
-    return query(indicators.periods, url, scope)
+    _guard(url, scope)
+    return _periods(url, scope, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=512)
+def _kpis(url: str, scope: str, period: str, region: str | None, version: str) -> pd.DataFrame:
+    return indicators.kpis(engine_for(url), scope, period, region)
 
 
 def kpis(url: str, scope: str, period: str, region: str | None = None) -> pd.DataFrame:
     """Cached `queries.indicators.kpis`."""
-    return query(indicators.kpis, url, scope, period, region)
+    _guard(url, scope)
+    return _kpis(url, scope, period, region, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _region_table(url: str, scope: str, period: str, level: str, version: str) -> pd.DataFrame:
+    return indicators.region_table(engine_for(url), scope, period, level)
 
 
 def region_table(url: str, scope: str, period: str, level: str) -> pd.DataFrame:
     """Cached `queries.indicators.region_table`."""
-    return query(indicators.region_table, url, scope, period, level)
+    _guard(url, scope)
+    return _region_table(url, scope, period, level, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=1024)
+def _metric_by_region(
+    url: str, scope: str, period: str, metric: str, level: str, version: str
+) -> pd.DataFrame:
+    return indicators.metric_by_region(engine_for(url), scope, period, metric, level)
 
 
 def metric_by_region(url: str, scope: str, period: str, metric: str, level: str) -> pd.DataFrame:
     """Cached `queries.indicators.metric_by_region`."""
-    return query(indicators.metric_by_region, url, scope, period, metric, level)
+    _guard(url, scope)
+    return _metric_by_region(url, scope, period, metric, level, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _trend(
+    url: str,
+    scope: str,
+    metrics: tuple[str, ...],
+    region: str | None,
+    last_n: int,
+    until: str | None,
+    version: str,
+) -> pd.DataFrame:
+    return indicators.trend(engine_for(url), scope, metrics, region, last_n, until)
 
 
 def trend(
@@ -287,20 +326,31 @@ def trend(
     until: str | None = None,
 ) -> pd.DataFrame:
     """Cached `queries.indicators.trend`."""
-    return query(indicators.trend, url, scope, tuple(metrics), region, last_n, until)
+    _guard(url, scope)
+    return _trend(url, scope, tuple(metrics), region, last_n, until, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _path(url: str, code: str, version: str) -> list[dict]:
+    return regions.path(engine_for(url), code)
 
 
 def region_path(url: str, code: str) -> list[dict]:
     """Cached breadcrumb chain (province › prefecture › county) of a region inside the
-    signed-in user's scope (the guard checks `code`, the first argument)."""
-    return query(regions.path, url, code)
+    signed-in user's scope."""
+    _guard(url, code)
+    return _path(url, code, _v(url))
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
+def _region(url: str, code: str, scope: str, version: str) -> dict | None:
+    return regions.region(engine_for(url), code, scope)
 
 
 def region(url: str, code: str, scope: str) -> dict | None:
-    """Cached `queries.regions.region` (ScopeError outside the scope; None for an unknown
-    code). The guard checks `scope`, so it is passed first to the cache call."""
+    """Cached `queries.regions.region` (ScopeError outside the scope)."""
     _guard(url, scope)
-    return _cached_call("queries.regions", "region", url, _v(url), (code, scope), ())
+    return _region(url, code, scope, _v(url))
 
 
 def clear_caches() -> None:
