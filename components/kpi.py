@@ -8,7 +8,6 @@ value shows "—" with a tooltip that says why.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -27,6 +26,7 @@ from components.format import (
     status_label,
 )
 from data.metrics import BY_CODE
+from queries.places import period_end
 
 # Headline cards of the overview, grouped the way leaders read them.
 HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -62,13 +62,6 @@ HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )
 STATUS_MD_COLOR = {"met": "blue", "near": "orange", "missed": "red"}
-
-
-def period_end(period: str) -> date:
-    """Last day of 'YYYY-MM' (the 'as of' day D of the indicators)."""
-    year, month = map(int, period.split("-"))
-    first_next = date(year + month // 12, month % 12 + 1, 1)
-    return first_next - timedelta(days=1)
 
 
 def as_of_date(period: str, data_date: str | None) -> str:

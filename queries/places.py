@@ -6,7 +6,6 @@ by queries/homes.py and queries/staffing.py. No Streamlit here.
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
 import pandas as pd
@@ -15,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
 from queries.indicators import check_period
+from queries.metric_sql import parse_period
 from queries.regions import MAX_DEPTH, require_within, walk_down
 
 __all__ = [
@@ -30,8 +30,7 @@ __all__ = [
 
 def period_end(period: str) -> date:
     """D: the last day of 'YYYY-MM' (ValueError for anything else)."""
-    year, month = map(int, check_period(period).split("-"))
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return parse_period(check_period(period)).d_end
 
 
 def effective_scope(engine: Engine, scope: str, region: str | None) -> str:
