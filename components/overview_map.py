@@ -203,13 +203,16 @@ def deck_view(
 # ---------------------------------------------------------------- Streamlit edge
 
 
-def twin_table(table: pd.DataFrame, metric: str, key: str) -> None:
-    """The map's table: the same regions and figures, sortable by the numeric value."""
+def twin_table(table: pd.DataFrame, metric: str, key: str, caption: str) -> None:
+    """The map's table: the same regions and figures, sortable by the numeric value, and as
+    Excel under `caption`."""
     m = BY_CODE[metric]
     shown = table.copy()
     shown[m.label] = pd.to_numeric(shown[m.label], errors="coerce") * tables.display_scale(m)
-    st.dataframe(
+    tables.data_table(
         shown,
+        title=f"{m.label}地图数据",
+        caption=caption,
         column_config={
             "地区": st.column_config.TextColumn("地区", pinned=True),
             m.label: tables.number_column(m),
@@ -217,8 +220,6 @@ def twin_table(table: pd.DataFrame, metric: str, key: str) -> None:
             "代码": st.column_config.TextColumn("区划代码"),
         },
         column_order=["地区", m.label, "分级", "代码"],
-        hide_index=True,
-        placeholder="—",
         key=key,
     )
 
@@ -284,7 +285,9 @@ def map_tabs(
             else "点击县（市、区）打开县区详情。"
         )
     with table_tab:
-        twin_table(table, metric, key=f"overview_map_table_{level}")
+        area = geo.index.names.get(view_scope, view_scope)
+        caption = tables.export_caption(f"{tables.metric_label(metric)}地图数据", area, period)
+        twin_table(table, metric, key=f"overview_map_table_{level}", caption=caption)
     if deck_tab.open:
         with deck_tab:
             height_metric = st.radio(

@@ -8,7 +8,8 @@ a word in the legend and the hover text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -69,7 +70,8 @@ def region_table(
     caption: str | None = None,
 ) -> None:
     """A sortable table from `queries.indicators.region_table`: region, parent, former-poverty
-    flag, then one formatted column per metric; with `caption`, an Excel download."""
+    flag, then one formatted column per metric, and its Excel download (`caption`, or the
+    page's scope and month)."""
     shown = for_display(df, metrics)
     shown["is_former_poverty_county"] = shown["is_former_poverty_county"].map(
         {True: "是", False: ""}
@@ -90,16 +92,15 @@ def region_table(
     order += list(metrics)
     if height == "auto" and len(shown) <= 20:  # short tables show every row, no scrolling
         height = 35 * (len(shown) + 1) + 3
-    st.dataframe(
+    data_table(
         shown,
+        title=f"各{LEVEL_NAME.get(level, '地区')}指标明细",
+        caption=caption,
         column_config=config,
         column_order=order,
-        hide_index=True,
-        placeholder="—",
-        key=key,
+        key=key or f"region_{level}",
         height=height,
     )
-    excel_download(shown, config, order, caption, key or f"region_{level}")
 
 
 def excel_download(
@@ -114,12 +115,70 @@ def excel_download(
     )
 
 
-def excel_frame(shown: pd.DataFrame, config: dict, order: Sequence[str]) -> pd.DataFrame:
-    """The columns a table shows, in its order, headed by their Chinese labels."""
-    cols = [c for c in order if c in shown.columns]
+def excel_frame(
+    shown: pd.DataFrame, config: Mapping[str, Any], order: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The columns a table shows, in its order, headed by their Chinese labels; a column shown
+    as a percentage carries its unit in the header (覆盖率（%）), since a spreadsheet cell
+    holds the bare number; links to other pages are left out."""
+    cols = [
+        c for c in (order or shown.columns) if c in shown.columns and not _is_link(config.get(c))
+    ]
     out = shown[cols].copy()
-    out.columns = [(config.get(c) or {}).get("label") or c for c in cols]
+    out.columns = [excel_header(c, config.get(c)) for c in cols]
     return out
+
+
+def _is_link(spec: Any) -> bool:
+    """A link column (详情 → another page) is a relative URL, meaningless in a workbook."""
+    return isinstance(spec, dict) and (spec.get("type_config") or {}).get("type") == "link"
+
+
+def excel_header(column: str, spec: Any) -> str:
+    """The header a column shows (its column-config label, or its name) plus （%） for a
+    percentage format."""
+    if isinstance(spec, str):
+        return spec
+    spec = spec or {}
+    label = spec.get("label") or column
+    fmt = (spec.get("type_config") or {}).get("format") or ""
+    if fmt.endswith("%%") and "%" not in label:
+        label += "（%）"
+    return label
+
+
+def export_caption(title: str, scope_name: str | None = None, period: str | None = None) -> str:
+    """'未配备儿童主任的村 · 赣州市 · 2026年10月': the caption every downloaded table carries.
+    Without a scope or period, the page's: the signed-in user's scope and chosen month."""
+    if scope_name is None or period is None:
+        from components import db  # the page context; tables stays importable without it
+
+        ctx = db.get_context()
+        if scope_name is None:
+            scope_name = (db.region(ctx.url, ctx.scope, ctx.scope) or {}).get("name", ctx.scope)
+        period = period or ctx.period
+    return f"{title} · {scope_name} · {fmt_period(period)}"
+
+
+def data_table(
+    df: pd.DataFrame,
+    *,
+    title: str,
+    key: str,
+    caption: str | None = None,
+    column_config: Mapping[str, Any] | None = None,
+    column_order: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Every table of the app: `st.dataframe` (index hidden, missing values as —) and under
+    it the same table as .xlsx, Chinese headers, the caption (`title` · scope · month,
+    `export_caption`) in the sheet, the download audited. `kwargs` go to st.dataframe."""
+    config = dict(column_config or {})
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("placeholder", "—")
+    st.dataframe(df, column_config=config, column_order=column_order, key=key, **kwargs)
+    order = list(column_order) if column_order is not None else list(df.columns)
+    excel_download(df, config, order, caption or export_caption(title), key)
 
 
 # ---------------------------------------------------------------- ranking
@@ -208,7 +267,8 @@ def ranking_table(
     key: str | None = None,
     caption: str | None = None,
 ) -> None:
-    """The ranking as a table (the chart's data one click away); with `caption`, as Excel."""
+    """The ranking as a table (the chart's data one click away) and as Excel (`caption`, or
+    the page's scope and month)."""
     m = BY_CODE[metric]
     shown = ranked.copy()
     shown["value"] = shown["value"] * display_scale(m)
@@ -229,10 +289,14 @@ def ranking_table(
         order += ["numerator", "denominator"]
     if m.target is not None:
         order.append("status")
-    st.dataframe(
-        shown, column_config=config, column_order=order, hide_index=True, placeholder="—", key=key
+    data_table(
+        shown,
+        title=f"{m.label}排名",
+        caption=caption,
+        column_config=config,
+        column_order=order,
+        key=key or f"ranking_{metric}_{level}",
     )
-    excel_download(shown, config, order, caption, key or f"ranking_{metric}_{level}")
 
 
 # ---------------------------------------------------------------- trend
@@ -271,9 +335,9 @@ def trend_figure(df: pd.DataFrame, height: int = 340) -> go.Figure:
     return fig
 
 
-def trend_table(df: pd.DataFrame, caption: str | None = None, key: str = "trend") -> None:
-    """The trend as a table: one row per month, one column per metric, formatted; with
-    `caption`, an Excel download."""
+def trend_table(df: pd.DataFrame, *, title: str, key: str, caption: str | None = None) -> None:
+    """The trend as a table: one row per month, one column per metric, formatted, and as
+    Excel (`caption`, or `title` with the page's scope and month)."""
     if df.empty:
         st.info("暂无趋势数据。")
         return
@@ -284,8 +348,23 @@ def trend_table(df: pd.DataFrame, caption: str | None = None, key: str = "trend"
     shown = for_display(wide, codes)
     config = {"period": st.column_config.TextColumn("月份")}
     config.update({c: number_column(BY_CODE[c]) for c in codes})
-    st.dataframe(shown, column_config=config, hide_index=True, placeholder="—")
-    excel_download(shown, config, ["period", *codes], caption, key)
+    data_table(
+        shown,
+        title=title,
+        caption=caption,
+        column_config=config,
+        column_order=["period", *codes],
+        key=key,
+    )
+
+
+def trend_tabs(df: pd.DataFrame, *, title: str, key: str, caption: str | None = None) -> None:
+    """A trend chart with its table one click away (tabs 图表 / 表格)."""
+    chart_tab, table_tab = st.tabs(["图表", "表格"])
+    with chart_tab:
+        st.plotly_chart(trend_figure(df), config=PLOTLY_CONFIG, key=f"{key}_chart")
+    with table_tab:
+        trend_table(df, title=title, key=f"{key}_table", caption=caption)
 
 
 def all_metrics() -> tuple[str, ...]:

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import db, exports, kpi, maps, tables
-from components.format import DASH, STATUS_COLORS, fmt_date, fmt_period, is_null
+from components.format import STATUS_COLORS, fmt_date, is_null
 from data.config import province_code
 from data.metrics import BY_CODE
 
@@ -31,9 +31,7 @@ YES_NO = {True: "是", False: "否"}
 # ---------------------------------------------------------------- pure helpers
 
 
-def export_caption(title: str, scope_name: str, period: str) -> str:
-    """'未配备儿童主任的村 · 赣州市 · 2026年10月': the caption every downloaded list carries."""
-    return f"{title} · {scope_name} · {fmt_period(period)}"
+export_caption = tables.export_caption  # kept here: pages import it from views
 
 
 def map_level(scope_level: str) -> tuple[str, bool]:
@@ -155,15 +153,14 @@ def show_list(
     }
     if height == "auto" and len(shown) <= 15:
         height = 35 * (len(shown) + 1) + 3
-    st.dataframe(
+    tables.data_table(
         shown,
+        title=title,
+        caption=export_caption(title, scope_name, period),
         column_config=config,
-        hide_index=True,
-        placeholder=DASH,
         height=height,
         key=f"{key}_table",
     )
-    download_button(shown, title, export_caption(title, scope_name, period), key=f"{key}_xlsx")
     return shown
 
 
@@ -173,22 +170,17 @@ def chart_tabs(
     cols: Sequence[Col],
     *,
     key: str,
-    title: str | None = None,
-    scope_name: str | None = None,
-    period: str | None = None,
+    title: str,
+    scope_name: str,
+    period: str,
 ) -> None:
-    """A chart with its table one click away (tabs 图表 / 表格); with `title`, the table
-    downloads as Excel too."""
+    """A chart with its table one click away (tabs 图表 / 表格); the table downloads as Excel
+    captioned `title` · `scope_name` · `period`."""
     chart_tab, table_tab = st.tabs(["图表", "表格"])
     with chart_tab:
         st.plotly_chart(figure, config=tables.PLOTLY_CONFIG, key=f"{key}_chart")
     with table_tab:
-        if title and scope_name and period:
-            show_list(
-                table, cols, title=title, scope_name=scope_name, period=period, key=f"{key}_tbl"
-            )
-        else:
-            st.dataframe(display_frame(table, cols), hide_index=True, placeholder=DASH)
+        show_list(table, cols, title=title, scope_name=scope_name, period=period, key=f"{key}_tbl")
 
 
 # ---------------------------------------------------------------- map + ranking
@@ -261,10 +253,9 @@ def map_and_ranking(
             m = BY_CODE[metric]
             twin = maps.figure_table(fig, metric).drop(columns=["代码", "显示值"])
             twin[m.label] = pd.to_numeric(twin[m.label], errors="coerce") * tables.display_scale(m)
-            st.dataframe(
+            tables.data_table(
                 twin,
-                hide_index=True,
-                placeholder=DASH,
+                title=f"{m.label}地图数据",
                 column_config={m.label: tables.number_column(m)},
                 key=f"{key}_map_table",
             )

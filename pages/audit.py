@@ -12,8 +12,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from components import auth, db
-from components.exports import download_excel
+from components import auth, db, tables
 from queries import audit
 
 LIMIT = 2000
@@ -83,6 +82,5 @@ shown = pd.DataFrame(
         "对象": log["target"].fillna("—"),
     }
 )
-st.dataframe(shown, hide_index=True, key="audit_table")
 period_text = f"{since} 至 {until}" if since else "全部日期"
-download_excel(shown, "审计日志", f"审计日志 · {period_text}", key="audit_xlsx")
+tables.data_table(shown, title="审计日志", caption=f"审计日志 · {period_text}", key="audit_table")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import briefing_doc, db, exports, views
-from components.format import DASH, fmt_period, fmt_target, fmt_value
+from components import briefing_doc, db, exports, tables, views
+from components.format import fmt_period, fmt_target, fmt_value
 from components.views import Col
 from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
 from queries import briefing
@@ -83,7 +83,7 @@ with st.expander("全部指标的变化"):
         ],
         direction_text=b.movers["direction"].map(briefing_doc.DIRECTION_WORD),
     )
-    st.dataframe(
+    tables.data_table(
         views.display_frame(
             full,
             [
@@ -99,8 +99,9 @@ with st.expander("全部指标的变化"):
                 Col("direction_text", "方向"),
             ],
         ),
-        hide_index=True,
-        placeholder=DASH,
+        title="全部指标的变化",
+        caption=views.export_caption("全部指标的变化", scope["name"], period),
+        key="briefing_all_movers",
     )
 
 # ---------------------------------------------------------------- two: target crossings
@@ -182,7 +183,12 @@ else:
     bottom = pd.DataFrame(
         rows, columns=["名次", "县（市、区）", "所属设区市", "综合得分", "名次变化", "主要问题"]
     )
-    st.dataframe(bottom, hide_index=True)
+    tables.data_table(
+        bottom,
+        title="综合得分后五位",
+        caption=views.export_caption("综合得分后五位的县（市、区）", scope["name"], period),
+        key="briefing_bottom",
+    )
     with st.container(horizontal=True, gap="small"):
         for r in b.bottom.to_dict("records"):
             st.page_link(

@@ -422,7 +422,13 @@ table = comparison_frame(own, peers, ranks, level)
 if print_mode:
     st.table(table)
 else:
-    st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3, key="county_compare")
+    tables.data_table(
+        table,
+        title="指标对比",
+        caption=views.export_caption(f"{name}指标对比", name, ctx.period),
+        height=35 * (len(table) + 1) + 3,
+        key="county_compare",
+    )
 st.caption(
     f"全省排名：在全省各{peer_word}中的名次（名次 / 参与排名数），数值相同名次相同，无数据不参加排名。"
 )
@@ -444,7 +450,13 @@ with data_tab:
     wide = pd.DataFrame({"月份": [fmt_period(p) for p in series[0][1]["period"]]})
     for n, df in series:
         wide[n] = [fmt_value(metric, v) for v in df["value"]] if len(df) == len(wide) else DASH
-    st.dataframe(wide.iloc[::-1], hide_index=True)
+    label = tables.metric_label(metric)
+    tables.data_table(
+        wide.iloc[::-1],
+        title=f"{label}趋势",
+        caption=views.export_caption(f"{name}{label}趋势", name, ctx.period),
+        key="county_trend_table",
+    )
 
 # ---------------------------------------------------------------- gaps below
 if level == "county":
@@ -590,7 +602,13 @@ else:
             if c.number_format
         }
         config["详情"] = st.column_config.LinkColumn("详情", display_text="打开县区详情")
-        st.dataframe(shown, hide_index=True, column_config=config, key="pref_counties")
+        tables.data_table(
+            shown,
+            title=f"{name}各县",
+            caption=views.export_caption(f"{name}各县", name, ctx.period),
+            column_config=config,
+            key="pref_counties",
+        )
 
 # ---------------------------------------------------------------- cases
 st.subheader("在办个案")

@@ -12,8 +12,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from components import auth, db
-from components.exports import XLSX_MIME, download_excel
+from components import auth, db, tables
+from components.exports import XLSX_MIME
 from components.format import fmt_rate
 from data.load import BATCH_STATUS, KINDS, SPECS, TITLES, import_file, template_bytes
 from data.load.reading import Limits, MiB
@@ -70,9 +70,11 @@ def show_result(result) -> None:
     if len(result.errors) > 1 or any(p.row is not None for p in result.errors):
         table = imports.problem_frame([p.as_dict() for p in result.errors])
         st.markdown(f"**问题清单（{len(table):,} 处）**")
-        st.dataframe(table, hide_index=True, key="data_errors")
-        download_excel(
-            table, "导入问题清单", f"导入问题清单 · {result.file_name}", key="data_errors_xlsx"
+        tables.data_table(
+            table,
+            title="导入问题清单",
+            caption=f"导入问题清单 · {result.file_name}",
+            key="data_errors",
         )
 
 
@@ -131,8 +133,7 @@ def history_section() -> None:
             "问题数": hist["error_count"],
         }
     )
-    st.dataframe(shown, hide_index=True, key="data_history")
-    download_excel(shown, "导入记录", "导入记录（最近200次）", key="data_history_xlsx")
+    tables.data_table(shown, title="导入记录", caption="导入记录（最近200次）", key="data_history")
     failed = hist[hist["error_count"] > 0]
     if failed.empty:
         return
@@ -151,7 +152,12 @@ def history_section() -> None:
         key="data_batch",
     )
     if pick is not None:
-        st.dataframe(imports.batch_errors(engine, pick), hide_index=True, key="data_batch_errors")
+        tables.data_table(
+            imports.batch_errors(engine, pick),
+            title="导入问题清单",
+            caption=f"导入问题清单 · {labels[pick]}",
+            key="data_batch_errors",
+        )
 
 
 def freshness_section() -> None:
@@ -184,12 +190,11 @@ def freshness_section() -> None:
             "距今天数（探访）": view["visits_days"].astype("Int64"),
         }
     )
-    st.dataframe(table, hide_index=True, key="data_freshness")
-    download_excel(
+    tables.data_table(
         table,
-        "数据更新情况",
-        f"各县数据更新情况 · 截至 {today.isoformat()}",
-        key="data_freshness_xlsx",
+        title="数据更新情况",
+        caption=f"各县数据更新情况 · 截至 {today.isoformat()}",
+        key="data_freshness",
     )
     st.caption(
         "“最近更新”取各类记录自身的日期：儿童信息取信息更新、登记、退出日期的最晚者，工作队伍取信息更新、任职、离任日期，"

@@ -107,15 +107,7 @@ for col, code in ((left, "home_coverage"), (right, "demo_homes")):
     with col:
         st.markdown(f"**{tables.metric_label(code)}**")
         data = db.trend(ctx.url, ctx.scope, (code,), until=ctx.period)
-        chart_tab, table_tab = st.tabs(["图表", "表格"])
-        with chart_tab:
-            st.plotly_chart(
-                tables.trend_figure(data),
-                config=tables.PLOTLY_CONFIG,
-                key=f"homes_trend_{code}",
-            )
-        with table_tab:
-            tables.trend_table(data)
+        tables.trend_tabs(data, title=f"{tables.metric_label(code)}趋势", key=f"homes_trend_{code}")
 
 # ---------------------------------------------------------------- status by region
 st.subheader(f"各{unit}儿童之家状态")

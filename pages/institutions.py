@@ -166,6 +166,9 @@ with right:
         years_shown,
         year_cols[:5],
         key="inst_per_child",
+        title="政府购买服务生均金额",
+        scope_name=scope["name"],
+        period=ctx.period,
     )
 st.caption(
     f"生均金额 = 当年购买服务金额 ÷ 当年 12 月末在册儿童（{year} 年为统计月份末）；"

@@ -143,13 +143,7 @@ for col, codes, name in (
     with col:
         st.markdown(f"**{name}**")
         data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
-        chart_tab, table_tab = st.tabs(["图表", "表格"])
-        with chart_tab:
-            st.plotly_chart(
-                tables.trend_figure(data), config=tables.PLOTLY_CONFIG, key=f"iv_trend_{name}"
-            )
-        with table_tab:
-            tables.trend_table(data)
+        tables.trend_tabs(data, title=f"{name}趋势", key=f"iv_trend_{name}")
 
 # ---------------------------------------------------------------- pipeline and ageing
 st.subheader("个案办理流程")

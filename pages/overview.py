@@ -142,13 +142,9 @@ if view is not None:
         with col:
             st.markdown(f"**{name}**")
             data = db.trend(ctx.url, ctx.scope, codes, region=view_code, until=ctx.period)
-            chart_tab, table_tab = st.tabs(["图表", "表格"])
-            with chart_tab:
-                st.plotly_chart(
-                    tables.trend_figure(data), config=tables.PLOTLY_CONFIG, key=f"trend_{name}"
-                )
-            with table_tab:
-                tables.trend_table(data, caption=caption(f"{name}趋势"), key=f"trend_{name}")
+            tables.trend_tabs(
+                data, title=f"{name}趋势", key=f"trend_{name}", caption=caption(f"{name}趋势")
+            )
 
 # ---------------------------------------------------------------- tables
 if levels:

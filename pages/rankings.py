@@ -99,7 +99,7 @@ st.caption(
 )
 
 
-def board(frame: pd.DataFrame, key: str) -> None:
+def board(frame: pd.DataFrame, title: str, key: str) -> None:
     rows = pd.DataFrame(
         {
             "名次": [rank_text(r) for r in frame["rank"]],
@@ -109,7 +109,15 @@ def board(frame: pd.DataFrame, key: str) -> None:
             "名次变化": [move_text(c) for c in frame["rank_change"]],
         }
     )
-    st.dataframe(rows, hide_index=True, height=35 * (len(rows) + 1) + 3, key=key)
+    tables.data_table(
+        rows,
+        title=f"{title}（{metric_name(metric)}）",
+        caption=views.export_caption(
+            f"{title}（{metric_name(metric)}）", scope["name"], ctx.period
+        ),
+        height=35 * (len(rows) + 1) + 3,
+        key=key,
+    )
 
 
 red, black = st.columns(2)
@@ -119,7 +127,7 @@ with red:
         st.info("本期暂无可排名的数据。")
     else:
         top = valued[valued["rank"] <= valued["rank"].iloc[min(BOARD, len(valued)) - 1]]
-        board(top, "rankings_red")
+        board(top, "红榜", "rankings_red")
 with black:
     st.subheader("⚫ 黑榜（后 10 名）")
     if valued.empty:
@@ -127,7 +135,7 @@ with black:
     else:
         cut = valued["rank"].iloc[max(len(valued) - BOARD, 0)]
         bottom = valued[valued["rank"] >= cut].iloc[::-1]
-        board(bottom, "rankings_black")
+        board(bottom, "黑榜", "rankings_black")
 if len(ranked) > len(valued):
     st.caption("无数据：" + "、".join(ranked.loc[ranked["rank"].isna(), "name"]))
 
@@ -163,9 +171,10 @@ value_column = (
     if metric == rankings.COMPOSITE
     else tables.number_column(BY_CODE[metric])
 )
-st.dataframe(
+tables.data_table(
     shown,
-    hide_index=True,
+    title=f"红黑榜_{metric_name(metric)}",
+    caption=views.export_caption(f"红黑榜（{metric_name(metric)}）", scope["name"], ctx.period),
     placeholder="无数据",
     column_config={
         "名次": st.column_config.NumberColumn("名次", format="%d"),
@@ -176,12 +185,6 @@ st.dataframe(
         "详情": st.column_config.LinkColumn("详情", display_text="打开详情"),
     },
     key="rankings_full",
-)
-views.download_button(
-    shown.drop(columns="详情"),
-    f"红黑榜_{metric_name(metric)}",
-    views.export_caption(f"红黑榜（{metric_name(metric)}）", scope["name"], ctx.period),
-    key="rankings_xlsx",
 )
 
 with st.expander("综合得分怎么算"):
@@ -206,4 +209,4 @@ with st.expander("综合得分怎么算"):
     )
     total = weights["权重"].sum()
     weights["占比"] = [f"{w / total:.1%}" for w in weights["权重"]]
-    st.dataframe(weights, hide_index=True)
+    tables.data_table(weights, title="综合得分权重", key="rankings_weights")

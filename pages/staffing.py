@@ -136,13 +136,7 @@ for col, codes, name in (
     with col:
         st.markdown(f"**{name}**")
         data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
-        chart_tab, table_tab = st.tabs(["图表", "表格"])
-        with chart_tab:
-            st.plotly_chart(
-                tables.trend_figure(data), config=tables.PLOTLY_CONFIG, key=f"staff_trend_{name}"
-            )
-        with table_tab:
-            tables.trend_table(data)
+        tables.trend_tabs(data, title=f"{name}趋势", key=f"staff_trend_{name}")
 
 # ---------------------------------------------------------------- by region
 st.subheader(f"各{unit}配备、持证与流失")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import auth, db
+from components import auth, db, tables
 from queries import audit, regions, users
 
 ctx = db.get_context()
@@ -72,7 +72,12 @@ shown = pd.DataFrame(
         "密码设置时间": table["password_changed_at"].map(when),
     }
 )
-st.dataframe(shown, hide_index=True, key="users_table")
+tables.data_table(
+    shown,
+    title="用户账号",
+    caption=f"用户账号 · {audit.to_local(audit.utc_now()):%Y-%m-%d}",
+    key="users_table",
+)
 
 # ---------------------------------------------------------------- change one account
 st.subheader("账号操作")

@@ -24,8 +24,9 @@ def test_excel_frame_uses_the_shown_headers_and_figures():
         "home_coverage": number_column(BY_CODE["home_coverage"]),
     }
     out = excel_frame(shown, config, ["name", "home_coverage", "missing"])
-    assert list(out.columns) == ["设区市", config["home_coverage"]["label"]]
-    assert "儿童之家覆盖率" in out.columns[1]
+    # the shown header, plus the unit a spreadsheet cell cannot show (rates: %)
+    assert list(out.columns) == ["设区市", config["home_coverage"]["label"] + "（%）"]
+    assert out.columns[1] == "儿童之家覆盖率（%）"
     assert out.iloc[0, 1] == shown.iloc[0]["home_coverage"]  # the same figure as on screen
     assert pd.isna(out.iloc[1, 1])
 
