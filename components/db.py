@@ -258,63 +258,24 @@ def query(fn: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
     )
 
 
-@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=64)
-def _periods(url: str, scope: str, version: str) -> list[str]:
-    return indicators.periods(engine_for(url), scope)
-
-
 def periods(url: str, scope: str) -> list[str]:
     """Available periods for the scope, newest first."""
-    _guard(url, scope)
-    return _periods(url, scope, _v(url))
-
-
-@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=512)
-def _kpis(url: str, scope: str, period: str, region: str | None, version: str) -> pd.DataFrame:
-    return indicators.kpis(engine_for(url), scope, period, region)
+    return query(indicators.periods, url, scope)
 
 
 def kpis(url: str, scope: str, period: str, region: str | None = None) -> pd.DataFrame:
     """Cached `queries.indicators.kpis`."""
-    _guard(url, scope)
-    return _kpis(url, scope, period, region, _v(url))
-
-
-@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
-def _region_table(url: str, scope: str, period: str, level: str, version: str) -> pd.DataFrame:
-    return indicators.region_table(engine_for(url), scope, period, level)
+    return query(indicators.kpis, url, scope, period, region)
 
 
 def region_table(url: str, scope: str, period: str, level: str) -> pd.DataFrame:
     """Cached `queries.indicators.region_table`."""
-    _guard(url, scope)
-    return _region_table(url, scope, period, level, _v(url))
-
-
-@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=1024)
-def _metric_by_region(
-    url: str, scope: str, period: str, metric: str, level: str, version: str
-) -> pd.DataFrame:
-    return indicators.metric_by_region(engine_for(url), scope, period, metric, level)
+    return query(indicators.region_table, url, scope, period, level)
 
 
 def metric_by_region(url: str, scope: str, period: str, metric: str, level: str) -> pd.DataFrame:
     """Cached `queries.indicators.metric_by_region`."""
-    _guard(url, scope)
-    return _metric_by_region(url, scope, period, metric, level, _v(url))
-
-
-@st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
-def _trend(
-    url: str,
-    scope: str,
-    metrics: tuple[str, ...],
-    region: str | None,
-    last_n: int,
-    until: str | None,
-    version: str,
-) -> pd.DataFrame:
-    return indicators.trend(engine_for(url), scope, metrics, region, last_n, until)
+    return query(indicators.metric_by_region, url, scope, period, metric, level)
 
 
 def trend(
@@ -326,8 +287,7 @@ def trend(
     until: str | None = None,
 ) -> pd.DataFrame:
     """Cached `queries.indicators.trend`."""
-    _guard(url, scope)
-    return _trend(url, scope, tuple(metrics), region, last_n, until, _v(url))
+    return query(indicators.trend, url, scope, tuple(metrics), region, last_n, until)
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False, max_entries=256)
