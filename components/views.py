@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -51,6 +51,39 @@ def scoped_page_header(title: str, ctx: db.AppContext) -> dict:
     crumbs = [p["name"] for p in db.region_path(ctx.url, ctx.scope)] or [scope["name"]]
     kpi.page_header(title, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
     return scope
+
+
+class ThematicView(NamedTuple):
+    """What each thematic page (儿童之家, 队伍建设, 个案与关爱) opens with."""
+
+    ctx: db.AppContext
+    scope: dict  # the user's scope region row
+    level: str  # the units ranked: county, or township at county scope
+    draw_map: bool
+    unit: str  # those units in words
+    snap: dict[str, dict]  # the scope's indicator rows (queries.indicators.kpis) by metric
+
+
+def thematic_view(title: str) -> ThematicView:
+    """Context, page header, the units the page ranks and the scope's indicators."""
+    ctx = db.get_context()
+    scope = scoped_page_header(title, ctx)
+    level, draw_map = map_level(scope["level"])
+    unit = "县（市、区）" if level == "county" else "乡镇（街道）"
+    snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
+    return ThematicView(ctx, scope, level, draw_map, unit, snap)
+
+
+def by_county_and_unit(
+    fn: Callable[..., pd.DataFrame], ctx: db.AppContext, level: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A by-region query of a thematic page per county and per unit ranked (the same frame
+    when those are counties)."""
+    by_county = db.query(fn, ctx.url, ctx.scope, ctx.period, "county")
+    by_unit = (
+        by_county if level == "county" else db.query(fn, ctx.url, ctx.scope, ctx.period, level)
+    )
+    return by_county, by_unit
 
 
 @dataclass(frozen=True)

@@ -24,19 +24,9 @@ NOT_OPERATING = {
 }
 PAPER_HELP = "空壳儿童之家：月末处于运营中，但近 90 天（含月末当天）没有开展任何活动的儿童之家。"
 
-ctx = db.get_context()
-scope = views.scoped_page_header(TITLE, ctx)
-level, draw_map = views.map_level(scope["level"])
-unit = "县（市、区）" if level == "county" else "乡镇（街道）"
-
-by_county = db.query(homes.homes_by_region, ctx.url, ctx.scope, ctx.period, "county")
-by_unit = (
-    by_county
-    if level == "county"
-    else db.query(homes.homes_by_region, ctx.url, ctx.scope, ctx.period, level)
-)
+ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+by_county, by_unit = views.by_county_and_unit(homes.homes_by_region, ctx, level)
 totals = homes.totals_from(by_county)
-snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
 
 # ---------------------------------------------------------------- KPI cards
 st.markdown("##### 覆盖与运营")

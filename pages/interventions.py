@@ -43,10 +43,7 @@ WINDOW_LABEL = {"period": "本月", "12m": "近12个月"}
 TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
 CHART_TOP = 20  # area charts show the areas with most open cases; tables hold all
 
-ctx = db.get_context()
-scope = views.scoped_page_header(TITLE, ctx)
-level, draw_map = views.map_level(scope["level"])
-unit = "县（市、区）" if level == "county" else "乡镇（街道）"
+ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
 
 
 def q(fn, *args, **kwargs):
@@ -54,7 +51,6 @@ def q(fn, *args, **kwargs):
     return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
 
 
-snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
 pipeline = q(iv.case_pipeline)
 sources = q(iv.case_sources)
 ref_summary = q(referrals.referral_summary).set_index("window")

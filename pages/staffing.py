@@ -37,19 +37,9 @@ VACANCY_HELP = (
 )
 ROLE_ALL = {**STAFF_ROLE, "all": "合计"}
 
-ctx = db.get_context()
-scope = views.scoped_page_header(TITLE, ctx)
-level, draw_map = views.map_level(scope["level"])
-unit = "县（市、区）" if level == "county" else "乡镇（街道）"
-
-by_county = db.query(staffing.staffing_by_region, ctx.url, ctx.scope, ctx.period, "county")
-by_unit = (
-    by_county
-    if level == "county"
-    else db.query(staffing.staffing_by_region, ctx.url, ctx.scope, ctx.period, level)
-)
+ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+by_county, by_unit = views.by_county_and_unit(staffing.staffing_by_region, ctx, level)
 flow = db.query(staffing.turnover, ctx.url, ctx.scope, ctx.period).set_index("role")
-snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
 vacant_towns = int(by_county["vacant_townships"].sum())
 vacant_villages = int(by_county["vacant_villages"].sum())
 uncertified = int(by_county["uncertified"].sum())
