@@ -40,8 +40,12 @@ browser:
 test: $(STAMP) browser
 	@$(PY) -m pytest
 
+# The bench's PostgreSQL side: an admin URL on which it creates dash_bench and dash_bench_xl;
+# skipped with a note when nothing answers there. BENCH_ARGS e.g. "--scale province".
+BENCH_POSTGRES_DEFAULT := postgresql://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
-	@$(PY) -m bench.run
+	@BENCH_POSTGRES_URL="$${BENCH_POSTGRES_URL:-$${TEST_POSTGRES_URL:-$(BENCH_POSTGRES_DEFAULT)}}" \
+	  $(PY) -m bench.run $(BENCH_ARGS)
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
