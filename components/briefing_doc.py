@@ -93,16 +93,18 @@ def crossing_lines(
     return lines
 
 
-def overdue_summary(new_overdue: pd.DataFrame, top: int = MAX_OVERDUE_COUNTIES) -> str:
-    """'新增逾期个案 26 件（高风险 4 件），较多的是：宁都县 5 件、……'."""
-    n = len(new_overdue)
+def overdue_summary(counts: pd.DataFrame, top: int = MAX_OVERDUE_COUNTIES) -> str:
+    """'新增逾期个案 26 件（高风险 4 件），较多的是：宁都县 5 件、……' from
+    `queries.briefing.new_overdue_counts` (every new overdue case, per county)."""
+    n = int(counts["cases"].sum())
     if n == 0:
         return "对比期以来没有新增逾期个案。"
-    high = int((new_overdue["risk_level"] == "high").sum())
-    counts = new_overdue.groupby("county_name").size().reset_index(name="n")
-    counts = counts.sort_values(["n", "county_name"], ascending=[False, True]).head(top)
-    parts = [f"{r.county_name} {r.n} 件" for r in counts.itertuples()]
-    return f"新增逾期个案 {n:,} 件（其中高风险 {high} 件），较多的是：" + "、".join(parts) + "。"
+    high = int(counts["high"].sum())
+    named = counts[counts["name"].notna()]
+    named = named.sort_values(["cases", "name"], ascending=[False, True]).head(top)
+    parts = [f"{r.name} {r.cases:,} 件" for r in named.itertuples()]
+    text = f"新增逾期个案 {n:,} 件（其中高风险 {high:,} 件）"
+    return text + ("，较多的是：" + "、".join(parts) if parts else "") + "。"
 
 
 def rank_move(change) -> str:
@@ -250,7 +252,7 @@ def briefing_docx(b: Briefing, data_date: str | None = None, is_demo: bool = Fal
     _bullets(doc, crossing_lines(b.crossings, "rose"))
 
     _heading(doc, "三、新增逾期个案")
-    _para(doc, overdue_summary(b.new_overdue))
+    _para(doc, overdue_summary(b.overdue_counts))
 
     _heading(doc, "四、综合得分后五位的县（市、区）")
     rows = bottom_rows(b.bottom)

@@ -152,6 +152,8 @@ cases = Table(
     Column("due_on", Date, nullable=True),
     Column("closed_on", Date, nullable=True),
     Index("ix_cases_region_code", "region_code"),
+    Index("ix_cases_due_on", "due_on"),  # 0003_case_dates
+    Index("ix_cases_received_on", "received_on"),  # 0003_case_dates
 )
 
 referrals = Table(

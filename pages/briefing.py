@@ -151,7 +151,7 @@ if len(b.crossings):
 
 # ---------------------------------------------------------------- three: new overdue cases
 st.subheader("三、新增逾期个案")
-st.markdown(briefing_doc.overdue_summary(b.new_overdue))
+st.markdown(briefing_doc.overdue_summary(b.overdue_counts))
 if len(b.new_overdue):
     views.show_list(
         b.new_overdue,
@@ -172,7 +172,13 @@ if len(b.new_overdue):
         period=period,
         key="briefing_overdue",
     )
-    st.caption("儿童姓名已脱敏。新增逾期：对比期月末未逾期、本期月末已逾期的在办个案。")
+    listed = (
+        f"列出逾期天数最多的 {len(b.new_overdue):,} 件（共 {b.n_new_overdue:,} 件，"
+        "全部逾期个案见“个案与关爱”页）。"
+        if b.n_new_overdue > len(b.new_overdue)
+        else ""
+    )
+    st.caption(listed + "儿童姓名已脱敏。新增逾期：对比期月末未逾期、本期月末已逾期的在办个案。")
 
 # ---------------------------------------------------------------- four: bottom five
 st.subheader("四、综合得分后五位的县（市、区）")

@@ -18,15 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, not_, select
+from sqlalchemy import Engine, and_, false, not_, or_, select
 
 from data.metrics import BY_CODE, METRIC_CODES, METRICS
-from data.schema import cases
+from data.schema import cases, regions
 from data.schema import kpi_snapshots as k
 from data.settings import Settings
 from queries.alerts import metric_alerts, misses
 from queries.county import cases_where, codes_under, overdue_on
 from queries.indicators import check_period, region_table
+from queries.live import scope_areas
 from queries.metric_sql import parse_period
 from queries.rankings import COMPOSITE, ranking, settings_or_default
 from queries.regions import ScopeError, region, require_within
@@ -192,20 +193,86 @@ def target_crossings(
     return df.drop(columns=["_d", "_o"]).reset_index(drop=True)
 
 
-def new_overdue_cases(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
-    """Cases of the scope overdue on the period's last day and not overdue on the base
-    period's last day (queries/county.py CASE_COLUMNS, masked), most days overdue first."""
+def _newly_overdue_on(period: str, base: str):
+    """Overdue on the period's last day D1 and not on the base period's last day D0.
+
+    Such a case is due in [D0, D1) or, if due earlier, was received after D0 (it was not
+    open on D0). The condition says so, which changes nothing in the result but lets the
+    database find the month's cases by the due_on and received_on indexes."""
+    d1, d0 = parse_period(period).d_end, parse_period(base).d_end
+    c = cases.c
+    recent = or_(and_(c.due_on >= d0, c.due_on < d1), c.received_on > d0)
+    return and_(recent, overdue_on(d1), not_(overdue_on(d0)))
+
+
+def _newly_overdue(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
+    """The scope's new overdue cases: id, risk_level, due_on, received_on and the county
+    they count for (county_code; null for a case recorded above any county).
+
+    The scope is applied by the region map (one row per region) rather than by a join,
+    which the planners would drive from the regions through every case: so the cost
+    follows the month's cases and the regions, not all the cases ever recorded."""
     check_pair(period, base)
     require_within(engine, scope, scope)
-    d1, d0 = parse_period(period).d_end, parse_period(base).d_end
-    return cases_where(
-        engine,
-        d1,
-        overdue_on(d1),
-        not_(overdue_on(d0)),
-        cases.c.region_code.in_(codes_under(scope)),
+    c = cases.c
+    found = select(c.id, c.region_code, c.risk_level, c.due_on, c.received_on).where(
+        _newly_overdue_on(period, base)
     )
+    area = scope_areas(scope)
+    with engine.connect() as conn:
+        rows = pd.read_sql(found, conn)
+        areas = pd.read_sql(select(area.c.code, area.c.county_code), conn)
+    rows = rows.merge(areas, left_on="region_code", right_on="code", how="inner")
+    return rows.drop(columns=["code"])
 
+
+def new_overdue_cases(
+    engine: Engine, scope: str, period: str, base: str, limit: int | None = None
+) -> pd.DataFrame:
+    """Cases of the scope overdue on the period's last day and not overdue on the base
+    period's last day (queries/county.py CASE_COLUMNS, masked), most days overdue first
+    (then high risk first, oldest, id); with `limit`, only the first that many, fetched by
+    id (`new_overdue_counts` counts them all)."""
+    d1 = parse_period(period).d_end
+    if limit is None:
+        check_pair(period, base)
+        require_within(engine, scope, scope)
+        in_scope = cases.c.region_code.in_(codes_under(scope))
+        return cases_where(engine, d1, _newly_overdue_on(period, base), in_scope)
+    new = _newly_overdue(engine, scope, period, base)
+    first = new.assign(
+        _due=new["due_on"].astype(str),
+        _risk=new["risk_level"].map({"high": 0, "medium": 1, "low": 2}).fillna(3),
+        _received=new["received_on"].astype(str),
+    ).sort_values(["_due", "_risk", "_received", "id"], kind="stable")
+    ids = [int(i) for i in first["id"].head(limit)]
+    return cases_where(engine, d1, cases.c.id.in_(ids) if ids else false())
+
+
+def new_overdue_counts(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
+    """All the scope's new overdue cases counted per county: code, name, cases, high (high
+    risk); cases recorded above any county count in a row with code and name null."""
+    new = _newly_overdue(engine, scope, period, base)
+    new = new.assign(code=new["county_code"].fillna(""), high=new["risk_level"] == "high")
+    out = new.groupby("code").agg(cases=("id", "size"), high=("high", "sum")).reset_index()
+    codes = [code for code in out["code"] if code]
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(regions.c.code, regions.c.name).where(regions.c.code.in_(codes))
+        )
+        names = {code: name for code, name in found}
+    out = pd.DataFrame(
+        {
+            "code": out["code"].replace("", None),
+            "name": out["code"].map(names),
+            "cases": out["cases"].astype(int),
+            "high": out["high"].astype(int),
+        }
+    )
+    return out.sort_values(["cases", "name"], ascending=[False, True]).reset_index(drop=True)
+
+
+NEW_OVERDUE_LISTED = 200  # a briefing lists the most overdue; the counts cover every case
 
 BOTTOM_COLUMNS = [
     "rank",
@@ -258,8 +325,13 @@ class Briefing:
     base: str
     movers: pd.DataFrame
     crossings: pd.DataFrame
-    new_overdue: pd.DataFrame
+    new_overdue: pd.DataFrame  # the most overdue of them (NEW_OVERDUE_LISTED at most)
+    overdue_counts: pd.DataFrame  # all of them, per county (new_overdue_counts)
     bottom: pd.DataFrame
+
+    @property
+    def n_new_overdue(self) -> int:
+        return int(self.overdue_counts["cases"].sum())
 
     @property
     def fell(self) -> pd.DataFrame:
@@ -287,6 +359,7 @@ def build_briefing(
         base=base,
         movers=movers(engine, scope, period, base),
         crossings=target_crossings(engine, scope, period, base, "county", settings),
-        new_overdue=new_overdue_cases(engine, scope, period, base),
+        new_overdue=new_overdue_cases(engine, scope, period, base, limit=NEW_OVERDUE_LISTED),
+        overdue_counts=new_overdue_counts(engine, scope, period, base),
         bottom=bottom_counties(engine, scope, period, base, BOTTOM_N, "county", settings),
     )

@@ -41,7 +41,7 @@ from sqlalchemy import Engine, insert
 from components import briefing_doc
 from data.schema import cases, children
 from data.settings import Settings
-from queries import briefing
+from queries import briefing, indicators
 from tests.test_rankings import (
     A1,
     A2,
@@ -215,6 +215,29 @@ def test_new_overdue_cases_by_hand(db):
     assert c8["county_name"] == "东湖区" and pd.isna(c8["township_name"])
     assert "王小明" not in df.to_string()
     assert list(briefing.new_overdue_cases(db, A, NOW, BEFORE)["id"]) == [8, 5, 2]
+    # cut in SQL: the first of the same order
+    for n in (1, 2, 3, 4, 10):
+        cut = briefing.new_overdue_cases(db, P, NOW, BEFORE, limit=n)
+        assert list(cut["id"]) == [8, 5, 2, 7][:n]
+        assert list(cut["days_overdue"]) == [31, 21, 16, 11][:n]
+    assert briefing.new_overdue_cases(db, P, NOW, BEFORE, limit=2).iloc[1]["child_name"] == "王*明"
+
+
+def test_new_overdue_counts_by_hand(db):
+    # 东湖区: c2, c5 (high), c8; 珠山区: c7
+    counts = briefing.new_overdue_counts(db, P, NOW, BEFORE)
+    assert counts[["code", "name", "cases", "high"]].values.tolist() == [
+        [A1, "东湖区", 3, 1],
+        [B2, "珠山区", 1, 0],
+    ]
+    only_a = briefing.new_overdue_counts(db, A, NOW, BEFORE)
+    assert only_a[["code", "cases", "high"]].values.tolist() == [[A1, 3, 1]]
+    none = briefing.new_overdue_counts(db, P, BEFORE, "2026-01")  # c1, c4 were overdue by D0
+    assert int(none["cases"].sum()) == len(briefing.new_overdue_cases(db, P, BEFORE, "2026-01"))
+    assert briefing_doc.overdue_summary(counts) == (
+        "新增逾期个案 4 件（其中高风险 1 件），较多的是：东湖区 3 件、珠山区 1 件。"
+    )
+    assert briefing_doc.overdue_summary(counts.head(0)) == "对比期以来没有新增逾期个案。"
 
 
 def test_bottom_counties_keep_ties_and_skip_nulls(db):
@@ -235,6 +258,7 @@ def test_build_briefing_and_its_document(db):
     assert (b.scope_name, b.period, b.base) == ("江西省", NOW, BEFORE)
     assert list(b.bottom["code"]) == [B2, A1, A2, A3]  # five asked, four have a score
     assert len(b.fell) == 2 and len(b.rose) == 2 and len(b.new_overdue) == 4
+    assert b.n_new_overdue == 4
     assert list(b.movers["metric"].head(2)) == ["open_cases", "overdue_cases"]
 
     data = briefing_doc.briefing_docx(b, "2026-03-31", is_demo=True)
@@ -363,3 +387,34 @@ def test_briefing_page(apptest_env, tmp_path):
         next(v for v in at.selectbox(key="briefing_base").options if v == older)
     ).run()
     assert not at.exception and not at.error
+
+
+def test_briefing_page_lists_the_most_overdue_and_counts_all(apptest_env, tmp_path, monkeypatch):
+    """At province scale the new overdue cases run to thousands: the page lists the most
+    overdue (NEW_OVERDUE_LISTED) and says how many there are in all."""
+    from data.db import make_engine
+    from data.demo import build_demo
+    from tests.apptest import run_app
+
+    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    engine = make_engine(url)
+    build_demo(engine, "tiny", progress=lambda _msg: None)
+    periods = indicators.periods(engine, "360000")
+    with engine.begin() as conn:  # three more cases of 宁都县 that fell overdue this month
+        conn.execute(
+            insert(cases),
+            [_case(900_000 + i, "360730", "2026-10-01", f"2026-10-{5 + i:02d}") for i in range(3)],
+        )
+    full = briefing.new_overdue_cases(engine, "360000", periods[0], periods[1])
+    engine.dispose()
+    assert periods[0] == "2026-10" and len(full) > 2
+    monkeypatch.setattr(briefing, "NEW_OVERDUE_LISTED", 2)
+    at = run_app(url, page="pages/briefing.py")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="briefing_period").value == periods[0]
+    assert at.selectbox(key="briefing_base").value == periods[1]
+    listed = next(d.value for d in at.dataframe if "逾期天数" in d.value.columns)
+    assert list(listed["个案编号"]) == list(full["id"][:2])
+    text = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    assert f"列出逾期天数最多的 2 件（共 {len(full):,} 件" in text
+    assert f"新增逾期个案 {len(full):,} 件" in text
