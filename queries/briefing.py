@@ -15,6 +15,7 @@ Every function takes the user's scope and both periods; the base must be before 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,6 @@ from data.settings import Settings
 from queries.alerts import metric_alerts, misses
 from queries.county import cases_where, codes_under, overdue_on
 from queries.indicators import check_period, region_table
-from queries.live import scope_areas
 from queries.metric_sql import parse_period
 from queries.rankings import COMPOSITE, ranking, settings_or_default
 from queries.regions import ScopeError, region, require_within
@@ -205,54 +205,63 @@ def _newly_overdue_on(period: str, base: str):
     return and_(recent, overdue_on(d1), not_(overdue_on(d0)))
 
 
+UP = 5  # a record's region and its ancestors: village, township, county, prefecture, province
+
+
 def _newly_overdue(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
     """The scope's new overdue cases: id, risk_level, due_on, received_on and the county
     they count for (county_code; null for a case recorded above any county).
 
-    The scope is applied by the region map (one row per region) rather than by a join,
-    which the planners would drive from the regions through every case: so the cost
-    follows the month's cases and the regions, not all the cases ever recorded."""
+    Each case found by the dates brings its region's chain of ancestors (primary-key
+    lookups), which places it in the scope and its county. A join from the scope's regions
+    instead would be driven by the planners through every case of the scope: this way the
+    cost follows the month's cases, not all the cases ever recorded."""
     check_pair(period, base)
     require_within(engine, scope, scope)
+    chain = [regions.alias(f"up{i}") for i in range(UP)]
+    joined = cases.join(chain[0], chain[0].c.code == cases.c.region_code)
+    for child, parent in pairwise(chain):
+        joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
     c = cases.c
-    found = select(c.id, c.region_code, c.risk_level, c.due_on, c.received_on).where(
-        _newly_overdue_on(period, base)
+    found = (
+        select(
+            c.id,
+            c.risk_level,
+            c.due_on,
+            c.received_on,
+            *(a.c.code.label(f"code{i}") for i, a in enumerate(chain)),
+            *(a.c.level.label(f"level{i}") for i, a in enumerate(chain)),
+        )
+        .select_from(joined)
+        .where(_newly_overdue_on(period, base))
     )
-    area = scope_areas(scope)
     with engine.connect() as conn:
         rows = pd.read_sql(found, conn)
-        areas = pd.read_sql(select(area.c.code, area.c.county_code), conn)
-    rows = rows.merge(areas, left_on="region_code", right_on="code", how="inner")
-    return rows.drop(columns=["code"])
+    codes = rows[[f"code{i}" for i in range(UP)]].to_numpy(dtype=object)
+    levels = rows[[f"level{i}" for i in range(UP)]].to_numpy(dtype=object)
+    rows["county_code"] = [
+        next((code for code, lv in zip(cs, ls, strict=True) if lv == "county"), None)
+        for cs, ls in zip(codes, levels, strict=True)
+    ]
+    in_scope = (codes == scope).any(axis=1)
+    keep = ["id", "risk_level", "due_on", "received_on", "county_code"]
+    return rows.loc[in_scope, keep].reset_index(drop=True)
 
 
-def new_overdue_cases(
-    engine: Engine, scope: str, period: str, base: str, limit: int | None = None
-) -> pd.DataFrame:
-    """Cases of the scope overdue on the period's last day and not overdue on the base
-    period's last day (queries/county.py CASE_COLUMNS, masked), most days overdue first
-    (then high risk first, oldest, id); with `limit`, only the first that many, fetched by
-    id (`new_overdue_counts` counts them all)."""
-    d1 = parse_period(period).d_end
-    if limit is None:
-        check_pair(period, base)
-        require_within(engine, scope, scope)
-        in_scope = cases.c.region_code.in_(codes_under(scope))
-        return cases_where(engine, d1, _newly_overdue_on(period, base), in_scope)
-    new = _newly_overdue(engine, scope, period, base)
+def _most_overdue(engine: Engine, new: pd.DataFrame, period: str, limit: int) -> pd.DataFrame:
+    """The first `limit` of `new` in the lists' order (most days overdue, high risk, oldest,
+    id) as masked case rows."""
     first = new.assign(
         _due=new["due_on"].astype(str),
         _risk=new["risk_level"].map({"high": 0, "medium": 1, "low": 2}).fillna(3),
         _received=new["received_on"].astype(str),
     ).sort_values(["_due", "_risk", "_received", "id"], kind="stable")
     ids = [int(i) for i in first["id"].head(limit)]
-    return cases_where(engine, d1, cases.c.id.in_(ids) if ids else false())
+    return cases_where(engine, parse_period(period).d_end, cases.c.id.in_(ids) if ids else false())
 
 
-def new_overdue_counts(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
-    """All the scope's new overdue cases counted per county: code, name, cases, high (high
-    risk); cases recorded above any county count in a row with code and name null."""
-    new = _newly_overdue(engine, scope, period, base)
+def _counts_by_county(engine: Engine, new: pd.DataFrame) -> pd.DataFrame:
+    """code, name, cases, high per county of `new` (code and name null above counties)."""
     new = new.assign(code=new["county_code"].fillna(""), high=new["risk_level"] == "high")
     out = new.groupby("code").agg(cases=("id", "size"), high=("high", "sum")).reset_index()
     codes = [code for code in out["code"] if code]
@@ -270,6 +279,28 @@ def new_overdue_counts(engine: Engine, scope: str, period: str, base: str) -> pd
         }
     )
     return out.sort_values(["cases", "name"], ascending=[False, True]).reset_index(drop=True)
+
+
+def new_overdue_cases(
+    engine: Engine, scope: str, period: str, base: str, limit: int | None = None
+) -> pd.DataFrame:
+    """Cases of the scope overdue on the period's last day and not overdue on the base
+    period's last day (queries/county.py CASE_COLUMNS, masked), most days overdue first
+    (then high risk first, oldest, id); with `limit`, only the first that many
+    (`new_overdue_counts` counts them all)."""
+    if limit is None:
+        check_pair(period, base)
+        require_within(engine, scope, scope)
+        in_scope = cases.c.region_code.in_(codes_under(scope))
+        d1 = parse_period(period).d_end
+        return cases_where(engine, d1, _newly_overdue_on(period, base), in_scope)
+    return _most_overdue(engine, _newly_overdue(engine, scope, period, base), period, limit)
+
+
+def new_overdue_counts(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
+    """All the scope's new overdue cases counted per county: code, name, cases, high (high
+    risk); cases recorded above any county count in a row with code and name null."""
+    return _counts_by_county(engine, _newly_overdue(engine, scope, period, base))
 
 
 NEW_OVERDUE_LISTED = 200  # a briefing lists the most overdue; the counts cover every case
@@ -351,6 +382,7 @@ def build_briefing(
     me = region(engine, scope, scope)
     if me is None:
         raise ValueError(f"unknown region {scope}")
+    new = _newly_overdue(engine, scope, period, base)
     return Briefing(
         scope=scope,
         scope_name=me["name"],
@@ -359,7 +391,7 @@ def build_briefing(
         base=base,
         movers=movers(engine, scope, period, base),
         crossings=target_crossings(engine, scope, period, base, "county", settings),
-        new_overdue=new_overdue_cases(engine, scope, period, base, limit=NEW_OVERDUE_LISTED),
-        overdue_counts=new_overdue_counts(engine, scope, period, base),
+        new_overdue=_most_overdue(engine, new, period, NEW_OVERDUE_LISTED),
+        overdue_counts=_counts_by_county(engine, new),
         bottom=bottom_counties(engine, scope, period, base, BOTTOM_N, "county", settings),
     )
