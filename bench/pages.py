@@ -210,13 +210,26 @@ class PageErrors(logging.Handler):
         logging.getLogger().removeHandler(self)
 
 
+COLD_RUNS = 3  # one cold render is one sample; on a shared VM single samples vary by ±0.3 s
+
+
+def cold_run(at) -> float:
+    """One render of the page with Streamlit's data cache emptied, in seconds."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    t0 = time.perf_counter()
+    at.run(timeout=300)
+    return time.perf_counter() - t0
+
+
 def page_times(url: str, only: tuple[str, ...] = ()) -> list[PageTiming]:
     """Server-side render times under AppTest, signed in beforehand (the sign-in is not
-    timed): cold = first render with Streamlit's data cache emptied (st.cache_resource —
-    engines, sessions, map geometry — stays warm, as on a running server), warm = the median
-    of three reruns of the same page. `only`: page titles to run (default: all)."""
+    timed): cold = the median of COLD_RUNS renders each with Streamlit's data cache emptied
+    (st.cache_resource — engines, sessions, map geometry — stays warm, as on a running
+    server), warm = the median of three reruns of the same page. `only`: page titles to run
+    (default: all)."""
     import pytest
-    import streamlit as st
 
     from tests.apptest import clear_streamlit_caches, ensure_user, pin_navigation_mode, run_app
 
@@ -229,16 +242,15 @@ def page_times(url: str, only: tuple[str, ...] = ()) -> list[PageTiming]:
             if not (REPO_ROOT / page).exists() or (only and title not in only):
                 continue
             at = run_app(url, user=ensure_user(url, role=role), timeout=300)
-            st.cache_data.clear()
             at.switch_page(page)
             for name, value in (params[0] if params else {}).items():
                 at.query_params[name] = value
             with QueryLog() as log, PageErrors() as errors:
-                t0 = time.perf_counter()
-                at.run(timeout=300)
-                cold = time.perf_counter() - t0
+                colds = [cold_run(at)]  # the queries logged are this first render's
                 if not (at.exception or errors.seen):
+                    colds += [cold_run(at) for _ in range(COLD_RUNS - 1)]
                     warm = timed(lambda at=at: at.run(timeout=300), repeat=3)
+            cold = statistics.median(colds)
             error = str(at.exception[0].message) if at.exception else errors.first()
             if error:
                 out.append(PageTiming(title, cold, float("nan"), error[:200], log.top()))

@@ -164,9 +164,10 @@ def header(size: int, build: float, backends_note: str) -> list[str]:
         f"(10× the records over the same regions) no page is more than {XL_RATIO_BUDGET:g}× "
         "slower than at `province`, cold or warm: the cost must grow with the regions shown, "
         f"not the records (a difference under {NOISE_S:g} s counts as noise, whatever its "
-        "ratio). Cold = first render with Streamlit's data cache emptied "
+        "ratio). Cold = median of three renders, each with Streamlit's data cache emptied "
         "(st.cache_resource — engines, map geometry — stays warm, as on a running server); "
-        "warm = median of three reruns.",
+        "warm = median of three reruns; the queries listed per page are those of the first "
+        "cold render.",
         "",
         f"Map payload: the county choropleth figure is {size / 1024:.0f} KB, built in "
         f"{build * 1000:.0f} ms (geometry cached).",
