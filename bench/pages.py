@@ -247,9 +247,9 @@ def page_times(url: str, only: tuple[str, ...] = ()) -> list[PageTiming]:
                 at.query_params[name] = value
             with QueryLog() as log, PageErrors() as errors:
                 colds = [cold_run(at)]  # the queries logged are this first render's
-                if not (at.exception or errors.seen):
-                    colds += [cold_run(at) for _ in range(COLD_RUNS - 1)]
-                    warm = timed(lambda at=at: at.run(timeout=300), repeat=3)
+            if not (at.exception or errors.seen):
+                colds += [cold_run(at) for _ in range(COLD_RUNS - 1)]
+                warm = timed(lambda at=at: at.run(timeout=300), repeat=3)
             cold = statistics.median(colds)
             error = str(at.exception[0].message) if at.exception else errors.first()
             if error:
