@@ -33,7 +33,7 @@ SCREEN_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"] { display: none; }
 [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 100%; }
-.deck-title { font-size: 2.6rem; font-weight: 700; line-height: 1.25; margin: 0; }
+.deck-title { font-size: 2.6rem; font-weight: 700; line-height: 1.25; margin: 0; padding: 0; }
 .deck-sub { font-size: 1.25rem; color: #444; margin: 0.2rem 0 0.8rem 0; }
 .deck-note { font-size: 1.25rem; color: #333; margin-top: 0.4rem; }
 .deck-demo { display: inline-block; background: #E69F00; color: #000; border-radius: 4px;
@@ -150,7 +150,7 @@ def chart(slide: Slide) -> go.Figure:
 
 demo = '<span class="deck-demo">演示数据</span>' if deck.is_demo else ""
 st.html(
-    f'<div class="deck-slide"><p class="deck-title">{html.escape(slide.title)}{demo}</p>'
+    f'<div class="deck-slide"><h1 class="deck-title">{html.escape(slide.title)}{demo}</h1>'
     f'<p class="deck-sub">{html.escape(slide.subtitle)}　|　第 {index + 1} / {len(slides)} 页</p></div>'
 )
 if slide.table is not None:

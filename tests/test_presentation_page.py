@@ -53,7 +53,7 @@ def test_walks_through_every_slide(apptest_env, tiny):
     n = len(PROVINCE_SLIDES)
     for i, title in enumerate(PROVINCE_SLIDES):
         head = slide_header(at)
-        assert f'<p class="deck-title">{title}<span class="deck-demo">演示数据</span>' in head
+        assert f'<h1 class="deck-title">{title}<span class="deck-demo">演示数据</span>' in head
         assert "江西省　|　2026年10月　|　数据截至 2026-10-31" in head
         assert f"第 {i + 1} / {n} 页" in head
         assert at.query_params["slide"] == str(i + 1)
