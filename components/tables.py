@@ -103,18 +103,6 @@ def region_table(
     )
 
 
-def excel_download(
-    shown: pd.DataFrame, config: dict, order: Sequence[str], caption: str | None, key: str
-) -> None:
-    """The table as shown (Chinese headers from its column config, same figures) as .xlsx;
-    `caption` names the table, the scope and the period. No caption, no button."""
-    if caption is None:
-        return
-    download_excel(
-        excel_frame(shown, config, order), caption.split(" · ")[0], caption, key=f"xlsx_{key}"
-    )
-
-
 def excel_frame(
     shown: pd.DataFrame, config: Mapping[str, Any], order: Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -178,7 +166,9 @@ def data_table(
     kwargs.setdefault("placeholder", "—")
     st.dataframe(df, column_config=config, column_order=column_order, key=key, **kwargs)
     order = list(column_order) if column_order is not None else list(df.columns)
-    excel_download(df, config, order, caption or export_caption(title), key)
+    caption = caption or export_caption(title)
+    frame = excel_frame(df, config, order)
+    download_excel(frame, caption.split(" · ")[0], caption, key=f"xlsx_{key}")
 
 
 # ---------------------------------------------------------------- ranking

@@ -3,7 +3,7 @@ ranking, each with its table one click away; chart/table tabs; and gap lists sho
 Chinese headers that download as Excel.
 
 Generic on purpose (shared by the 儿童之家, 队伍建设, 个案与关爱 and 机构与保障 views): nothing
-here knows a domain. The pure helpers (`export_caption`, `display_frame`, `map_level`) carry
+here knows a domain. The pure helpers (`display_frame`, `map_level`) carry
 no Streamlit state and are unit-tested; the rest only lays out what they return.
 """
 
@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import db, exports, kpi, maps, tables
+from components import db, kpi, maps, tables
 from components.format import STATUS_COLORS, fmt_date, is_null
 from data.config import province_code
 from data.metrics import BY_CODE
@@ -29,9 +29,6 @@ YES_NO = {True: "是", False: "否"}
 
 
 # ---------------------------------------------------------------- pure helpers
-
-
-export_caption = tables.export_caption  # kept here: pages import it from views
 
 
 def map_level(scope_level: str) -> tuple[str, bool]:
@@ -152,12 +149,6 @@ def display_frame(df: pd.DataFrame, cols: Sequence[Col]) -> pd.DataFrame:
 # ---------------------------------------------------------------- lists
 
 
-def download_button(df: pd.DataFrame, file_stem: str, caption: str, key: str) -> None:
-    """The Excel download of a list: `components.exports.download_excel` (built only when
-    clicked, and the download written to the audit log)."""
-    exports.download_excel(df, file_stem, caption, key=key)
-
-
 def show_list(
     df: pd.DataFrame,
     cols: Sequence[Col],
@@ -189,7 +180,7 @@ def show_list(
     tables.data_table(
         shown,
         title=title,
-        caption=export_caption(title, scope_name, period),
+        caption=tables.export_caption(title, scope_name, period),
         column_config=config,
         height=height,
         key=f"{key}_table",

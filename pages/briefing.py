@@ -100,7 +100,7 @@ with st.expander("全部指标的变化"):
             ],
         ),
         title="全部指标的变化",
-        caption=views.export_caption("全部指标的变化", scope["name"], period),
+        caption=tables.export_caption("全部指标的变化", scope["name"], period),
         key="briefing_all_movers",
     )
 
@@ -192,7 +192,7 @@ else:
     tables.data_table(
         bottom,
         title="综合得分后五位",
-        caption=views.export_caption("综合得分后五位的县（市、区）", scope["name"], period),
+        caption=tables.export_caption("综合得分后五位的县（市、区）", scope["name"], period),
         key="briefing_bottom",
     )
     with st.container(horizontal=True, gap="small"):

@@ -425,7 +425,7 @@ else:
     tables.data_table(
         table,
         title="指标对比",
-        caption=views.export_caption(f"{name}指标对比", name, ctx.period),
+        caption=tables.export_caption(f"{name}指标对比", name, ctx.period),
         height=35 * (len(table) + 1) + 3,
         key="county_compare",
     )
@@ -454,7 +454,7 @@ with data_tab:
     tables.data_table(
         wide.iloc[::-1],
         title=f"{label}趋势",
-        caption=views.export_caption(f"{name}{label}趋势", name, ctx.period),
+        caption=tables.export_caption(f"{name}{label}趋势", name, ctx.period),
         key="county_trend_table",
     )
 
@@ -605,7 +605,7 @@ else:
         tables.data_table(
             shown,
             title=f"{name}各县",
-            caption=views.export_caption(f"{name}各县", name, ctx.period),
+            caption=tables.export_caption(f"{name}各县", name, ctx.period),
             column_config=config,
             key="pref_counties",
         )

@@ -112,7 +112,7 @@ def board(frame: pd.DataFrame, title: str, key: str) -> None:
     tables.data_table(
         rows,
         title=f"{title}（{metric_name(metric)}）",
-        caption=views.export_caption(
+        caption=tables.export_caption(
             f"{title}（{metric_name(metric)}）", scope["name"], ctx.period
         ),
         height=35 * (len(rows) + 1) + 3,
@@ -174,7 +174,7 @@ value_column = (
 tables.data_table(
     shown,
     title=f"红黑榜_{metric_name(metric)}",
-    caption=views.export_caption(f"红黑榜（{metric_name(metric)}）", scope["name"], ctx.period),
+    caption=tables.export_caption(f"红黑榜（{metric_name(metric)}）", scope["name"], ctx.period),
     placeholder="无数据",
     column_config={
         "名次": st.column_config.NumberColumn("名次", format="%d"),

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from components import views
+from components import tables, views
 from components.format import fmt_count, fmt_rate, fmt_value
 from components.views import Col, display_frame
 from data.db import make_engine
@@ -207,7 +207,7 @@ def test_live_figures_match_the_rollup(engine, period):
 
 
 def test_export_caption_and_map_level():
-    assert views.export_caption("儿童主任空缺的村", "赣州市", "2026-10") == (
+    assert tables.export_caption("儿童主任空缺的村", "赣州市", "2026-10") == (
         "儿童主任空缺的村 · 赣州市 · 2026年10月"
     )
     assert views.map_level("province") == ("county", True)
