@@ -301,10 +301,20 @@ def compute(tables: dict[str, pd.DataFrame], period: str) -> tuple[pd.DataFrame,
     nd["open_cases"] = (kc["open"], None)
     nd["overdue_cases"] = (kc["overdue"], None)
     nd["case_closure_days"] = (kc["days"], kc["closed"])
+    # Referrals made in the period, judged as of D: answered on or before D, or 7 days over.
     f = tables["referrals"].merge(k[["id", "region_code"]], left_on="case_id", right_on="id")
+    answered = f["responded_on"].notna() & (f["responded_on"] <= d)
+    window_over = f["referred_on"] <= d - pd.Timedelta(days=TIMELY_REFERRAL_DAYS)
+    known = answered | window_over
     delay = (f["responded_on"] - f["referred_on"]).dt.days
-    fc = per(f["region_code"], made=np.ones(len(f)), timely=delay <= TIMELY_REFERRAL_DAYS)
-    nd["referral_timely"] = (fc["timely"], fc["made"])
+    fc = per(
+        f["region_code"],
+        known=known,
+        timely=answered & (delay <= TIMELY_REFERRAL_DAYS),
+        pending=~known,
+    )
+    nd["referral_timely"] = (fc["timely"], fc["known"])
+    nd["referral_pending"] = (fc["pending"], None)
 
     # Counties with a transformed or designated protection centre at their own code.
     ins = tables["institutions"]

@@ -42,6 +42,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("overdue_cases", "逾期个案", "count", "件", higher_is_better=False),
     Metric("case_closure_days", "平均办结天数", "mean", "天", higher_is_better=False),
     Metric("referral_timely", "转介响应及时率", "rate", "%"),
+    Metric("referral_pending", "待响应转介", "count", "件", higher_is_better=False),
     Metric("care_coverage", "关爱行动覆盖率", "rate", "%"),
     Metric("protection_center_ready", "救助保护机构落实率", "rate", "%"),
     Metric("purchase_yuan", "购买服务金额", "sum", "万元"),

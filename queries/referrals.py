@@ -6,11 +6,11 @@ months (the 12 calendar months ending with the period). No Streamlit here.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from data.labels import DEPARTMENT
 from data.schema import cases, referrals
@@ -33,21 +33,31 @@ TIMELY_DAYS = 7  # referral_timely (DESIGN.md §4)
 
 
 def _referral_histogram(engine: Engine, scope: str, start: date, end: date) -> pd.DataFrame:
-    """(department, days, n) for referrals made start…end; days null = never answered."""
+    """(department, days, pending, n) for referrals made start…end, as known on `end` (D):
+    days null = no answer on or before D (an answer dated after D is unknown on D); pending 1
+    = no answer yet and made in the last 7 days (D − 7 < referred ≤ D), the referrals
+    referral_timely leaves out of both sides (DESIGN.md §4)."""
     area = scope_areas(scope)
     f, k = referrals, cases
+    answered = and_(f.c.responded_on.is_not(None), f.c.responded_on <= end)
+    window_over = f.c.referred_on <= end - timedelta(days=TIMELY_DAYS)
     rows = (
-        select(f.c.department, days_between(f.c.responded_on, f.c.referred_on).label("days"))
+        select(
+            f.c.department,
+            case((answered, days_between(f.c.responded_on, f.c.referred_on))).label("days"),
+            case((or_(answered, window_over), 0), else_=1).label("pending"),
+        )
         .select_from(f.join(k, k.c.id == f.c.case_id).join(area, area.c.code == k.c.region_code))
         .where(f.c.referred_on >= start, f.c.referred_on <= end)
         .subquery("ref_days")
     )
-    stmt = select(rows.c.department, rows.c.days, func.count().label("n")).group_by(
-        rows.c.department, rows.c.days
+    stmt = select(rows.c.department, rows.c.days, rows.c.pending, func.count().label("n")).group_by(
+        rows.c.department, rows.c.days, rows.c.pending
     )
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
     df["days"] = pd.to_numeric(df["days"], errors="coerce").astype(float)
+    df["pending"] = df["pending"].astype(int)
     df["n"] = df["n"].astype(int)
     return df
 
@@ -57,13 +67,17 @@ def _referral_stats(hist: pd.DataFrame) -> dict:
     answered = hist[hist["days"].notna()]
     days = np.repeat(answered["days"].to_numpy(), answered["n"].to_numpy())
     made = int(hist["n"].sum())
+    pending = int(hist.loc[hist["pending"] == 1, "n"].sum())
+    n_answered = int(answered["n"].sum())
     timely = int(answered.loc[answered["days"] <= TIMELY_DAYS, "n"].sum())
+    known = made - pending
     return {
         "referrals": made,
-        "answered": int(answered["n"].sum()),
-        "unanswered": made - int(answered["n"].sum()),
+        "answered": n_answered,
+        "unanswered": made - n_answered - pending,
+        "pending": pending,
         "timely": timely,
-        "timely_share": timely / made if made else np.nan,
+        "timely_share": timely / known if known else np.nan,
         "median_days": float(np.median(days)) if days.size else np.nan,
         "mean_days": float(days.mean()) if days.size else np.nan,
     }
@@ -73,10 +87,12 @@ def referrals_by_department(
     engine: Engine, scope: str, period: str, window: str = "period", region: str | None = None
 ) -> pd.DataFrame:
     """Referrals made in the window (the period or the last 12 months) per department
-    (DEPARTMENT order, every department present): referrals, answered, unanswered (no
-    response recorded), timely (answered within 7 days, as referral_timely of DESIGN.md §4:
-    a response counts whenever it came), timely_share (null with no referrals), and the
-    median and mean days to a response over the answered ones."""
+    (DEPARTMENT order, every department present), as known on the period's last day D:
+    referrals, answered (on or before D), pending (待响应: no answer yet, made in the last
+    7 days), unanswered (no answer and its 7 days over), timely (answered within 7 days),
+    timely_share = timely ÷ (referrals − pending) as referral_timely of DESIGN.md §4 (null
+    when nothing is known yet), and the median and mean days to a response over the
+    answered ones."""
     scope = focus(engine, scope, region)
     hist = _referral_histogram(
         engine, scope, window_start(period, window), parse_period(period).d_end

@@ -79,7 +79,7 @@ def snapshot_regions(tree) -> list[str]:
 
 def build_reporting_db(path: Path, demo: bool = True) -> str:
     """The app's test database: regions of the real province tree and synthetic snapshots
-    for all 21 metrics × 112 province/prefecture/county regions × 3 months. (The demo
+    for every metric × 112 province/prefecture/county regions × 3 months. (The demo
     generator + rollup can replace this one function later.)"""
     url = f"sqlite:///{path}"
     engine = make_engine(url)

@@ -37,6 +37,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 
+from data.metrics import METRIC_CODES
 from data.regions import build_region_tree
 from data.schema import cases, children, children_homes, staff, trainings, visits
 from queries import county as county_q
@@ -363,7 +364,9 @@ def test_county_view_renders(app, code):
     TIMES[code] = (cold, time.perf_counter() - start)
     assert_clean(app)
     compare = frame_with(app, "指标")
-    assert compare is not None and len(compare) == 22  # 21 indicators + the composite score
+    assert (
+        compare is not None and len(compare) == len(METRIC_CODES) + 1
+    )  # indicators + the composite score
     assert compare["全省排名"].str.match(r"^(\d+ / \d+|无数据)$").all()
     roster = frame_with(app, "姓名")
     if roster is not None:  # masked, every one
@@ -416,7 +419,9 @@ def test_county_user_sees_own_county_only(province_url):
         assert_clean(at)
         assert [t.value for t in at.title] == [f"县区详情：{COUNTY_NAMES[own]}"]
         compare = frame_with(at, "指标")
-        indicators = compare.iloc[:21]  # the last row is the composite score (no peer values)
+        indicators = compare.iloc[
+            : len(METRIC_CODES)
+        ]  # the last row is the composite score (no peer values)
         assert set(indicators["南昌市"]) == {"无权查看"} and set(indicators["全省"]) == {"无权查看"}
         ranks = compare["全省排名"]
         assert ranks.str.match(r"^(\d+ / \d+|无数据)$").all()

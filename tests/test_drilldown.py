@@ -48,7 +48,8 @@ TOWNSHIPS = {
     "open_cases": {T1: (2, None), T2: (0, None)},  # K1 (village), K2 (township)
     "overdue_cases": {T1: (1, None), T2: (0, None)},  # K1
     "case_closure_days": {T1: (0, 0), T2: (21, 1)},  # K5; K4 closed 02-28
-    "referral_timely": {T1: (1, 3), T2: (0, 0)},  # R1 of R1, R2, R3
+    "referral_timely": {T1: (1, 3), T2: (0, 0)},  # R1 of R1, R2, R3 (R3 known: 11 days back)
+    "referral_pending": {T1: (0, None), T2: (0, None)},
     "purchase_yuan": {T1: (1000.0, None), T2: (0, None)},  # U4 at T1
 }
 # Villages of T1.
@@ -71,6 +72,7 @@ VILLAGES = {
     "overdue_cases": {V11: (1, None), V12: (0, None)},
     "case_closure_days": {V11: (0, 0), V12: (0, 0)},
     "referral_timely": {V11: (1, 2), V12: (0, 0)},  # R1 of R1, R2; R4 is February's
+    "referral_pending": {V11: (0, None), V12: (0, None)},
     "purchase_yuan": {V11: (0, None), V12: (0, None)},
 }
 # What sits at A1's own code and so belongs to no township: K3 (closed 03-01 after 28 days),

@@ -80,10 +80,11 @@ REFERRALS = [
     (1, 2, "public_security", "2026-10-02", "2026-10-05"),  # 3 days: timely
     (2, 2, "education", "2026-10-03", "2026-10-10"),  # 7 days: timely (boundary)
     (3, 4, "education", "2026-10-04", "2026-10-12"),  # 8 days: late
-    (4, 7, "public_security", "2026-10-06", None),  # unanswered
-    (5, 8, "womens_federation", "2026-10-31", None),  # unanswered (B1)
+    (4, 7, "public_security", "2026-10-06", None),  # unanswered, its 7 days over
+    (5, 8, "womens_federation", "2026-10-31", None),  # made on D: pending (待响应) (B1)
     (6, 5, "health", "2026-08-12", "2026-08-14"),  # 2 days, 12 months only (B1)
-    (7, 10, "public_security", "2026-10-20", "2026-11-02"),  # 13 days, answered after D (B1)
+    # made D − 11, answered 13 days later, after D: on D unanswered and late (B1)
+    (7, 10, "public_security", "2026-10-20", "2026-11-02"),
     (8, 9, "justice", "2025-10-16", "2025-10-17"),  # before the 12 months
 ]
 # id, child, action_type, started_on, ended_on
@@ -281,35 +282,42 @@ def test_no_unmasked_names_anywhere(db):
 def test_referrals_by_department_period(db):
     df = rf.referrals_by_department(db, P, "2026-10").set_index("department")
     assert list(df.index) == list(rf.DEPARTMENT)
-    # 公安: r1 (3 days), r4 (none), r7 (13 days, answered after D still counts as answered)
+    # 公安: r1 (3 days), r4 (none), r7 (answered after D: unknown on D, so unanswered)
     ps = df.loc["public_security"]
-    assert (ps.referrals, ps.answered, ps.unanswered, ps.timely) == (3, 2, 1, 1)
+    assert (ps.referrals, ps.answered, ps.unanswered, ps.pending, ps.timely) == (3, 1, 2, 0, 1)
     assert ps.timely_share == pytest.approx(1 / 3)
-    assert ps.median_days == 8.0 and ps.mean_days == 8.0
+    assert ps.median_days == 3.0 and ps.mean_days == 3.0
     # 教育: r2 (7 days, timely at the boundary), r3 (8 days)
     ed = df.loc["education"]
     assert (ed.referrals, ed.answered, ed.unanswered, ed.timely) == (2, 2, 0, 1)
     assert ed.timely_share == 0.5 and ed.median_days == 7.5 and ed.mean_days == 7.5
-    # 妇联: r5 unanswered, so a share of 0 and no response time
+    # 妇联: r5 made on D is pending, not late: nothing known yet, so no share (never 0)
     wf = df.loc["womens_federation"]
-    assert (wf.referrals, wf.unanswered, wf.timely_share) == (1, 1, 0.0)
-    assert math.isnan(wf.median_days)
+    assert (wf.referrals, wf.unanswered, wf.pending) == (1, 0, 1)
+    assert math.isnan(wf.timely_share) and math.isnan(wf.median_days)
     # 司法 had a referral only before the 12 months: no referrals, share null (never 0)
     assert df.loc["justice", "referrals"] == 0 and math.isnan(df.loc["justice", "timely_share"])
 
 
 def test_referral_summary_and_12_months(db):
     df = rf.referral_summary(db, P, "2026-10").set_index("window")
-    # period: r1 r2 r3 r4 r5 r7 → 6 made, answered 3, 7, 8, 13 days, timely r1 r2
+    # period: r1 r2 r3 r4 r5 r7 → 6 made; on D answered r1 r2 r3 (3, 7, 8 days), r5 pending,
+    # r4 r7 unanswered; timely r1 r2 of the 5 known
     per = df.loc["period"]
-    assert (per.referrals, per.answered, per.unanswered, per.timely) == (6, 4, 2, 2)
-    assert per.timely_share == pytest.approx(2 / 6)  # = referral_timely
-    assert per.median_days == 7.5 and per.mean_days == 7.75
+    assert (per.referrals, per.answered, per.unanswered, per.pending, per.timely) == (
+        6,
+        3,
+        2,
+        1,
+        2,
+    )
+    assert per.timely_share == pytest.approx(2 / 5)  # = referral_timely
+    assert per.median_days == 7.0 and per.mean_days == 6.0
     # 12 months: + r6 (2 days)
     y = df.loc["12m"]
-    assert (y.referrals, y.answered, y.unanswered, y.timely) == (7, 5, 2, 3)
-    assert y.timely_share == pytest.approx(3 / 7)
-    assert y.median_days == 7.0 and y.mean_days == pytest.approx(6.6)
+    assert (y.referrals, y.answered, y.unanswered, y.pending, y.timely) == (7, 4, 2, 1, 3)
+    assert y.timely_share == pytest.approx(3 / 6)
+    assert y.median_days == 5.0 and y.mean_days == pytest.approx(5.0)
     health = rf.referrals_by_department(db, P, "2026-10", window="12m").set_index("department")
     assert health.loc["health", "referrals"] == 1 and health.loc["health", "median_days"] == 2.0
 

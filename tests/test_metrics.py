@@ -24,6 +24,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, select
 
+from data.metrics import METRIC_CODES
 from data.rollup import refresh
 from data.schema import (
     care_actions,
@@ -239,6 +240,7 @@ CASES = [
     _case(7, T4, "2025-12-01", "2026-01-01", "2026-03-20"),  # 31 + 31 + 28 + 19 = 109 d
     _case(8, B2, "2026-04-01", "2026-04-30"),  # not yet
     _case(9, T3, "2026-03-02", "2026-03-20", "2026-03-12"),  # 10 d
+    _case(10, V41, "2026-03-15", "2026-04-14", "2026-04-10"),  # open on D (B2); 26 d in April
 ]
 
 
@@ -257,9 +259,28 @@ REFERRALS = [
     _referral(2, 1, "2026-03-10", "2026-03-18"),  # 8 days: not timely
     _referral(3, 2, "2026-03-20", None),  # no answer: not timely
     _referral(4, 4, "2026-02-28", "2026-03-01"),  # previous period
-    _referral(5, 6, "2026-03-31", "2026-04-03"),  # made on D, answered in 3 days: timely
+    _referral(5, 6, "2026-03-31", "2026-04-03"),  # made on D, answered after D: pending
     _referral(6, 7, "2026-03-05", "2026-03-12"),  # 7 days: timely
     _referral(7, 3, "2026-03-01", "2026-03-02"),  # of the county-level case: counts for A1
+    # The 7-day boundary at a month end (D = 2026-03-31, B2's case K10): known once answered
+    # on or before D or made on or before D − 7 = 03-24; otherwise pending.
+    _referral(8, 10, "2026-03-24", None),  # D − 7, never answered: known, late
+    _referral(9, 10, "2026-03-24", "2026-03-31"),  # D − 7, answered on D (7 d): timely
+    _referral(10, 10, "2026-03-24", "2026-04-01"),  # D − 7, answered D + 1: known, late
+    _referral(11, 10, "2026-03-25", None),  # D − 6, never: pending
+    _referral(12, 10, "2026-03-25", "2026-04-01"),  # D − 6, answered D + 1: pending on D
+    _referral(13, 10, "2026-03-25", "2026-03-31"),  # D − 6, answered on D (6 d): timely
+    _referral(14, 10, "2026-03-30", "2026-03-31"),  # D − 1, answered on D: timely
+    _referral(15, 10, "2026-03-31", "2026-03-31"),  # D, answered on D (0 d): timely
+    _referral(16, 10, "2026-03-31", "2026-04-01"),  # D, answered D + 1: pending
+    # The same at a year end (D = 2025-12-31, B2's case K7): December's figures.
+    _referral(17, 7, "2025-12-24", None),  # D − 7, never: known, late
+    _referral(18, 7, "2025-12-24", "2025-12-31"),  # D − 7, answered on D: timely
+    _referral(19, 7, "2025-12-24", "2026-01-01"),  # D − 7, answered D + 1: known, late
+    _referral(20, 7, "2025-12-25", "2026-01-01"),  # D − 6, answered D + 1 (next year): pending
+    _referral(21, 7, "2025-12-30", None),  # D − 1, never: pending
+    _referral(22, 7, "2025-12-31", "2025-12-31"),  # D, answered on D: timely
+    _referral(23, 7, "2025-12-31", "2026-01-01"),  # D, answered D + 1: pending
 ]
 
 INSTITUTIONS = [
@@ -400,10 +421,10 @@ EXPECTED_2026_03: dict[str, dict[str, tuple]] = {
     "care_coverage": {
         A1: (2, 3), A2: (1, 1), B1: (0, 0), B2: (1, 1), A: (3, 4), B: (1, 1), P: (4, 5)
     },
-    # open on D: K1, K2 (A1; K3 closed 03-01, K5 on D); K6 received on D (A2).
+    # open on D: K1, K2 (A1; K3 closed 03-01, K5 on D); K6 received on D (A2); K10 (B2).
     "open_cases": {
-        A1: (2, None), A2: (1, None), B1: (0, None), B2: (0, None),
-        A: (3, None), B: (0, None), P: (3, None),
+        A1: (2, None), A2: (1, None), B1: (0, None), B2: (1, None),
+        A: (3, None), B: (1, None), P: (4, None),
     },
     "overdue_cases": {  # K1 (due 02-10); K2 is due on D
         A1: (1, None), A2: (0, None), B1: (0, None), B2: (0, None),
@@ -413,9 +434,15 @@ EXPECTED_2026_03: dict[str, dict[str, tuple]] = {
     "case_closure_days": {
         A1: (49, 2), A2: (10, 1), B1: (0, 0), B2: (109, 1), A: (59, 3), B: (109, 1), P: (168, 4)
     },
-    # made 03-01..03-31: R1 (7 d), R2 (8 d), R3 (none), R7 (A1); R5 (A2); R6 (B2).
+    # made 03-01..03-31 and known on D: R1 (7 d), R2 (8 d), R3 (none, 11 days back), R7 (A1);
+    # A2's R5 (made on D, answered after) is pending; B2: R6, R9, R13, R14, R15 timely of
+    # those and R8, R10 (known, late); R11, R12, R16 pending.
     "referral_timely": {
-        A1: (2, 4), A2: (1, 1), B1: (0, 0), B2: (1, 1), A: (3, 5), B: (1, 1), P: (4, 6)
+        A1: (2, 4), A2: (0, 0), B1: (0, 0), B2: (5, 7), A: (2, 4), B: (5, 7), P: (7, 11)
+    },
+    "referral_pending": {  # R5 (A2); R11, R12, R16 (B2)
+        A1: (0, None), A2: (1, None), B1: (0, None), B2: (3, None),
+        A: (1, None), B: (3, None), P: (4, None),
     },
     # counties with a ready centre at their own code: A1, B2 (I4 sits at prefecture B).
     "protection_center_ready": {
@@ -445,8 +472,20 @@ EXPECTED_2026_02: dict[str, dict[str, tuple]] = {
     "open_cases": {A1: (2, None)},  # K1, K3 (K4 closed on D)
     "overdue_cases": {A1: (1, None)},  # K1
     "case_closure_days": {A1: (58, 1)},  # K4
-    "referral_timely": {A1: (1, 1)},  # R4, answered next day
+    "referral_timely": {A1: (0, 0)},  # R4 made on D, answered the next day: pending on D
+    "referral_pending": {A1: (1, None)},  # R4
     "purchase_yuan": {A1: (2234.56, None), P: (152235.36, None)},  # still 2026
+}
+# The year end (D = 2025-12-31): R17–R23 of K7 (B2), nothing elsewhere. Known: R17 (late),
+# R18 (timely), R19 (late), R22 (timely); pending: R20, R21, R23.
+EXPECTED_2025_12 = {
+    "referral_timely": {B2: (2, 4), B: (2, 4), P: (2, 4), A1: (0, 0), A: (0, 0)},
+    "referral_pending": {B2: (3, None), B: (3, None), P: (3, None), A1: (0, None)},
+}
+# January 2026: December's referrals answered on 01-01 belong to December, not here.
+EXPECTED_2026_01 = {
+    "referral_timely": {B2: (0, 0), P: (0, 0)},
+    "referral_pending": {B2: (0, None), P: (0, None)},
 }
 # 2025: only the 2025 purchases.
 EXPECTED_2025_06 = {"purchase_yuan": {A1: (9999.0, None), B: (7.0, None), P: (10006.0, None)}}
@@ -490,8 +529,6 @@ def loaded(engine: Engine) -> Engine:
 
 
 def test_expectations_cover_every_metric_and_level():
-    from data.metrics import METRIC_CODES
-
     assert set(EXPECTED_2026_03) == set(METRIC_CODES)
     for metric, by_region in EXPECTED_2026_03.items():
         assert set(by_region) == set(ROLLUP_REGIONS), metric
@@ -499,7 +536,13 @@ def test_expectations_cover_every_metric_and_level():
 
 @pytest.mark.parametrize(
     ("period", "expected"),
-    [("2026-03", EXPECTED_2026_03), ("2026-02", EXPECTED_2026_02), ("2025-06", EXPECTED_2025_06)],
+    [
+        ("2026-03", EXPECTED_2026_03),
+        ("2026-02", EXPECTED_2026_02),
+        ("2026-01", EXPECTED_2026_01),
+        ("2025-12", EXPECTED_2025_12),
+        ("2025-06", EXPECTED_2025_06),
+    ],
 )
 def test_rollup_values_match_hand_worked(loaded, period, expected):
     got = snapshots(loaded)
@@ -535,7 +578,7 @@ def test_direct_upper_levels_equal_summed_counties(engine):
     periods = periods_select(month_periods("2026-02", "2026-03")).subquery("ps")
     with engine.connect() as conn:
         rows = conn.execute(metric_rows(units, periods)).all()
-    assert len(rows) == 7 * 2 * 21
+    assert len(rows) == 7 * 2 * len(METRIC_CODES)
     for r in rows:
         assert (r.numerator, r.denominator, r.value) == pytest.approx(
             got[(r.group_code, r.period, r.metric)]

@@ -32,8 +32,8 @@ ALL_PERIODS = [p.period for p in month_periods(FIRST_PERIOD, LAST_PERIOD)]
 def test_writes_every_metric_region_and_month(engine: Engine):
     load_fixture(engine)
     stats = refresh(engine)
-    n = len(METRIC_CODES) * len(ROLLUP_REGIONS) * N_MONTHS  # 21 × 7 × 28 = 4,116
-    assert n == 4116
+    n = len(METRIC_CODES) * len(ROLLUP_REGIONS) * N_MONTHS  # 22 × 7 × 28 = 4,312
+    assert n == 4312
     assert stats["rows"] == n == expected_rows(engine, N_MONTHS)
     assert (stats["periods"], stats["first"], stats["last"]) == (N_MONTHS, "2024-01", "2026-04")
     assert stats["data_date"] == DATA_DATE
@@ -78,7 +78,7 @@ def test_since_until_replace_only_those_months(engine: Engine):
             )
         )
     stats = refresh(engine, since="2026-02", until="2026-03")
-    assert (stats["periods"], stats["rows"]) == (2, 2 * 7 * 21)
+    assert (stats["periods"], stats["rows"]) == (2, 2 * 7 * 22)
     after = snapshots(engine)
     assert set(after) == set(before)
     changed = {k for k in after if after[k] != before[k]}
@@ -98,7 +98,7 @@ def test_since_until_replace_only_those_months(engine: Engine):
 def test_since_until_on_an_empty_snapshot_table(engine: Engine):
     load_fixture(engine)
     stats = refresh(engine, since="2025-12", until="2026-01")
-    assert stats["rows"] == 2 * 7 * 21
+    assert stats["rows"] == 2 * 7 * 22
     assert sorted({k[1] for k in snapshots(engine)}) == ["2025-12", "2026-01"]
 
 
@@ -122,11 +122,11 @@ def test_cli(tmp_path, capsys):
     load_fixture(eng)
     assert main(["--url", url, "--since", "2026-01", "--until", "2026-03"]) == 0
     out = capsys.readouterr().out
-    assert "441 rows for 3 months" in out  # 3 × 7 × 21
+    assert "462 rows for 3 months" in out  # 3 × 7 × 22
     assert main(["--url", url, "--since", "2026-13"]) == 1
     assert "rollup failed" in capsys.readouterr().err
     with eng.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(kpi_snapshots)).scalar() == 441
+        assert conn.execute(select(func.count()).select_from(kpi_snapshots)).scalar() == 462
     eng.dispose()
 
 
@@ -144,5 +144,5 @@ def test_sqlite_and_postgresql_write_identical_snapshots(tmp_path, pg_database_f
         results.append(snapshots(eng))
         eng.dispose()
     sqlite_rows, pg_rows = results
-    assert len(sqlite_rows) == 4116
+    assert len(sqlite_rows) == len(METRIC_CODES) * len(ROLLUP_REGIONS) * N_MONTHS
     assert sqlite_rows == pg_rows  # exact float equality, nulls included

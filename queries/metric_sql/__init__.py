@@ -1,4 +1,4 @@
-"""SQL for the 21 indicators of DESIGN.md §4: one definition serves the rollup and drill-down.
+"""SQL for the indicators of DESIGN.md §4: one definition serves the rollup and drill-down.
 
 Every builder takes two selectables and returns a SELECT:
 
@@ -51,7 +51,11 @@ from queries.metric_sql.dialect import (
     month_index,
     plus_days,
 )
-from queries.metric_sql.families_cases import TIMELY_REFERRAL_DAYS, cases_family
+from queries.metric_sql.families_cases import (
+    TIMELY_REFERRAL_DAYS,
+    cases_family,
+    referral_window_over,
+)
 from queries.metric_sql.families_children import children_family
 from queries.metric_sql.families_homes_staff import homes_family, staff_family
 from queries.metric_sql.families_institutions import institutions_family, purchases_family
@@ -93,6 +97,7 @@ __all__ = [
     "periods_select",
     "plus_days",
     "purchases_family",
+    "referral_window_over",
     "staff_family",
     "unpivot",
     "value_expr",
@@ -127,7 +132,13 @@ FAMILIES: dict[str, tuple[Builder, tuple[str, ...]]] = {
     ),
     "cases": (
         cases_family,
-        ("open_cases", "overdue_cases", "case_closure_days", "referral_timely"),
+        (
+            "open_cases",
+            "overdue_cases",
+            "case_closure_days",
+            "referral_timely",
+            "referral_pending",
+        ),
     ),
     "institutions": (institutions_family, ("protection_center_ready",)),
     "purchases": (purchases_family, ("purchase_yuan",)),
