@@ -24,7 +24,15 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
-from components.format import DASH, fmt_date_cn, fmt_delta, fmt_period, fmt_target, fmt_value
+from components.format import (
+    DASH,
+    fmt_date_cn,
+    fmt_delta,
+    fmt_gap,
+    fmt_period,
+    fmt_target,
+    fmt_value,
+)
 from data.metrics import BY_CODE
 from data.settings import Settings
 from queries.briefing import Briefing
@@ -45,9 +53,17 @@ DIRECTION_WORD = {"better": "向好", "worse": "变差", "flat": "持平", "no_d
 # ---------------------------------------------------------------- sentences
 
 
-def mover_line(row: dict, with_direction: bool = True) -> str:
+def mover_line(row: dict, with_direction: bool = True, pending: float | None = None) -> str:
     """'季度探访率：由 88.1% 升至 91.2%（+3.1 个百分点，向好）' (without the last word when
-    the caller shows the direction itself)."""
+    the caller shows the direction itself); referral timeliness adds its pending referrals
+    ('；另有待响应 36 件，不计入') when `pending` is given."""
+    line = _mover_text(row, with_direction)
+    if row["metric"] == "referral_timely" and pending is not None and not pd.isna(pending):
+        line += f"；另有待响应 {int(pending):,} 件（转介不满 7 天，不计入）"
+    return line
+
+
+def _mover_text(row: dict, with_direction: bool) -> str:
     m = BY_CODE[row["metric"]]
     b, v = fmt_value(m, row["base_value"]), fmt_value(m, row["value"])
     if row["direction"] == "no_data":
@@ -79,6 +95,14 @@ def crossing_lines(
     part = crossings[crossings["direction"] == direction]
     if part.empty:
         return []
+    if direction == "fell" and "gap" in part:  # largest gap first (queries.briefing's order)
+        named = [
+            f"{r['name']}（{gap}）"
+            if (gap := fmt_gap(r["metric"], r["gap"], r["small_sample"]))
+            else r["name"]
+            for r in part.to_dict("records")
+        ]
+        part = part.assign(name=named)
     groups = [(metric, list(g["name"])) for metric, g in part.groupby("metric", sort=False)]
     groups.sort(key=lambda x: -len(x[1]))
     lines = [
@@ -242,7 +266,8 @@ def briefing_docx(b: Briefing, data_date: str | None = None, is_demo: bool = Fal
 
     _heading(doc, "一、变化最大的指标")
     moved = b.movers[b.movers["direction"].isin(["better", "worse"])].head(MAX_MOVERS)
-    _bullets(doc, [mover_line(r) for r in moved.to_dict("records")] or ["各项指标与对比期持平。"])
+    lines = [mover_line(r, pending=b.referrals_pending) for r in moved.to_dict("records")]
+    _bullets(doc, lines or ["各项指标与对比期持平。"])
 
     fell, rose = b.fell, b.rose
     _heading(doc, "二、达标情况变化")

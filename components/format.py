@@ -42,10 +42,34 @@ DENOMINATOR_NOUN = {
     "registered_rate": "在岗儿童督导员和儿童主任",
     "visit_rate_90d": "在册儿童",
     "case_closure_days": "本月办结个案",
-    "referral_timely": "本月转介",
+    "referral_timely": "本月已知结果的转介",
     "care_coverage": "在册儿童",
     "protection_center_ready": "县（市、区）",
 }
+
+# What one unit of a gap (缺口) counts: "缺口 37 个村（社区）".
+GAP_UNIT = {
+    "home_coverage": "个村（社区）",
+    "supervisor_coverage": "个乡镇（街道）",
+    "director_coverage": "个村（社区）",
+    "female_director_share": "名儿童主任",
+    "dedicated_share": "名人员",
+    "certified_rate": "名人员",
+    "trained_12m": "名人员",
+    "registered_rate": "名人员",
+    "visit_rate_90d": "名儿童",
+    "care_coverage": "名儿童",
+    "referral_timely": "件转介",
+    "protection_center_ready": "个县（市、区）",
+}
+SMALL_SAMPLE = "样本较小"
+# The rule of data/metrics.py gap_count in words, for the ⓘ help of cards and gap lists.
+GAP_HELP = (
+    "缺口 = 还差多少个单位才达到目标：比率类指标为 ⌈(目标 − 实际) × 分母⌉，即还差多少个村、"
+    "乡镇、人员、儿童或转介；目标为 0 的逾期个案为逾期件数本身；达标为 0。"
+    "预警和“跌破目标”按缺口从大到小排列；分母不足 {min_sample:g} 个的比率标“样本较小”，"
+    "照常列出但排在其他地区之后。"
+)
 
 
 def is_null(x: object) -> bool:
@@ -157,6 +181,17 @@ def fmt_target(metric: Metric | str) -> str:
     return f"目标 {'≥' if m.higher_is_better else '≤'} {fmt_value(m, m.target)}"
 
 
+def fmt_gap(metric: Metric | str, gap: float | None, small: bool = False) -> str:
+    """'缺口 37 个村（社区）', '缺口 118 件' (with '，样本较小' for a small sample); '' when
+    there is no gap (target met, no target or no value)."""
+    if is_null(gap) or gap <= 0:
+        return ""
+    m = _metric(metric)
+    unit = GAP_UNIT.get(m.code, m.unit)
+    text = f"缺口 {round(gap):,} {unit}".rstrip()
+    return f"{text}，{SMALL_SAMPLE}" if small else text
+
+
 def status_label(status: str) -> str:
     """'met' -> '✔ 达标' (symbol and word: colour is never the only signal)."""
     return STATUS_LABELS.get(status, STATUS_LABELS["no_data"])
@@ -223,7 +258,11 @@ METRIC_DEFINITIONS = {
     "open_cases": "月末仍在办理的个案数",
     "overdue_cases": "月末在办且已超过办理期限的个案数",
     "case_closure_days": "本月办结个案从受理到结案的平均天数",
-    "referral_timely": "本月转介中 7 天内得到响应的 ÷ 本月转介总数",
+    "referral_timely": (
+        "本月转介中 7 天内得到响应的 ÷ 本月已知结果的转介（截至月末已响应，或转介已满 7 天）；"
+        "转介不满 7 天且尚未响应的为待响应，不计入分子和分母"
+    ),
+    "referral_pending": "本月转介中转介不满 7 天、截至月末尚未响应的件数（待响应，不算超时）",
     "care_coverage": "正在接受关爱行动的在册儿童 ÷ 在册儿童",
     "protection_center_ready": "未成年人救助保护机构已转型或已指定的县 ÷ 县（市、区）总数",
     "purchase_yuan": "本年度政府购买儿童关爱服务金额",

@@ -14,10 +14,12 @@ import streamlit as st
 
 from components.format import (
     DASH,
+    GAP_HELP,
     METRIC_DEFINITIONS,
     fmt_count,
     fmt_date,
     fmt_delta,
+    fmt_gap,
     fmt_period,
     fmt_target,
     fmt_value,
@@ -26,6 +28,7 @@ from components.format import (
     status_label,
 )
 from data.metrics import BY_CODE
+from data.settings import load_settings
 from queries.places import period_end
 
 # Headline cards of the overview, grouped the way leaders read them.
@@ -108,11 +111,21 @@ def card_help(row: Mapping) -> str:
     parts.append(f"上月：{fmt_value(m, row.get('previous'))}")
     if m.target is not None:
         parts.append(fmt_target(m))
+        parts.append(GAP_HELP.format(min_sample=load_settings().min_sample))
     return "\n\n".join(parts)
 
 
-def kpi_card(row: Mapping) -> None:
-    """One card from a row of `queries.indicators.kpis`."""
+def pending_note(pending: Mapping | None) -> str:
+    """'待响应 497 件（转介不满 7 天，不计入）' under the referral timeliness card, so a
+    referral nobody could have answered yet is not read as a late one."""
+    if pending is None or is_null(pending.get("value")):
+        return ""
+    return f"待响应 {fmt_count(pending['value'])} 件（转介不满 7 天，不计入）"
+
+
+def kpi_card(row: Mapping, note: str = "") -> None:
+    """One card from a row of `queries.indicators.kpis`: value, change, target status, the
+    gap (缺口) when the target is missed, and an optional `note` line."""
     m = BY_CODE[row["metric"]]
     delta = fmt_delta(m, row.get("change"))
     kwargs: dict = {"delta_color": "normal" if m.higher_is_better else "inverse"}
@@ -131,8 +144,20 @@ def kpi_card(row: Mapping) -> None:
         text = status_label(status)
         if m.target is not None:
             text += f"　{fmt_target(m)}"
+        gap = fmt_gap(m, row.get("gap"), bool(row.get("small_sample", False)))
+        if gap:
+            text += f"　{gap}"
         color = STATUS_MD_COLOR.get(status)
         st.caption(f":{color}[{text}]" if color else text)
+        if note:
+            st.caption(note)
+
+
+def metric_card(rows: Mapping[str, Mapping], code: str) -> None:
+    """The card of `code` from rows keyed by metric (a page's kpis), with the notes some
+    metrics carry: referral timeliness shows its pending referrals."""
+    note = pending_note(rows.get("referral_pending")) if code == "referral_timely" else ""
+    kpi_card(rows[code], note)
 
 
 def kpi_cards(
@@ -151,4 +176,4 @@ def kpi_cards(
             cols = st.columns(per_row)
             for col, code in zip(cols, codes[start : start + per_row], strict=False):
                 with col:
-                    kpi_card(rows[code])
+                    metric_card(rows, code)

@@ -8,6 +8,7 @@ see data/settings.py; defaults from DESIGN.md §4), never written here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from data.settings import SettingsError, load_settings, unknown_codes
@@ -66,3 +67,42 @@ def meets_target(metric: Metric, value: float | None) -> bool | None:
     if metric.higher_is_better:
         return value >= metric.target - 1e-12
     return value <= metric.target + 1e-12
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def gap_count(
+    metric: Metric,
+    value: float | None,
+    denominator: float | None,
+    target: float | None = None,
+) -> int | None:
+    """缺口: how many units a region is short of the metric's target (DESIGN.md §4).
+
+    A rate below its target: ⌈(target − value) × denominator⌉, the villages, townships,
+    staff, children or referrals still missing (a rate above an "at most" target the
+    reverse); a count: its distance from the target, which for a target of 0 (overdue cases)
+    is the count itself; 0 when the target is met; None without a target or a value (a
+    zero denominator), and for means and sums, whose distance is no number of units.
+    The product is rounded to 6 decimals before the ceiling, so that 90% of 100 villages
+    with 85 covered is 5 short, not 6 (0.9 × 100 is 90.00000000000001 in floating point)."""
+    t = metric.target if target is None else target
+    if t is None or _missing(value):
+        return None
+    if metric.kind == "rate":
+        if _missing(denominator) or not denominator:
+            return None
+        short = (t - value if metric.higher_is_better else value - t) * denominator
+    elif metric.kind == "count":
+        short = t - value if metric.higher_is_better else value - t
+    else:
+        return None
+    return max(0, math.ceil(round(short, 6)))
+
+
+def small_sample(metric: Metric, denominator: float | None, min_sample: float) -> bool:
+    """A rate over fewer than `min_sample` units (样本较小): one late referral of one makes
+    0%, so such a region is listed but never heads a list ranked by gap."""
+    return metric.kind == "rate" and not _missing(denominator) and 0 < denominator < min_sample

@@ -70,6 +70,7 @@ class Settings:
     alert_weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_ALERT_WEIGHTS))
     severe: float = 0.20
     moderate: float = 0.05
+    min_sample: float = 5.0  # a rate over fewer units is marked 样本较小 and never heads a list
     composite_weights: Mapping[str, float] = field(
         default_factory=lambda: dict(DEFAULT_COMPOSITE_WEIGHTS)
     )
@@ -110,6 +111,7 @@ def parse(data: Mapping, source: str = "defaults") -> Settings:
     moderate = _number(alerts.get("moderate", 0.05), f"{where}: alerts.moderate")
     if moderate > severe:
         raise SettingsError(f"{where}: alerts.moderate 不应大于 alerts.severe")
+    min_sample = _number(alerts.get("min_sample", 5), f"{where}: alerts.min_sample")
     alert_weights = _numbers(
         alerts.get("weights", DEFAULT_ALERT_WEIGHTS), f"{where}: [alerts.weights]"
     )
@@ -130,6 +132,7 @@ def parse(data: Mapping, source: str = "defaults") -> Settings:
         alert_weights=alert_weights,
         severe=severe,
         moderate=moderate,
+        min_sample=min_sample,
         composite_weights=weights,
         min_weight_share=share,
         source=source,

@@ -1,5 +1,6 @@
 """预警: every region of the scope (the province, its prefectures and counties) that misses a
-target of DESIGN.md §4, most severe first, each linking to the region's detail view.
+target of DESIGN.md §4, each linking to the region's detail view: by level, then the largest
+gap count (缺口, the units short of the targets) first, small samples last (queries/alerts.py).
 
 Severity (settings.toml [alerts]): each missed target weighs its distance from the target
 relative to the target by the metric's weight; a region's 预警指数 is 100 × the sum over its
@@ -12,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import db, views
-from components.format import fmt_target, fmt_value
+from components.format import GAP_HELP, SMALL_SAMPLE, fmt_gap, fmt_target, fmt_value
 from components.views import Col
 from data.metrics import BY_CODE
 from queries import alerts
@@ -33,13 +34,14 @@ settings = settings_or_default()
 
 
 def gap_text(row: dict) -> str:
-    """'季度探访率 72.1%（目标 ≥ 90.0%，差距 19.9%）'."""
+    """'季度探访率 72.1%（目标 ≥ 90.0%，缺口 1,234 名儿童，差距 19.9%）'."""
     m = BY_CODE[row["metric"]]
     shown = fmt_value(m, row["value"])
+    gap = fmt_gap(m, row["gap"], row["small_sample"])
     if m.code in settings.relative_to and row["target"] == 0:
         ref = BY_CODE[settings.relative_to[m.code]]
         return f"{m.label} {shown}（{fmt_target(m)}，占{ref.label} {row['shortfall']:.0%}）"
-    return f"{m.label} {shown}（{fmt_target(m)}，差距 {row['shortfall']:.1%}）"
+    return f"{m.label} {shown}（{fmt_target(m)}，{gap}，差距 {row['shortfall']:.1%}）"
 
 
 def link_to(row: dict) -> tuple[str, dict]:
@@ -60,10 +62,12 @@ cols[0].metric("有预警的地区", f"{len(by_region)} 个")
 for col, band in zip(cols[1:], alerts.BANDS, strict=True):
     col.metric(f"{BAND_TEXT[band]}预警", f"{int((detail['band'] == band).sum())} 条")
 st.caption(
-    "每条预警是一个地区的一个未达标指标。严重程度 = 指标权重 × 差距（与目标的差距占目标的比例；"
-    "逾期个案按逾期个案占在办个案的比例）；"
+    "每条预警是一个地区的一个未达标指标。"
+    + GAP_HELP.format(min_sample=settings.min_sample)
+    + "地区按省、设区市、县分层列出，同层按各条预警缺口之和从大到小排列。"
+    "严重程度 = 指标权重 × 差距（与目标的差距占目标的比例；逾期个案按逾期个案占在办个案的比例）；"
     f"严重 ≥ {settings.severe:g}，较重 ≥ {settings.moderate:g}。预警指数 = 该地区各条预警严重程度之和 × 100。"
-    "无数据的指标不计入预警。目标和权重在 settings.toml 中设置。"
+    "无数据的指标不计入预警。目标、权重和样本量门槛由系统管理员在设置文件中设定。"
 )
 
 # ---------------------------------------------------------------- filters
@@ -119,9 +123,10 @@ with list_tab:
                     icon=":material/location_on:",
                     query_params=params,
                 )
+                small = f"　:gray[{SMALL_SAMPLE}]" if r["small_sample"] else ""
                 st.markdown(
                     f"{BAND_MD[r['worst_band']]}　预警指数 **{r['alert_index']:.1f}**　"
-                    f"未达标 {r['n_missed']} 项"
+                    f"未达标 {r['n_missed']} 项{small}"
                 )
             with body:
                 lines = [
@@ -142,6 +147,7 @@ with table_tab:
         fmt_value(m, v) for m, v in zip(table["metric"], table["value"], strict=True)
     ]
     table["target_text"] = [fmt_target(m) for m in table["metric"]]
+    table["sample_text"] = table["small_sample"].map({True: SMALL_SAMPLE, False: ""})
     views.show_list(
         table,
         [
@@ -152,6 +158,8 @@ with table_tab:
             Col("label", "指标"),
             Col("value_text", "实际"),
             Col("target_text", "目标"),
+            Col("gap", "缺口", fmt="%,d", help=GAP_HELP.format(min_sample=settings.min_sample)),
+            Col("sample_text", "样本"),
             Col("shortfall", "差距", percent=True),
             Col("weight", "权重", fmt="%.1f"),
             Col("severity", "严重程度", fmt="%.3f"),

@@ -12,10 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from components import briefing_doc, db, exports, tables, views
-from components.format import fmt_period, fmt_target, fmt_value
+from components.format import GAP_HELP, fmt_gap, fmt_period, fmt_target, fmt_value
 from components.views import Col
 from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
 from queries import briefing
+from queries.rankings import settings_or_default
 
 TITLE = "会议简报"
 DIRECTION_MD = {
@@ -27,6 +28,7 @@ DIRECTION_MD = {
 
 ctx = db.get_context()
 scope = views.scoped_page_header(TITLE, ctx)
+settings = settings_or_default()
 
 periods = list(ctx.periods)  # newest first
 if len(periods) < 2:
@@ -69,7 +71,8 @@ if moved.empty:
 else:
     st.markdown(
         "\n".join(
-            f"- {DIRECTION_MD[r['direction']]}　{briefing_doc.mover_line(r, with_direction=False)}"
+            f"- {DIRECTION_MD[r['direction']]}　"
+            + briefing_doc.mover_line(r, with_direction=False, pending=b.referrals_pending)
             for r in moved.head(briefing_doc.MAX_MOVERS).to_dict("records")
         )
     )
@@ -128,6 +131,15 @@ if len(b.crossings):
                 for m, v in zip(b.crossings["metric"], b.crossings["value"], strict=True)
             ],
             target_text=[fmt_target(m) for m in b.crossings["metric"]],
+            gap_text=[
+                fmt_gap(m, g, small) or "—"
+                for m, g, small in zip(
+                    b.crossings["metric"],
+                    b.crossings["gap"],
+                    b.crossings["small_sample"],
+                    strict=True,
+                )
+            ],
             direction_text=b.crossings["direction"].map(
                 {"fell": "✖ 跌破目标", "rose": "✔ 重新达标"}
             ),
@@ -142,6 +154,7 @@ if len(b.crossings):
                 Col("base_text", fmt_period(base)),
                 Col("value_text", fmt_period(period)),
                 Col("target_text", "目标"),
+                Col("gap_text", "缺口", help=GAP_HELP.format(min_sample=settings.min_sample)),
             ],
             title="达标变化明细",
             scope_name=scope["name"],

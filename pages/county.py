@@ -21,6 +21,7 @@ from components.format import (
     DASH,
     STATUS_LABELS,
     fmt_delta,
+    fmt_gap,
     fmt_period,
     fmt_rate,
     fmt_target,
@@ -162,6 +163,7 @@ def comparison_frame(
             row[label] = fmt_value(m, df.loc[m.code, "value"]) if df is not None else "无权查看"
         row["目标"] = fmt_target(m).removeprefix("目标 ") or DASH
         row["达标"] = status_text(m.code, r["value"]) or DASH
+        row["缺口"] = fmt_gap(m, r["gap"], bool(r["small_sample"])) or DASH
         row["较上月"] = fmt_delta(m, r["change"])
         if m.code in rk.index:
             x = rk.loc[m.code]
@@ -174,7 +176,7 @@ def comparison_frame(
         x = rk.loc[rankings.COMPOSITE]
         row = {"指标": rankings.COMPOSITE_LABEL, LEVEL_WORD[level]: score_text(x["value"])}
         row.update({label: DASH for label, _df in others})
-        row.update({"目标": DASH, "达标": DASH, "较上月": DASH})
+        row.update({"目标": DASH, "达标": DASH, "缺口": DASH, "较上月": DASH})
         row["全省排名"] = rank_text(x["rank"], x["n_ranked"])
         if level == "county":
             row["市内排名"] = rank_text(x["rank_in_parent"], x["n_in_parent"])

@@ -32,7 +32,7 @@ totals = homes.totals_from(by_county)
 st.markdown("##### 覆盖与运营")
 cols = st.columns(4)
 with cols[0]:
-    kpi.kpi_card(snap["home_coverage"])
+    kpi.metric_card(snap, "home_coverage")
 with cols[1]:
     views.stat_card(
         "尚无儿童之家的村",
@@ -59,7 +59,7 @@ with cols[3]:
 st.markdown("##### 示范与活动")
 cols = st.columns(4)
 with cols[0]:
-    kpi.kpi_card(snap["demo_homes"])
+    kpi.metric_card(snap, "demo_homes")
 with cols[1]:
     views.stat_card(
         "示范之家位于原贫困县",

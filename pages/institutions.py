@@ -56,7 +56,7 @@ cwi = summary.loc["child_welfare_institution"]
 st.markdown("##### 机构建设")
 cols = st.columns(3)
 with cols[0]:
-    kpi.kpi_card(snap["protection_center_ready"])
+    kpi.metric_card(snap, "protection_center_ready")
 with cols[1]:
     views.stat_card(
         "未落实救助保护机构的县",
@@ -81,7 +81,7 @@ with cols[2]:
 st.markdown("##### 政府购买服务")
 cols = st.columns(3)
 with cols[0]:
-    kpi.kpi_card(snap["purchase_yuan"])
+    kpi.metric_card(snap, "purchase_yuan")
 with cols[1]:
     kids = this_year["children_active"].iloc[0] if len(this_year) else None
     views.stat_card(

@@ -66,7 +66,7 @@ for col, code in zip(
     cols[:4], ("open_cases", "overdue_cases", "case_closure_days", "referral_timely"), strict=True
 ):
     with col:
-        kpi.kpi_card(snap[code])
+        kpi.metric_card(snap, code)
 with cols[4]:
     views.stat_card(
         "本月新受理个案",
@@ -78,7 +78,7 @@ st.markdown("##### 关爱与探访")
 cols = st.columns(5)
 for col, code in zip(cols[:2], ("visit_rate_90d", "care_coverage"), strict=True):
     with col:
-        kpi.kpi_card(snap[code])
+        kpi.metric_card(snap, code)
 with cols[2]:
     views.stat_card(
         "在办高风险个案",
@@ -89,10 +89,16 @@ with cols[2]:
 period_refs = ref_summary.loc["period"]
 with cols[3]:
     views.stat_card(
-        "本月未响应转介",
+        "本月超时未响应转介",
         fmt_count(period_refs["unanswered"], "件"),
-        help="本月发出的转介中，尚无部门响应记录的件数。",
-        note=f"本月转介 {int(period_refs['referrals']):,} 件",
+        help=(
+            "本月发出、已满 7 天、截至月末仍无部门响应记录的转介。"
+            "转介不满 7 天、尚未响应的为待响应，还不算超时，单独列出。"
+        ),
+        note=(
+            f"待响应 {int(period_refs['pending']):,} 件 · "
+            f"本月转介 {int(period_refs['referrals']):,} 件"
+        ),
         alert=period_refs["unanswered"] > 0,
     )
 year_refs = ref_summary.loc["12m"]
@@ -100,8 +106,14 @@ with cols[4]:
     views.stat_card(
         "近12个月转介及时率",
         fmt_rate(year_refs["timely_share"]),
-        help="近 12 个月（含本月）发出的转介中，7 天内得到响应的比例。",
-        note=f"{int(year_refs['timely']):,} / {int(year_refs['referrals']):,} 件",
+        help=(
+            "近 12 个月（含本月）发出、截至月末已知结果的转介（已响应或已满 7 天）中，"
+            "7 天内得到响应的比例；待响应的不计入。"
+        ),
+        note=(
+            f"{int(year_refs['timely']):,} / "
+            f"{int(year_refs['referrals'] - year_refs['pending']):,} 件"
+        ),
     )
 
 # ---------------------------------------------------------------- map + ranking
@@ -279,9 +291,10 @@ with ref_col:
     st.markdown(f"**转介部门与响应（{WINDOW_LABEL[window]}发出）**")
     summary = ref_summary.loc[window]
     st.caption(
-        f"共转介 {int(summary['referrals']):,} 件，7 天内响应 {fmt_rate(summary['timely_share'])}，"
+        f"共转介 {int(summary['referrals']):,} 件，7 天内响应 {fmt_rate(summary['timely_share'])}"
+        f"（不含待响应 {int(summary['pending']):,} 件），"
         f"响应用时中位数 {fmt_days(summary['median_days'])}、平均 {fmt_days(summary['mean_days'])}，"
-        f"尚未响应 {int(summary['unanswered']):,} 件。"
+        f"超过 7 天未响应 {int(summary['unanswered']):,} 件。"
     )
     ref_fig = views.bar_figure(
         [DEPARTMENT[d] for d in shown_refs["department"]],
@@ -300,7 +313,8 @@ with ref_col:
             Col("department", "部门", labels=DEPARTMENT),
             Col("referrals", "转介（件）", fmt="%,d"),
             Col("answered", "已响应（件）", fmt="%,d"),
-            Col("unanswered", "未响应（件）", fmt="%,d"),
+            Col("unanswered", "超时未响应（件）", fmt="%,d"),
+            Col("pending", "待响应（件）", fmt="%,d"),
             Col("timely", "7天内响应（件）", fmt="%,d"),
             Col("timely_share", "7天内响应率", percent=True),
             Col("median_days", "响应用时中位数（天）", fmt="%.1f"),

@@ -59,12 +59,12 @@ for col, code in zip(
     strict=True,
 ):
     with col:
-        kpi.kpi_card(snap[code])
+        kpi.metric_card(snap, code)
 st.markdown("##### 结构、空缺与流失")
 cols = st.columns(5)
 for col, code in zip(cols[:2], ("female_director_share", "dedicated_share"), strict=True):
     with col:
-        kpi.kpi_card(snap[code])
+        kpi.metric_card(snap, code)
 with cols[2]:
     views.stat_card(
         "空缺岗位",

@@ -1,5 +1,13 @@
 """预警: every province, prefecture and county of the scope that misses a target of
-DESIGN.md §4, ordered by severity. Targets, weights and bands come from settings.toml.
+DESIGN.md §4, ordered by gap count (缺口). Targets, weights and bands come from settings.toml.
+
+Order: leaders act on units, not percentage points, so alerts rank by the gap count of
+data/metrics.py `gap_count` (the villages, staff, children or referrals short of the target;
+for overdue cases the count). Within each level (province, prefectures, counties: a larger
+region always has the larger gap, so levels are not mixed), regions whose alert is a rate
+over fewer than [alerts] min_sample units (样本较小) come after all others; then the larger
+gap first, then the higher severity. So 宁都县 with 118 overdue cases comes before a district
+with 1 of 1 overdue, whose relative shortfall (100%) is larger.
 
 Severity of one alert (a region × a missed target) = the metric's alert weight × its
 shortfall, the distance from the target relative to the target:
@@ -20,7 +28,7 @@ import math
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
-from data.metrics import BY_CODE, METRIC_CODES, Metric
+from data.metrics import BY_CODE, METRIC_CODES, Metric, gap_count, small_sample
 from data.schema import kpi_snapshots as k
 from data.settings import Settings
 from queries.indicators import check_period
@@ -92,6 +100,9 @@ ALERT_COLUMNS = [
     "label",
     "value",
     "target",
+    "denominator",
+    "gap",
+    "small_sample",
     "reference",
     "shortfall",
     "weight",
@@ -107,12 +118,13 @@ def metric_alerts(
     levels: tuple[str, ...] = ALERT_LEVELS,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """One row per (region, missed target) in the scope at `levels`, most severe first (then
-    province before prefecture before county, then region code, then metric order).
+    """One row per (region, missed target) in the scope at `levels`: province before
+    prefecture before county; within a level the small samples last, then the largest gap
+    first, then the most severe, then region code and metric order.
 
     Columns: code, name, level, parent_code, parent_name, metric, label, value, target,
-    reference (the [relative_to] metric's value, else null), shortfall, weight, severity,
-    band."""
+    denominator (null for counts), gap (缺口), small_sample, reference (the [relative_to]
+    metric's value, else null), shortfall, weight, severity, band."""
     check_period(period)
     s = settings_or_default(settings)
     levels = _levels(levels)
@@ -131,6 +143,7 @@ def metric_alerts(
             sub.c.parent_name,
             k.c.metric,
             k.c.numerator,
+            k.c.denominator,
             k.c.value,
         )
         .select_from(
@@ -145,6 +158,7 @@ def metric_alerts(
         rows = conn.execute(stmt).all()
     regions: dict[str, dict] = {}
     values: dict[tuple[str, str], float] = {}
+    denominators: dict[tuple[str, str], float | None] = {}
     for r in rows:
         regions.setdefault(
             r.code,
@@ -160,6 +174,7 @@ def metric_alerts(
         v = r.value if r.value is not None or m.kind not in ("count", "sum") else r.numerator
         if v is not None:
             values[(r.code, r.metric)] = float(v)
+        denominators[(r.code, r.metric)] = None if r.denominator is None else float(r.denominator)
     out = []
     for code, reg in regions.items():
         for mc in targeted:
@@ -172,6 +187,7 @@ def metric_alerts(
             gap = shortfall(m, v, t, ref)
             w = s.alert_weight(mc)
             sev = round(w * gap, _ROUND)
+            den = denominators.get((code, mc))
             out.append(
                 {
                     **reg,
@@ -179,6 +195,9 @@ def metric_alerts(
                     "label": m.label,
                     "value": v,
                     "target": t,
+                    "denominator": math.nan if den is None else den,
+                    "gap": gap_count(m, v, den, t),
+                    "small_sample": small_sample(m, den, s.min_sample),
                     "reference": math.nan if ref is None else ref,
                     "shortfall": gap,
                     "weight": w,
@@ -191,9 +210,12 @@ def metric_alerts(
         return df
     order = {m: i for i, m in enumerate(METRIC_CODES)}
     lv = {lvl: i for i, lvl in enumerate(ALERT_LEVELS)}
+    df["gap"] = df["gap"].astype(int)
     df = df.assign(_l=df["level"].map(lv), _m=df["metric"].map(order))
     df = df.sort_values(
-        ["severity", "_l", "code", "_m"], ascending=[False, True, True, True], kind="stable"
+        ["_l", "small_sample", "gap", "severity", "code", "_m"],
+        ascending=[True, True, False, False, True, True],
+        kind="stable",
     )
     return df.drop(columns=["_l", "_m"]).reset_index(drop=True)
 
@@ -205,6 +227,8 @@ REGION_COLUMNS = [
     "parent_code",
     "parent_name",
     "alert_index",
+    "gap",
+    "small_sample",
     "n_missed",
     "worst_band",
     "metrics",
@@ -218,12 +242,15 @@ def region_alerts(
     levels: tuple[str, ...] = ALERT_LEVELS,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """One row per region that misses at least one target, highest alert index first
-    (ties: province before prefecture before county, then code).
+    """One row per region that misses at least one target: province before prefecture before
+    county; within a level the regions with only small-sample alerts last, then the largest
+    gap first (the sum of the region's gap counts, the units short of all its targets), then
+    the highest alert index, then code.
 
     Columns: code, name, level, parent_code, parent_name, alert_index (100 × the sum of the
-    region's severities, one decimal), n_missed, worst_band, metrics (the missed metric codes,
-    most severe first, as a tuple)."""
+    region's severities, one decimal), gap, small_sample (every alert of the region is a small
+    sample), n_missed, worst_band, metrics (the missed metric codes in the alerts' order, as a
+    tuple)."""
     alerts = metric_alerts(engine, scope, period, levels, settings)
     if alerts.empty:
         return pd.DataFrame(columns=REGION_COLUMNS)
@@ -239,6 +266,8 @@ def region_alerts(
                 "parent_code": first["parent_code"],
                 "parent_name": first["parent_name"],
                 "alert_index": round(float(g["severity"].sum()) * 100, 1),
+                "gap": int(g["gap"].sum()),
+                "small_sample": bool(g["small_sample"].all()),
                 "n_missed": len(g),
                 "worst_band": min(g["band"], key=rank.__getitem__),
                 "metrics": tuple(g["metric"]),
@@ -247,5 +276,9 @@ def region_alerts(
     df = pd.DataFrame(rows, columns=REGION_COLUMNS)
     lv = {lvl: i for i, lvl in enumerate(ALERT_LEVELS)}
     df = df.assign(_l=df["level"].map(lv))
-    df = df.sort_values(["alert_index", "_l", "code"], ascending=[False, True, True], kind="stable")
+    df = df.sort_values(
+        ["_l", "small_sample", "gap", "alert_index", "code"],
+        ascending=[True, True, False, False, True],
+        kind="stable",
+    )
     return df.drop(columns="_l").reset_index(drop=True)

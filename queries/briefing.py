@@ -5,6 +5,9 @@
   value (a change from zero counts as 100). A change with either side missing does not rank.
 - target crossings: counties (or prefectures) whose value met a target in the base period and
   misses it now (fell below), or the reverse (rose above); a side without data is no crossing.
+  Falls are ranked by their gap count now (缺口, data/metrics.py gap_count: the units short
+  of the target), small samples (a rate over fewer than [alerts] min_sample units) last, so
+  the list leads with the counties that have the most to do, not the smallest ones.
 - new overdue cases: cases overdue on the period's last day that were not overdue on the
   base period's last day (masked).
 - bottom counties: the lowest composite scores (queries/rankings.py), ties at the cut kept.
@@ -21,13 +24,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, false, not_, or_, select
 
-from data.metrics import BY_CODE, METRIC_CODES, METRICS
+from data.metrics import BY_CODE, METRIC_CODES, METRICS, gap_count, small_sample
 from data.schema import cases, regions
 from data.schema import kpi_snapshots as k
 from data.settings import Settings
 from queries.alerts import metric_alerts, misses
 from queries.county import cases_where, codes_under, overdue_on
-from queries.indicators import check_period, region_table
+from queries.indicators import check_period, metric_by_region, region_table
 from queries.metric_sql import parse_period
 from queries.rankings import COMPOSITE, ranking, settings_or_default
 from queries.regions import ScopeError, region, require_within
@@ -141,6 +144,9 @@ CROSSING_COLUMNS = [
     "base_value",
     "value",
     "target",
+    "denominator",
+    "gap",
+    "small_sample",
     "direction",
 ]
 
@@ -154,8 +160,9 @@ def target_crossings(
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Regions at `level` (county or prefecture) that crossed a target between the periods:
-    direction `fell` (met → missed) or `rose` (missed → met). Falls first, then by metric
-    order, then region code."""
+    direction `fell` (met → missed) or `rose` (missed → met), with the gap count and the
+    denominator now. Falls first; within a direction small samples last, then the largest
+    gap, then metric order, then region code."""
     check_pair(period, base)
     s = settings_or_default(settings)
     now = region_table(engine, scope, period, level).set_index("code")
@@ -165,6 +172,9 @@ def target_crossings(
         if mc not in s.targets:
             continue
         m, t = BY_CODE[mc], float(s.targets[mc])
+        denominators = metric_by_region(engine, scope, period, mc, level).set_index("code")[
+            "denominator"
+        ]
         for code in now.index:
             v = now.at[code, mc]
             b = before.at[code, mc] if code in before.index else np.nan
@@ -173,6 +183,8 @@ def target_crossings(
             was, gone = misses(m, b, t), misses(m, v, t)
             if was == gone:
                 continue
+            den = denominators.get(code, np.nan)
+            den = None if pd.isna(den) else float(den)
             rows.append(
                 {
                     "code": code,
@@ -183,13 +195,21 @@ def target_crossings(
                     "base_value": float(b),
                     "value": float(v),
                     "target": t,
+                    "denominator": np.nan if den is None else den,
+                    "gap": gap_count(m, float(v), den, t),
+                    "small_sample": small_sample(m, den, s.min_sample),
                     "direction": "fell" if gone else "rose",
                     "_d": 0 if gone else 1,
                     "_o": i,
                 }
             )
     df = pd.DataFrame(rows, columns=[*CROSSING_COLUMNS, "_d", "_o"])
-    df = df.sort_values(["_d", "_o", "code"], kind="stable")
+    df["small_sample"] = df["small_sample"].astype(bool)
+    df = df.sort_values(
+        ["_d", "small_sample", "gap", "_o", "code"],
+        ascending=[True, True, False, True, True],
+        kind="stable",
+    )
     return df.drop(columns=["_d", "_o"]).reset_index(drop=True)
 
 
@@ -363,6 +383,13 @@ class Briefing:
     @property
     def n_new_overdue(self) -> int:
         return int(self.overdue_counts["cases"].sum())
+
+    @property
+    def referrals_pending(self) -> float:
+        """The scope's referrals pending on the period's last day (referral_pending), shown
+        beside referral timeliness so they are not read as late ones; NaN without data."""
+        row = self.movers[self.movers["metric"] == "referral_pending"]
+        return float(row["value"].iloc[0]) if len(row) else np.nan
 
     @property
     def fell(self) -> pd.DataFrame:

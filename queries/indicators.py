@@ -17,8 +17,9 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from data.metrics import BY_CODE, METRICS, Metric, meets_target
+from data.metrics import BY_CODE, METRICS, Metric, gap_count, meets_target, small_sample
 from data.schema import kpi_snapshots as k
+from data.settings import load_settings
 from queries.regions import ScopeError, require_within, within_scope
 
 __all__ = [
@@ -97,7 +98,9 @@ def status_of(metric: Metric, value: float) -> str:
 
 def kpis(engine: Engine, scope: str, period: str, region: str | None = None) -> pd.DataFrame:
     """One row per metric (data/metrics.py order) for `region` (default: the scope): value,
-    numerator, denominator, previous month's value, change, target and target status.
+    numerator, denominator, previous month's value, change, target, target status, gap (缺口,
+    data/metrics.py gap_count: the units short of the target, null without a target) and
+    small_sample (a rate over fewer units than the settings' alerts.min_sample).
 
     `found` is False when the rollup wrote no row for the metric (no data, not a zero
     denominator), so the UI can say why a value is missing.
@@ -111,9 +114,11 @@ def kpis(engine: Engine, scope: str, period: str, region: str | None = None) -> 
     )
     with engine.connect() as conn:
         rows = {(r.period, r.metric): r for r in conn.execute(stmt)}
+    min_sample = load_settings().min_sample
     out = []
     for m in METRICS:
         cur, old = rows.get((period, m.code)), rows.get((prev, m.code))
+        denominator = _nan(cur.denominator) if cur else np.nan
         value = _value(m, cur.value, cur.numerator) if cur else np.nan
         previous = _value(m, old.value, old.numerator) if old else np.nan
         out.append(
@@ -124,12 +129,14 @@ def kpis(engine: Engine, scope: str, period: str, region: str | None = None) -> 
                 "unit": m.unit,
                 "value": value,
                 "numerator": _nan(cur.numerator) if cur else np.nan,
-                "denominator": _nan(cur.denominator) if cur else np.nan,
+                "denominator": denominator,
                 "previous": previous,
                 "change": value - previous,  # NaN when either side is missing
                 "target": _nan(m.target),
                 "higher_is_better": m.higher_is_better,
                 "status": status_of(m, value),
+                "gap": _nan(gap_count(m, value, denominator)),
+                "small_sample": small_sample(m, denominator, min_sample),
                 "found": cur is not None,
             }
         )

@@ -3,22 +3,28 @@
 Settings (test_rankings.SETTINGS): targets home ≥ .9, visit ≥ .9, overdue = 0 (÷ open);
 alert weights home 1, visit 2, overdue 2; bands severe ≥ .20, moderate ≥ .05.
 
-  region  value                         shortfall                 severity  band
-  P       home 85/100 = .85             (.9 − .85)/.9 = .055556   .055556   moderate
-  P       overdue 2, open 20            2/20 = .1                 .2        severe (on the edge)
+  region  value                         shortfall                 severity  band      gap
+  P       home 85/100 = .85             (.9 − .85)/.9 = .055556   .055556   moderate  5
+  P       overdue 2, open 20            2/20 = .1                 .2        severe    2
   P       visit 95/100                  met                       —
   A       home 9/10 = .9                met (exactly on target)   —
-  A       visit 171/200 = .855          (.9 − .855)/.9 = .05      .1        moderate
+  A       visit 171/200 = .855          (.9 − .855)/.9 = .05      .1        moderate  9
   B       nothing                       —
-  A1      home 9/20 = .45               .5                        .5        severe
+  A1      home 9/20 = .45               .5                        .5        severe    9
   A1      visit 9/10, overdue 0         met                       —
   A2      home 0/0 (null: no data)      no alert
-  A2      visit 891/1000 = .891         .01                       .02       minor
-  A2      overdue 3, no open_cases row  no reference → 1          2.0       severe
+  A2      visit 891/1000 = .891         .01                       .02       minor     9
+  A2      overdue 3, no open_cases row  no reference → 1          2.0       severe    3
   A3      visit 95/100                  met
-  B2      overdue 1, open 4             .25                       .5        severe
+  A3      home 1/4 = .25 (4 < 5: small) .722222                   .722222   severe    3
+  B2      overdue 1, open 4             .25                       .5        severe    1
 
-Region index = 100 × Σ severity: A2 202.0, A1 50.0, B2 50.0, P 25.6, A 10.0.
+gap = ⌈(target − value) × denominator⌉ for a rate (.05 × 100 = 5, .045 × 200 = 9,
+.45 × 20 = 9, .009 × 1000 = 9, .65 × 4 = 2.6 → 3), the count for overdue cases.
+Order: by level; within it small samples last, then gap, then severity (A1's 9 before
+A2's 9 by severity .5 > .02).
+Region gap = Σ gaps: P 7, A 9, A2 12, A1 9, B2 1, A3 3 (small only);
+index = 100 × Σ severity: P 25.6, A 10.0, A2 202.0, A1 50.0, B2 50.0, A3 72.2.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ SNAPSHOTS = [
     snap(A2, NOW, "visit_rate_90d", 891, 1000),
     snap(A2, NOW, "overdue_cases", 3, value=None),
     snap(A3, NOW, "visit_rate_90d", 95, 100),
+    snap(A3, NOW, "home_coverage", 1, 4),
     snap(B2, NOW, "overdue_cases", 1),
     snap(B2, NOW, "open_cases", 4),
 ]
@@ -74,15 +81,19 @@ def db(engine: Engine) -> Engine:
 
 def test_metric_alerts_by_hand(db):
     df = alerts.metric_alerts(db, P, NOW, settings=SETTINGS)
-    got = [(r.code, r.metric, round(r.severity, 6), r.band) for r in df.itertuples()]
+    got = [
+        (r.code, r.metric, r.gap, r.small_sample, round(r.severity, 6), r.band)
+        for r in df.itertuples()
+    ]
     assert got == [
-        (A2, "overdue_cases", 2.0, "severe"),
-        (A1, "home_coverage", 0.5, "severe"),
-        (B2, "overdue_cases", 0.5, "severe"),
-        (P, "overdue_cases", 0.2, "severe"),
-        (A, "visit_rate_90d", 0.1, "moderate"),
-        (P, "home_coverage", 0.055556, "moderate"),
-        (A2, "visit_rate_90d", 0.02, "minor"),
+        (P, "home_coverage", 5, False, 0.055556, "moderate"),
+        (P, "overdue_cases", 2, False, 0.2, "severe"),
+        (A, "visit_rate_90d", 9, False, 0.1, "moderate"),
+        (A1, "home_coverage", 9, False, 0.5, "severe"),
+        (A2, "visit_rate_90d", 9, False, 0.02, "minor"),
+        (A2, "overdue_cases", 3, False, 2.0, "severe"),
+        (B2, "overdue_cases", 1, False, 0.5, "severe"),
+        (A3, "home_coverage", 3, True, 0.722222, "severe"),  # small sample: never first
     ]
     row = df[(df["code"] == A2) & (df["metric"] == "overdue_cases")].iloc[0]
     assert row["value"] == 3 and pd.isna(row["reference"]) and row["shortfall"] == 1.0
@@ -96,21 +107,23 @@ def test_metric_alerts_by_hand(db):
 
 def test_region_alerts_by_hand(db):
     df = alerts.region_alerts(db, P, NOW, settings=SETTINGS)
-    assert list(df["code"]) == [A2, A1, B2, P, A]
-    assert list(df["alert_index"]) == [202.0, 50.0, 50.0, 25.6, 10.0]
-    assert list(df["n_missed"]) == [2, 1, 1, 2, 1]
-    assert list(df["worst_band"]) == ["severe", "severe", "severe", "severe", "moderate"]
-    assert df.iloc[0]["metrics"] == ("overdue_cases", "visit_rate_90d")
-    assert df.iloc[3]["metrics"] == ("overdue_cases", "home_coverage")
-    assert list(df["level"]) == ["county", "county", "county", "province", "prefecture"]
-    assert B not in set(df["code"]) and A3 not in set(df["code"])
+    assert list(df["code"]) == [P, A, A2, A1, B2, A3]
+    assert list(df["gap"]) == [7, 9, 12, 9, 1, 3]
+    assert list(df["small_sample"]) == [False, False, False, False, False, True]
+    assert list(df["alert_index"]) == [25.6, 10.0, 202.0, 50.0, 50.0, 72.2]
+    assert list(df["n_missed"]) == [2, 1, 2, 1, 1, 1]
+    assert list(df["worst_band"]) == ["severe", "moderate", "severe", "severe", "severe", "severe"]
+    assert df.iloc[0]["metrics"] == ("home_coverage", "overdue_cases")
+    assert df.iloc[2]["metrics"] == ("visit_rate_90d", "overdue_cases")
+    assert list(df["level"]) == ["province", "prefecture", *["county"] * 4]
+    assert B not in set(df["code"])
 
 
 def test_scope_and_levels(db):
     mine = alerts.region_alerts(db, A, NOW, settings=SETTINGS)
-    assert list(mine["code"]) == [A2, A1, A]  # no province, no 景德镇市 county
+    assert list(mine["code"]) == [A, A2, A1, A3]  # no province, no 景德镇市 county
     counties = alerts.metric_alerts(db, P, NOW, levels=("county",), settings=SETTINGS)
-    assert set(counties["level"]) == {"county"} and len(counties) == 4
+    assert set(counties["level"]) == {"county"} and len(counties) == 5
     assert alerts.metric_alerts(db, B, NOW, settings=SETTINGS)["code"].tolist() == [B2]
     with pytest.raises(ValueError):
         alerts.metric_alerts(db, P, NOW, levels=("village",), settings=SETTINGS)
@@ -142,6 +155,33 @@ def test_default_settings_file(db):
     got = {(r.code, r.metric): round(r.severity, 6) for r in df.itertuples()}
     assert got[(A2, "overdue_cases")] == 2.0
     assert got[(A, "visit_rate_90d")] == 0.1
+
+
+def test_a_hundred_overdue_cases_outrank_one_of_one(engine):
+    """The issue's case: a district with 1 of 1 cases overdue (relative shortfall 100%)
+    ranks after a county with 118 of 172 overdue (69%): gap 118 before gap 1."""
+    load_regions(engine)
+    load_snapshots(
+        engine,
+        [
+            snap(A1, NOW, "overdue_cases", 1),
+            snap(A1, NOW, "open_cases", 1),
+            snap(B2, NOW, "overdue_cases", 118),
+            snap(B2, NOW, "open_cases", 172),
+        ],
+    )
+    df = alerts.metric_alerts(engine, P, NOW, levels=("county",), settings=SETTINGS)
+    assert list(zip(df["code"], df["gap"], strict=True)) == [(B2, 118), (A1, 1)]
+    assert df.iloc[1]["shortfall"] == 1.0 > df.iloc[0]["shortfall"]  # the old order's lead
+    assert alerts.region_alerts(engine, P, NOW, settings=SETTINGS)["code"].tolist() == [B2, A1]
+
+
+def test_min_sample_follows_the_settings(db):
+    loose = Settings(**{**SETTINGS.__dict__, "min_sample": 4})
+    df = alerts.metric_alerts(db, P, NOW, levels=("county",), settings=loose)
+    a3 = df[df["code"] == A3].iloc[0]
+    assert not a3["small_sample"]  # 4 units are enough now
+    assert list(df["code"]) == [A1, A2, A2, A3, B2]  # A3's gap 3 ties A2's, lower severity
 
 
 def test_shortfall_and_misses():
@@ -179,12 +219,15 @@ def test_alerts_page(apptest_env, tmp_path):
     expected = alerts.region_alerts(engine, P, period)
     engine.dispose()
     assert len(expected) > 0
-    # one entry per region, most severe first, each a link to the region's view
+    # one entry per region in the query's order (province, prefectures, counties, each by
+    # gap), each a link to the region's view: counties (named with their prefecture) and
+    # prefectures to 县区详情, the province to the overview
     links = [x for x in at.get("page_link") if x.proto.label[:1].isdigit()]
     assert len(links) == min(len(expected), 30)
-    first = expected.iloc[0]
-    assert first["name"] in links[0].proto.label
-    assert links[0].proto.page.endswith(("county", "overview"))
+    for link, name in zip(links, expected["name"], strict=False):
+        assert name in link.proto.label
+    assert expected.iloc[0]["level"] == "province" and expected.iloc[1]["level"] == "prefecture"
+    assert links[1].proto.page.endswith("county")
     at.segmented_control(key="alerts_levels").set_value(["county"]).run()
     assert not at.exception and not at.error
     counties = expected[expected["level"] == "county"]

@@ -201,6 +201,32 @@ def test_target_crossings_by_hand(db):
     }
 
 
+def test_falls_rank_by_gap_small_samples_last(engine):
+    """Falls lead with the most units short: B2's 30 overdue cases (gap 30) before A1's home
+    coverage 85/100 (gap ⌈.05 × 100⌉ = 5); A3's visit rate 1 of 2 (gap ⌈.4 × 2⌉ = 1) is a
+    small sample (2 < 5 children) and comes last although its drop is the steepest."""
+    load_regions(engine)
+    load_snapshots(
+        engine,
+        [
+            snap(A1, BEFORE, "home_coverage", 95, 100),
+            snap(A1, NOW, "home_coverage", 85, 100),
+            snap(A3, BEFORE, "visit_rate_90d", 95, 100),
+            snap(A3, NOW, "visit_rate_90d", 1, 2),
+            snap(B2, BEFORE, "overdue_cases", 0),
+            snap(B2, NOW, "overdue_cases", 30),
+        ],
+    )
+    df = briefing.target_crossings(engine, P, NOW, BEFORE, settings=SETTINGS)
+    got = [(r.code, r.metric, r.gap, r.small_sample) for r in df.itertuples()]
+    assert got == [
+        (B2, "overdue_cases", 30, False),
+        (A1, "home_coverage", 5, False),
+        (A3, "visit_rate_90d", 1, True),
+    ]
+    assert df.iloc[1]["denominator"] == 100 and pd.isna(df.iloc[0]["denominator"])
+
+
 def test_new_overdue_cases_by_hand(db):
     df = briefing.new_overdue_cases(db, P, NOW, BEFORE)
     assert list(df["id"]) == [8, 5, 2, 7]

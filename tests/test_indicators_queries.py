@@ -153,6 +153,11 @@ def test_kpis_province(db):
     overdue = k.loc["overdue_cases"]
     assert (overdue.value, overdue.previous, overdue.change) == (2, 0, 2)
     assert overdue.status == "missed"
+    # gaps: home on target (0), 1 village of 50 without a director, the 2 overdue cases;
+    # no target, no gap; a null rate (no referrals) has none either
+    assert (home.gap, k.loc["director_coverage", "gap"], overdue.gap) == (0, 1, 2)
+    assert math.isnan(kids.gap) and math.isnan(k.loc["referral_timely", "gap"])
+    assert not k["small_sample"].any()  # 50 villages; the null referral rate has no sample
     assert k.loc["demo_homes", "value"] == 7  # count with value NULL → numerator
     assert k.loc["purchase_yuan", "value"] == 1_234_567
 

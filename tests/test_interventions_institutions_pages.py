@@ -94,7 +94,7 @@ def interventions_cards(engine, scope: str, period: str) -> dict[str, str]:
             iv.case_sources(engine, scope, period).period_cases.sum(), "件"
         ),
         "在办高风险个案": fmt_count(open_now[open_now.risk_level == "high"].cases.sum(), "件"),
-        "本月未响应转介": fmt_count(refs.loc["period", "unanswered"], "件"),
+        "本月超时未响应转介": fmt_count(refs.loc["period", "unanswered"], "件"),
         "近12个月转介及时率": fmt_rate(refs.loc["12m", "timely_share"]),
         "办结个案": fmt_count(closure.closed, "件"),
         "办结天数中位数": fmt_days(closure.median_days),
