@@ -3,11 +3,14 @@
 Every database test builds the `tiny` demo on each backend and checks a property the
 dashboard relies on: all tables filled, reproducible, valid synthetic identities, dates
 inside the history, contract enumerations only, consistent lifecycles, resolving foreign
-keys, the small region tree and counties that visibly differ.
+keys, the small region tree and counties that visibly differ. The shapes of cases and
+referrals (overdue share, steady intake, answer times) need more cases than the tiny demo
+holds: they are checked on the tiny world's cases drawn under many seeds, without a database.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import re
@@ -15,6 +18,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -22,6 +26,9 @@ from data import labels
 from data import schema as s
 from data.config import province_code
 from data.demo import build_demo, make_world, tiny_tree
+from data.demo.arrays import EPOCH, NULL, day_number
+from data.demo.cases import CONCERNS, DEPARTMENTS, RISKS, SOURCES, gen_cases, gen_referrals
+from data.demo.children import gen_children
 from data.regions import build_region_tree, real_units
 from data.synthetic import id_check_digit, id_numbers, is_valid_id_number
 
@@ -334,7 +341,9 @@ def test_lifecycles_are_consistent(tiny):
             assert children[c["child_id"]]["village_code"].startswith(c["region_code"][:6])
         assert len(c["region_code"]) in (6, 9, 12)
     for r in _rows(engine, s.referrals):
-        assert cases[r["case_id"]]["received_on"] <= r["referred_on"]
+        case = cases[r["case_id"]]
+        assert case["assessed_on"] is not None and case["assessed_on"] <= r["referred_on"]
+        assert case["closed_on"] is None or r["referred_on"] <= case["closed_on"]
         assert r["responded_on"] is None or r["referred_on"] <= r["responded_on"]
     staff = {p["id"]: p for p in _rows(engine, s.staff)}
     for p in staff.values():
@@ -400,3 +409,172 @@ def test_lagging_visit_county_visits_least(tiny):
     worst = min(rate, key=rate.get)
     assert worst in lagging
     assert rate[worst] < 0.85 < min(r for c, r in rate.items() if c not in lagging)
+
+
+# --- cases and referrals in bulk (the generator alone, no database) ------------------------
+
+CASE_SEEDS = 300
+
+END = day_number(AS_OF)
+MONTHS = np.arange(np.datetime64(GO_LIVE, "M"), np.datetime64(AS_OF, "M") + 1)
+MONTH_FIRST = (MONTHS.astype("datetime64[D]") - EPOCH).astype(np.int64)
+MONTH_LAST = ((MONTHS + 1).astype("datetime64[D]") - EPOCH).astype(np.int64) - 1
+
+
+@pytest.fixture(scope="module")
+def case_sample() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cases and referrals of the tiny world's children drawn under many seeds, with the
+    county's `cases` lag: the tiny demo holds some fifty cases, a handful open on any day,
+    too few for a share of open cases or a month's intake; 300 draws give about 14,000."""
+    world = make_world("tiny", 2026, AS_OF)
+    children = [gen_children(world, ci, 1) for ci in range(len(world.county_code))]
+    case_parts, ref_parts = [], []
+    for seed in range(CASE_SEEDS):
+        drawn = dataclasses.replace(world, seed=seed)
+        for ci, kids in enumerate(children):
+            cases = gen_cases(drawn, ci, kids, 1)
+            refs = gen_referrals(drawn, ci, cases, 1)
+            lagging = bool(world.lag["cases"][ci])
+            frame = pd.DataFrame({k: v for k, v in cases.items() if not k.startswith("_")})
+            case_parts.append(frame.assign(seed=seed, county=ci, lagging=lagging))
+            ref_parts.append(pd.DataFrame(refs).assign(seed=seed, county=ci, lagging=lagging))
+    cases = pd.concat(case_parts, ignore_index=True)
+    refs = pd.concat(ref_parts, ignore_index=True)
+    keys = ["seed", "county", "id"]
+    fields = ["received_on", "assessed_on", "closed_on"]
+    refs = refs.merge(cases[keys + fields], left_on=["seed", "county", "case_id"], right_on=keys)
+    return cases, refs
+
+
+def _open_overdue(cases: pd.DataFrame, months: int = 12) -> pd.DataFrame:
+    """Open and overdue cases (DESIGN.md §4) on the last day of each of the last months."""
+    rows = []
+    for last in MONTH_LAST[-months:]:
+        active = (cases.received_on <= last) & (
+            (cases.closed_on == NULL) | (cases.closed_on > last)
+        )
+        overdue = active & (cases.due_on < last)
+        for lagging in (False, True):
+            mine = cases.lagging == lagging
+            rows.append(
+                {
+                    "last": last,
+                    "lagging": lagging,
+                    "open": int((active & mine).sum()),
+                    "overdue": int((overdue & mine).sum()),
+                    "over_a_year": int((overdue & mine & (cases.due_on < last - 365)).sum()),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _timeliness(refs: pd.DataFrame, month: int) -> tuple[int, int, int]:
+    """Timely, known and pending referrals of a month as `referral_timely` counts them."""
+    first, last = MONTH_FIRST[month], MONTH_LAST[month]
+    made = refs[(refs.referred_on >= first) & (refs.referred_on <= last)]
+    answered = (made.responded_on != NULL) & (made.responded_on <= last)
+    known = answered | (made.referred_on <= last - 7)
+    timely = answered & (made.responded_on - made.referred_on <= 7)
+    return int(timely.sum()), int(known.sum()), int((~known).sum())
+
+
+def test_a_tenth_of_open_cases_are_overdue_none_for_years(case_sample):
+    """Over the last year's month ends about a tenth of the open cases are overdue, a third in
+    the lagging county; none is a year past its due date (cases left open for good piled up
+    into a third of all open cases overdue, some by years)."""
+    cases, _ = case_sample
+    counts = _open_overdue(cases, months=len(MONTHS))
+    assert counts.over_a_year.sum() == 0
+    last_year = counts[counts["last"] >= MONTH_LAST[-12]]
+    by = last_year.groupby("lagging")[["open", "overdue"]].sum()
+    share = by.overdue / by.open
+    overall = by.overdue.sum() / by.open.sum()
+    assert by.open.min() > 500  # enough open cases for shares
+    assert 0.05 <= overall <= 0.22, overall
+    assert 0.02 <= share[False] <= 0.10, share
+    assert 0.22 <= share[True] <= 0.45, share
+
+
+def test_case_intake_is_steady_month_to_month(case_sample):
+    """Cases received per month stay level (drawing a child's case day between its
+    registration and exit made the intake climb by 60 % in the last year)."""
+    cases, _ = case_sample
+    month = np.searchsorted(MONTH_FIRST, cases.received_on, side="right") - 1
+    intake = np.bincount(month, minlength=len(MONTHS))
+    assert intake.min() > 200
+    assert intake.max() / intake.min() < 1.45, intake
+    last_year = intake[-12:]
+    assert last_year.max() / last_year.min() < 1.35, last_year
+    assert last_year[-3:].sum() < 1.2 * last_year[:3].sum(), last_year
+    assert intake[0] > 0.8 * intake.mean()  # the go-live month too
+
+
+def test_referrals_are_answered_within_days(case_sample):
+    """Most answers come within one to ten days, within a week as a rule."""
+    _, refs = case_sample
+    answered = refs[refs.responded_on != NULL]
+    days = answered.responded_on - answered.referred_on
+    assert 0.88 <= len(answered) / len(refs) <= 0.99
+    assert days.between(1, 10).mean() >= 0.88, days.value_counts().sort_index()
+    assert (days <= 7).mean() >= 0.8
+    assert 2 <= days.median() <= 5
+
+
+def test_latest_month_timeliness_is_like_the_month_before(case_sample):
+    """The latest month's referral timeliness and pending count look like the previous
+    months' (referrals of cases not yet assessed crowded the last days, and the latest
+    month with pending ones)."""
+    _, refs = case_sample
+    rates, pending = [], []
+    for month in range(len(MONTHS) - 7, len(MONTHS)):
+        timely, known, waiting = _timeliness(refs, month)
+        assert known > 200
+        rates.append(timely / known)
+        pending.append(waiting)
+    assert abs(rates[-1] - rates[-2]) <= 0.06, rates
+    assert min(rates) >= 0.75 and max(rates) <= 0.95, rates
+    assert pending[-1] <= 1.5 * np.mean(pending[:-1]), pending
+
+
+def test_lagging_county_is_worse_on_cases_and_referrals(case_sample):
+    """The county lagging on cases leaves more of them overdue, takes longer to close them
+    and gets fewer referrals answered in time, so the case views have a gap to show."""
+    cases, refs = case_sample
+    by = _open_overdue(cases).groupby("lagging")[["open", "overdue"]].sum()
+    share = by.overdue / by.open
+    assert share[True] >= 3 * share[False], share
+    closed = cases[(cases.closed_on != NULL) & (cases.closed_on > END - 365)]
+    days = (closed.closed_on - closed.received_on).groupby(closed.lagging).mean()
+    assert days[True] >= 1.4 * days[False], days
+    assert days[False] <= 25, days
+    known = refs[refs.referred_on <= END - 7]
+    ok = (known.responded_on != NULL) & (known.responded_on - known.referred_on <= 7)
+    timely = ok.groupby(known.lagging).mean()
+    assert timely[True] <= timely[False] - 0.15, timely
+    assert timely[False] >= 0.85, timely
+    unanswered = (refs.responded_on == NULL).groupby(refs.lagging).mean()
+    assert unanswered[True] > 2 * unanswered[False], unanswered
+
+
+def test_cases_show_every_code_status_and_department(case_sample):
+    """Every source, concern, risk level and status occurs, recent unassessed cases among
+    them, and referrals go to every department; dates follow the lifecycle."""
+    cases, refs = case_sample
+    assert set(cases.source) == set(SOURCES)
+    assert set(cases.concern) == set(CONCERNS)
+    assert set(cases.risk_level) == set(RISKS)
+    assert set(cases.status) == set(labels.CASE_STATUS)
+    received = cases[cases.status == "received"]
+    assert len(received) and (END - received.received_on <= 2).all()
+    assert set(refs.department) == set(DEPARTMENTS)
+    assessed = cases[cases.assessed_on != NULL]
+    assert (assessed.assessed_on >= assessed.received_on).all()
+    closed = cases[cases.closed_on != NULL]
+    assert (closed.assessed_on != NULL).all() and (closed.closed_on >= closed.assessed_on).all()
+    assert (cases[["received_on", "assessed_on", "closed_on"]].max() <= END).all()
+    assert ((cases.due_on - cases.received_on).between(15, 30)).all()
+    assert (refs.assessed_on != NULL).all() and (refs.referred_on >= refs.assessed_on).all()
+    assert ((refs.closed_on == NULL) | (refs.referred_on <= refs.closed_on)).all()
+    answered = refs[refs.responded_on != NULL]
+    assert (answered.responded_on >= answered.referred_on).all()
+    assert refs.referred_on.max() <= END and refs.responded_on.max() <= END
