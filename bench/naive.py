@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, String, Table, select, type_coerce
 
+from core.metrics import BY_CODE, METRIC_CODES
+from core.periods import parse_period
 from data import schema as s
-from data.metrics import BY_CODE, METRIC_CODES
-from queries.metric_sql import TIMELY_REFERRAL_DAYS, parse_period
+from metric_engine import TIMELY_REFERRAL_DAYS
 
 LEVELS = ("province", "prefecture", "county")
 CHUNK_ROWS = 1_000_000
@@ -84,7 +85,8 @@ def read_tables(engine: Engine, period: str) -> dict[str, pd.DataFrame]:
     """The raw rows the overview needs for `period`; chunks are cut to what D can count."""
     p = parse_period(period)
     d = pd.Timestamp(p.d_end)
-    d_start, d90 = pd.Timestamp(p.d_start), pd.Timestamp(p.d_minus_90)
+    d_start = pd.Timestamp(p.d_start)
+    d90 = pd.Timestamp(p.window_start(BY_CODE["visit_rate_90d"].window_days))
     out = {
         "regions": _scan(engine, s.regions, ["code", "level", "parent_code"]),
         "homes": _scan(
@@ -212,7 +214,7 @@ def compute(tables: dict[str, pd.DataFrame], period: str) -> tuple[pd.DataFrame,
     p = parse_period(period)
     d = pd.Timestamp(p.d_end)
     d_start = pd.Timestamp(p.d_start)
-    d365 = pd.Timestamp(p.d_minus_365)
+    d365 = pd.Timestamp(p.window_start(BY_CODE["trained_12m"].window_days))
     reg = tables["regions"]
     anc = ancestors(reg)
     level = reg.set_index("code")["level"]
@@ -335,7 +337,7 @@ def compute(tables: dict[str, pd.DataFrame], period: str) -> tuple[pd.DataFrame,
     for code in METRIC_CODES:
         num, den = nd[code]
         num = num.reindex(groups.index).fillna(0).astype(float)
-        if den is None or BY_CODE[code].kind in ("count", "sum"):
+        if den is None or BY_CODE[code].is_total:
             values[code] = num
         else:
             den = den.reindex(groups.index).fillna(0).astype(float)

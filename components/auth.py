@@ -14,7 +14,7 @@ the password form; the identity's `email`, `preferred_username` or `sub` claim m
 active `app_users.username`, which gives the role and region.
 
 Settings (env): AUTH_IDLE_HOURS (8), AUTH_MAX_SESSION_HOURS (24); lock-out settings in
-queries/users.py.
+data/accounts.py.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from components import db
-from queries import audit, users
+from data import accounts
+from data.audit import USERNAME_MAX
+from queries import audit
 
 TOKEN_KEY = "_auth_token"  # noqa: S105 — a session_state key name, not a secret
 NOTICE_KEY = "_auth_notice"
@@ -84,7 +86,7 @@ class AuthUser:
 
     @property
     def role_label(self) -> str:
-        return users.ROLE_LABELS.get(self.role, self.role)
+        return accounts.ROLE_LABELS.get(self.role, self.role)
 
 
 @dataclass
@@ -193,7 +195,7 @@ def _safe_record(url: str, username: str | None, action: str, target: str | None
         logging.getLogger(__name__).exception("audit write failed: %s %s", action, target)
 
 
-def _as_auth_user(user: users.User, via: str) -> AuthUser:
+def _as_auth_user(user: accounts.User, via: str) -> AuthUser:
     return AuthUser(
         username=user.username,
         role=user.role,
@@ -214,8 +216,8 @@ def _valid(session: Session, at: datetime) -> AuthUser | None:
         _end(session, "session_expired", "登录时间已超过上限，请重新登录。")
         return None
     if session.user is None or session.checked is None or at - session.checked > USER_RECHECK:
-        user = users.get_user(_engine(session.url), session.username)
-        if user is None or not user.is_active or user.role not in users.ROLES:
+        user = accounts.get_user(_engine(session.url), session.username)
+        if user is None or not user.is_active or user.role not in accounts.ROLES:
             _end(session, None, "您的账号已停用或不存在，请联系管理员。")
             return None
         if user.password_changed_at is not None and user.password_changed_at > session.started:
@@ -251,7 +253,7 @@ def require_user(url: str) -> AuthUser:
 
 def _lock_minutes(until: datetime | None, at: datetime) -> int:
     if until is None:
-        return users.LockoutPolicy.from_env().lock_for.seconds // 60
+        return accounts.LockoutPolicy.from_env().lock_for.seconds // 60
     return max(1, int((until - at).total_seconds() + 59) // 60)
 
 
@@ -261,8 +263,8 @@ def sign_in(url: str, username: str, password: str) -> tuple[bool, str]:
     username = (username or "").strip()
     at = now()
     engine = _engine(url)
-    policy = users.LockoutPolicy.from_env()
-    result = users.authenticate(engine, username, password or "", now=at, policy=policy)
+    policy = accounts.LockoutPolicy.from_env()
+    result = accounts.authenticate(engine, username, password or "", now=at, policy=policy)
     if result.ok and result.user is not None:
         old = store().get(st.session_state.get(TOKEN_KEY))
         if old is not None:
@@ -273,7 +275,7 @@ def sign_in(url: str, username: str, password: str) -> tuple[bool, str]:
         st.session_state.pop(NOTICE_KEY, None)
         _safe_record(url, result.user.username, "sign_in", "password")
         return True, "登录成功。"
-    name = username[: audit.USERNAME_MAX] or None
+    name = username[: USERNAME_MAX] or None
     if result.reason == "locked_now":
         _safe_record(url, name, "sign_in_failed", "密码错误")
         _safe_record(url, name, "account_locked", f"连续 {policy.max_failures} 次密码错误")
@@ -367,8 +369,8 @@ def _current_oidc_user(url: str, at: datetime) -> AuthUser | None:
         _end(session, None, None)
     engine = _engine(url)
     for claim in claims:
-        user = users.get_user(engine, claim)
-        if user is not None and user.is_active and user.role in users.ROLES:
+        user = accounts.get_user(engine, claim)
+        if user is not None and user.is_active and user.role in accounts.ROLES:
             session = store().create(user.username, url, "oidc", at, identity=claim)
             session.user, session.checked = _as_auth_user(user, "oidc"), at
             st.session_state[TOKEN_KEY] = session.token
@@ -423,16 +425,16 @@ def ensure_demo_accounts(url: str) -> int:
     engine = _engine(url)
     created = []
     for username, role, region in DEMO_ACCOUNTS:
-        if users.get_user(engine, username) is not None:
+        if accounts.get_user(engine, username) is not None:
             continue
-        code = users.demo_region(engine, role, region)
+        code = accounts.demo_region(engine, role, region)
         if code is None:
             continue
         try:
-            password = users.add_user(engine, username, role, code)
-        except (users.UserError, IntegrityError):  # another process created it meanwhile
+            password = accounts.add_user(engine, username, role, code)
+        except (accounts.UserError, IntegrityError):  # another process created it meanwhile
             continue
-        created.append((username, users.ROLE_LABELS[role], code, password))
+        created.append((username, accounts.ROLE_LABELS[role], code, password))
         _safe_record(url, "system", "user_add", f"{username} {role} {code} 演示账号")
     if created:
         lines = [

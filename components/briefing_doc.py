@@ -33,8 +33,8 @@ from components.format import (
     fmt_target,
     fmt_value,
 )
-from data.metrics import BY_CODE
-from data.settings import Settings
+from core.metrics import BY_CODE
+from core.settings import Settings
 from queries.briefing import Briefing
 from queries.rankings import settings_or_default
 

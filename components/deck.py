@@ -30,7 +30,8 @@ from components.format import (
     status_label,
 )
 from components.kpi import as_of_date
-from data.metrics import BY_CODE
+from core.metrics import BY_CODE
+from core.periods import check_period
 from queries import alerts, indicators, regions
 
 # The headline indicators of the KPI slide, in reading order.
@@ -102,8 +103,8 @@ class Deck:
 
 def number_format(metric: str) -> str:
     """How a chart or a cell shows the metric's stored value."""
-    kind = BY_CODE[metric].kind
-    return {"rate": "0.0%", "mean": "0.0", "sum": "#,##0"}.get(kind, "#,##0")
+    m = BY_CODE[metric]
+    return {"rate": "0.0%", "mean": "0.0"}.get(m.kind, "#,##0")
 
 
 def _opt(x: float) -> float | None:
@@ -236,7 +237,7 @@ def build_deck(
 ) -> Deck:
     """The slide sequence for the scope and period: KPIs, the map, rankings (counties, and
     prefectures for the province), the trend, the alerts. ScopeError outside the scope."""
-    indicators.check_period(period)
+    check_period(period)
     regions.require_within(engine, scope, scope)
     crumbs = tuple(p["name"] for p in regions.path(engine, scope))
     here = regions.region(engine, scope, scope) or {"name": scope, "level": "county"}

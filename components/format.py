@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from data.metrics import BY_CODE, Metric
+from core.metrics import BY_CODE, Metric
 
 DASH = "—"
 
@@ -30,40 +30,8 @@ STATUS_LABELS = {
     "no_target": "— 无目标",
     "no_data": "— 无数据",
 }
-# What a rate's denominator counts, for "why is this empty" tooltips.
-DENOMINATOR_NOUN = {
-    "home_coverage": "村（社区）",
-    "supervisor_coverage": "乡镇（街道）",
-    "director_coverage": "村（社区）",
-    "female_director_share": "在岗儿童主任",
-    "dedicated_share": "在岗儿童督导员和儿童主任",
-    "certified_rate": "在岗儿童督导员和儿童主任",
-    "trained_12m": "在岗儿童督导员和儿童主任",
-    "registered_rate": "在岗儿童督导员和儿童主任",
-    "visit_rate_90d": "在册儿童",
-    "case_closure_days": "本月办结个案",
-    "referral_timely": "本月已知结果的转介",
-    "care_coverage": "在册儿童",
-    "protection_center_ready": "县（市、区）",
-}
-
-# What one unit of a gap (缺口) counts: "缺口 37 个村（社区）".
-GAP_UNIT = {
-    "home_coverage": "个村（社区）",
-    "supervisor_coverage": "个乡镇（街道）",
-    "director_coverage": "个村（社区）",
-    "female_director_share": "名儿童主任",
-    "dedicated_share": "名人员",
-    "certified_rate": "名人员",
-    "trained_12m": "名人员",
-    "registered_rate": "名人员",
-    "visit_rate_90d": "名儿童",
-    "care_coverage": "名儿童",
-    "referral_timely": "件转介",
-    "protection_center_ready": "个县（市、区）",
-}
 SMALL_SAMPLE = "样本较小"
-# The rule of data/metrics.py gap_count in words, for the ⓘ help of cards and gap lists.
+# The rule of core/metrics.py gap_count in words, for the ⓘ help of cards and gap lists.
 GAP_HELP = (
     "缺口 = 还差多少个单位才达到目标：比率类指标为 ⌈(目标 − 实际) × 分母⌉，即还差多少个村、"
     "乡镇、人员、儿童或转介；目标为 0 的逾期个案为逾期件数本身；达标为 0。"
@@ -104,6 +72,11 @@ def fmt_wan_yuan(yuan: float | None) -> str:
     return DASH if is_null(yuan) else f"{yuan / 10_000:,.1f} 万元"
 
 
+def fmt_scaled(metric: Metric, x: float | None) -> str:
+    """A stored value in the metric's shown unit and scale ('1,234.6 万元' for yuan)."""
+    return DASH if is_null(x) else f"{x / metric.scale:,.1f} {metric.unit}".rstrip()
+
+
 def fmt_days(x: float | None) -> str:
     """12.34 -> '12.3 天'."""
     return DASH if is_null(x) else f"{x:,.1f} 天"
@@ -114,8 +87,8 @@ def fmt_value(metric: Metric | str, x: float | None) -> str:
     m = _metric(metric)
     if m.kind == "rate":
         return fmt_rate(x)
-    if m.kind == "sum":
-        return fmt_wan_yuan(x)
+    if m.scale != 1:
+        return fmt_scaled(m, x)
     if m.kind == "mean":
         return DASH if is_null(x) else f"{x:,.1f} {m.unit}".rstrip()
     return fmt_count(x, m.unit)
@@ -133,8 +106,8 @@ def change_is_zero(metric: Metric | str, change: float | None) -> bool:
     m = _metric(metric)
     if m.kind == "rate":
         return round(change * 100, 1) == 0
-    if m.kind == "sum":
-        return round(change / 10_000, 1) == 0
+    if m.scale != 1:
+        return round(change / m.scale, 1) == 0
     if m.kind == "mean":
         return round(change, 1) == 0
     return round(change) == 0
@@ -151,8 +124,8 @@ def fmt_delta(metric: Metric | str, change: float | None) -> str:
         return "持平"
     if m.kind == "rate":
         return f"{_signed(change * 100, '.1f')} 个百分点"
-    if m.kind == "sum":
-        return f"{_signed(change / 10_000, ',.1f')} 万元"
+    if m.scale != 1:
+        return f"{_signed(change / m.scale, ',.1f')} {m.unit}"
     if m.kind == "mean":
         return f"{_signed(change, ',.1f')} {m.unit}".rstrip()
     return f"{_signed(round(change), ',d')} {m.unit}".rstrip()
@@ -187,7 +160,7 @@ def fmt_gap(metric: Metric | str, gap: float | None, small: bool = False) -> str
     if is_null(gap) or gap <= 0:
         return ""
     m = _metric(metric)
-    unit = GAP_UNIT.get(m.code, m.unit)
+    unit = m.gap_unit or m.unit
     text = f"缺口 {round(gap):,} {unit}".rstrip()
     return f"{text}，{SMALL_SAMPLE}" if small else text
 
@@ -208,7 +181,7 @@ def null_reason(
     if not found:
         return "本期无数据：该地区本月尚未生成指标汇总。"
     if m.kind in ("rate", "mean") and (is_null(denominator) or denominator == 0):
-        noun = DENOMINATOR_NOUN.get(m.code, "统计对象")
+        noun = m.denominator_noun or "统计对象"
         return f"无法计算：该地区没有{noun}（分母为 0）。"
     return "暂无数据。"
 
@@ -237,33 +210,3 @@ def fmt_date_cn(d: date | datetime | str | None) -> str:
         return text
     y, m, dd = text.split("-")
     return f"{int(y)}年{int(m)}月{int(dd)}日"
-
-
-# One line per metric: what it counts, for tooltips and column help (DESIGN.md §4).
-METRIC_DEFINITIONS = {
-    "home_coverage": "有运营中儿童之家的村（社区）÷ 村（社区）总数",
-    "demo_homes": "运营中的示范性儿童之家数量",
-    "supervisor_coverage": "配有在岗儿童督导员的乡镇（街道）÷ 乡镇（街道）总数",
-    "director_coverage": "配有在岗儿童主任的村（社区）÷ 村（社区）总数",
-    "female_director_share": "由女性村（居）委会委员担任的在岗儿童主任 ÷ 在岗儿童主任",
-    "dedicated_share": "专人专岗的在岗督导员和儿童主任 ÷ 在岗人员",
-    "certified_rate": "已通过初任培训的在岗人员 ÷ 在岗人员",
-    "trained_12m": "近 365 天内通过培训的在岗人员 ÷ 在岗人员",
-    "registered_rate": "已在全国系统实名录入的在岗人员 ÷ 在岗人员",
-    "children_active": "月末在册的留守儿童和困境儿童人数",
-    "children_left_behind": "月末在册的农村留守儿童人数",
-    "children_difficulty": "月末在册的困境儿童人数",
-    "children_unguarded": "月末在册、监护状况为无人监护的儿童人数",
-    "visit_rate_90d": "近 90 天内被探访过的在册儿童 ÷ 在册儿童",
-    "open_cases": "月末仍在办理的个案数",
-    "overdue_cases": "月末在办且已超过办理期限的个案数",
-    "case_closure_days": "本月办结个案从受理到结案的平均天数",
-    "referral_timely": (
-        "本月转介中 7 天内得到响应的 ÷ 本月已知结果的转介（截至月末已响应，或转介已满 7 天）；"
-        "转介不满 7 天且尚未响应的为待响应，不计入分子和分母"
-    ),
-    "referral_pending": "本月转介中转介不满 7 天、截至月末尚未响应的件数（待响应，不算超时）",
-    "care_coverage": "正在接受关爱行动的在册儿童 ÷ 在册儿童",
-    "protection_center_ready": "未成年人救助保护机构已转型或已指定的县 ÷ 县（市、区）总数",
-    "purchase_yuan": "本年度政府购买儿童关爱服务金额",
-}

@@ -15,7 +15,6 @@ import streamlit as st
 from components.format import (
     DASH,
     GAP_HELP,
-    METRIC_DEFINITIONS,
     fmt_count,
     fmt_date,
     fmt_delta,
@@ -27,9 +26,9 @@ from components.format import (
     null_reason,
     status_label,
 )
-from data.metrics import BY_CODE
-from data.settings import load_settings
-from queries.places import period_end
+from core.metrics import BY_CODE
+from core.periods import period_end
+from core.settings import load_settings
 
 # Headline cards of the overview, grouped the way leaders read them.
 HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -101,7 +100,7 @@ def page_header(
 def card_help(row: Mapping) -> str:
     """Tooltip: definition, numerator/denominator, previous month, target, and why '—'."""
     m = BY_CODE[row["metric"]]
-    parts = [METRIC_DEFINITIONS.get(m.code, m.label)]
+    parts = [m.definition or m.label]
     if is_null(row["value"]):
         parts.append(
             null_reason(m, row.get("numerator"), row.get("denominator"), row.get("found", True))

@@ -32,7 +32,7 @@ import pydeck as pdk
 
 from components import format as fmt
 from components import geo
-from data.metrics import BY_CODE, Metric
+from core.metrics import BY_CODE, Metric, meets_target
 
 # Status colours and words are shared with the KPI cards (components/format.py): the same
 # colour-blind-safe three everywhere, always with a symbol and a word.
@@ -46,7 +46,6 @@ SEQUENTIAL_COLORS: tuple[str, ...] = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1"
 BORDER_COLOR = "#FFFFFF"
 HIGHLIGHT_COLOR = "#000000"
 NEAR_BAND = 0.05  # a rate within 5 percentage points of its target is 接近目标
-EPS = 1e-12
 TOPOJSON_FILE = "world_110m.json"  # what plotly asks for with scope "world", resolution 110
 LEVEL_LABELS = {"province": "全省", "prefecture": "设区市", "county": "县（市、区）"}
 
@@ -122,11 +121,12 @@ def _target_classes(
             out.append(len(order))
             continue
         v = float(v)
-        gap = (t - v) if metric.higher_is_better else (v - t)  # > 0 means short of target
-        if gap <= EPS:
+        if meets_target(metric, v, t):
             out.append(position["met"])
-        elif band > 0 and gap <= band + EPS:
-            out.append(position["near"])
+        elif band > 0 and meets_target(
+            metric, v, t - band if metric.higher_is_better else t + band
+        ):
+            out.append(position["near"])  # within the band of the target
         else:
             out.append(position["missed"])
     return out, classes

@@ -20,8 +20,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import db, drill, maps, tables
+from core.metrics import BY_CODE
 from data.config import province_code as configured_province
-from data.metrics import BY_CODE
 from queries.regions import ScopeError
 
 OVERVIEW_PAGE = "pages/overview.py"

@@ -17,15 +17,13 @@ import streamlit as st
 
 from components.exports import download_excel
 from components.format import (
-    METRIC_DEFINITIONS,
     STATUS_COLORS,
     fmt_period,
     fmt_target,
     fmt_value,
 )
+from core.metrics import BY_CODE, METRIC_CODES, METRICS, Metric, target_status
 from data.labels import LEVEL
-from data.metrics import BY_CODE, METRIC_CODES, METRICS, Metric
-from queries.indicators import status_of
 
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
 LEVEL_NAME = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
@@ -33,8 +31,9 @@ STATUS_LEGEND = {"met": "达标", "missed": "未达标", "no_target": "无目标
 
 
 def display_scale(metric: Metric) -> float:
-    """Factor from stored value to shown number: % for rates, 万元 for money."""
-    return {"rate": 100.0, "sum": 1 / 10_000}.get(metric.kind, 1.0)
+    """Factor from stored value to shown number: % for rates, the registry's scale
+    otherwise (money stored in 元, shown in 万元)."""
+    return 100.0 if metric.kind == "rate" else 1 / metric.scale
 
 
 def column_header(metric: Metric) -> str:
@@ -45,8 +44,10 @@ def column_header(metric: Metric) -> str:
 
 
 def number_column(metric: Metric) -> st.column_config.NumberColumn:
-    fmt = {"rate": "%.1f%%", "sum": "%,.1f", "mean": "%.1f"}.get(metric.kind, "%,d")
-    help_text = METRIC_DEFINITIONS.get(metric.code, metric.label)
+    fmt = {"rate": "%.1f%%", "mean": "%.1f"}.get(
+        metric.kind, "%,.1f" if metric.scale != 1 else "%,d"
+    )
+    help_text = metric.definition or metric.label
     if metric.target is not None:
         help_text += f"（{fmt_target(metric)}）"
     return st.column_config.NumberColumn(column_header(metric), format=fmt, help=help_text)
@@ -178,7 +179,7 @@ def ranking_frame(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Rows of `metric_by_region` sorted best first (nulls last) with status and labels."""
     m = BY_CODE[metric]
     out = df.copy()
-    out["status"] = [status_of(m, v) for v in out["value"]]
+    out["status"] = [target_status(m, v) for v in out["value"]]
     out["shown"] = [fmt_value(m, v) for v in out["value"]]
     out = out.sort_values("value", ascending=not m.higher_is_better, na_position="last")
     valued = out["value"].notna().to_numpy()
@@ -232,9 +233,7 @@ def ranking_figure(ranked: pd.DataFrame, metric: str, height: int | None = None)
             annotation_text=fmt_target(m),
             annotation_position="top",
         )
-    axis_title = {"rate": f"{m.label}（%）", "sum": f"{m.label}（万元）"}.get(
-        m.kind, column_header(m)
-    )
+    axis_title = f"{m.label}（{m.unit}）" if m.unit else m.label
     fig.update_layout(
         height=height or max(320, 24 * len(data) + 90),
         margin={"l": 10, "r": 40, "t": 30, "b": 40},
@@ -309,7 +308,9 @@ def trend_figure(df: pd.DataFrame, height: int = 340) -> go.Figure:
             hovertemplate="%{x}<br>" + m.label + "：%{text}<extra></extra>",
         )
     kind = next(iter(kinds)) if len(kinds) == 1 else None
-    unit = {"rate": "%", "sum": "万元"}.get(kind or "", "")
+    shown = [BY_CODE[code] for code in dict.fromkeys(df["metric"])]
+    scaled = bool(shown) and all(m.kind == "rate" or m.scale != 1 for m in shown)
+    unit = shown[0].unit if scaled and len({m.unit for m in shown}) == 1 else ""
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
@@ -358,7 +359,7 @@ def trend_tabs(df: pd.DataFrame, *, title: str, key: str, caption: str | None = 
 
 
 def all_metrics() -> tuple[str, ...]:
-    """Metric codes in data/metrics.py order (for choosers)."""
+    """Metric codes in core/metrics.py order (for choosers)."""
     return tuple(m.code for m in METRICS)
 
 

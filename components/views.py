@@ -21,8 +21,8 @@ import streamlit as st
 
 from components import db, kpi, maps, tables
 from components.format import STATUS_COLORS, fmt_date, is_null
+from core.metrics import BY_CODE
 from data.config import province_code
-from data.metrics import BY_CODE
 
 RANK_WINDOW = 20
 YES_NO = {True: "是", False: "否"}

@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 
 from components.format import fmt_period
 from components.kpi import as_of_date
-from data.metrics import METRICS, Metric
+from core.metrics import METRICS, Metric
+from core.periods import check_period
 from queries import indicators, regions
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,14 +38,17 @@ def metric_header(m: Metric) -> str:
 
 
 def cell_format(m: Metric) -> str:
-    return {"rate": "0.0%", "mean": "0.0", "sum": "#,##0.0"}.get(m.kind, "#,##0")
+    if m.scale != 1:
+        return "#,##0.0"
+    return {"rate": "0.0%", "mean": "0.0"}.get(m.kind, "#,##0")
 
 
 def cell_value(m: Metric, value: float) -> float | None:
-    """The stored value as the sheet holds it: money in 万元, a missing value an empty cell."""
+    """The stored value as the sheet holds it: in the shown unit (money in 万元, by the
+    registry's scale), a missing value an empty cell."""
     if pd.isna(value):
         return None
-    return float(value) / 10_000 if m.kind == "sum" else float(value)
+    return float(value) / m.scale
 
 
 def indicator_frames(engine: Engine, scope: str, period: str) -> dict[str, pd.DataFrame]:
@@ -102,7 +106,7 @@ def build_workbook(
     is_demo: bool = False,
 ) -> bytes:
     """All indicators x all regions of the scope for `period` as .xlsx bytes."""
-    indicators.check_period(period)
+    check_period(period)
     regions.require_within(engine, scope, scope)
     crumbs = " › ".join(p["name"] for p in regions.path(engine, scope))
     notes = "空白单元格：无数据或分母为 0。比率以百分比显示，金额单位为万元。"

@@ -1,7 +1,7 @@
 """Rollup refresh: recompute `kpi_snapshots` (DESIGN.md §4) for every province, prefecture and
 county and every month from the first month with data to the latest.
 
-Set-based: the indicator SQL of queries/metric_sql.py runs once per metric family over all
+Set-based: the indicator SQL of metric_engine/ runs once per metric family over all
 months, at county level (every region at or under a county maps to it), into temp tables;
 prefectures and provinces are then the sums of their counties' numerators and denominators
 (every metric is additive that way: its records sit at county level or below, DESIGN.md §3).
@@ -44,8 +44,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import FromClause
 
+from core.metrics import METRIC_CODES, window_column, window_lengths
 from data.db import make_engine, write_meta
-from data.metrics import METRIC_CODES
 from data.schema import (
     CODE as CODE_TYPE,
 )
@@ -63,7 +63,7 @@ from data.schema import (
     trainings,
     visits,
 )
-from queries.metric_sql import (
+from metric_engine import (
     FAMILIES,
     Period,
     descendant_units,
@@ -124,8 +124,7 @@ def _temp_tables(conn: Connection, families: list[str]) -> dict[str, Table]:
             Column("period", String(7), primary_key=True),
             Column("d_start", Date, nullable=False),
             Column("d_end", Date, nullable=False),
-            Column("d_minus_90", Date, nullable=False),
-            Column("d_minus_365", Date, nullable=False),
+            *(Column(window_column(n), Date, nullable=False) for n in window_lengths()),
             Column("year", Integer, nullable=False),
             Column("m_index", Integer, nullable=False),
             prefixes=["TEMPORARY"],

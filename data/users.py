@@ -21,11 +21,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from data import accounts, audit
 from data.config import database_url
 from data.db import make_engine
-from queries import audit, users
 
-ROLE_CHOICES = users.ROLES
+ROLE_CHOICES = accounts.ROLES
 
 
 def _actor() -> str:
@@ -54,7 +54,7 @@ def _fmt(value) -> str:
 
 
 def _list(engine) -> None:
-    df = users.list_users(engine)
+    df = accounts.list_users(engine)
     if df.empty:
         print("（没有用户）")
         return
@@ -70,7 +70,7 @@ def _list(engine) -> None:
         rows.append(
             (
                 r.username,
-                users.ROLE_LABELS.get(r.role, r.role),
+                accounts.ROLE_LABELS.get(r.role, r.role),
                 region,
                 status,
                 "有" if r.can_view_personal else "无",
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         name = args.username
         if args.command == "add":
-            password = users.add_user(
+            password = accounts.add_user(
                 engine,
                 name,
                 args.role,
@@ -129,38 +129,40 @@ def run(args: argparse.Namespace) -> int:
                 can_view_personal=args.personal,
                 oidc_only=args.oidc,
             )
-            user = users.get_user(engine, name)
+            user = accounts.get_user(engine, name)
             detail = f"{name} {args.role} {user.region_code}" + (
                 " 未脱敏权限" if args.personal else ""
             )
             audit.record(engine, actor, "user_add", detail)
-            print(f"已新增用户 {name}（{users.ROLE_LABELS[args.role]}，地区 {user.region_code}）。")
+            print(
+                f"已新增用户 {name}（{accounts.ROLE_LABELS[args.role]}，地区 {user.region_code}）。"
+            )
             if args.oidc:
                 print("该用户只能通过统一身份认证登录（用户名须与身份认证返回的账号一致）。")
             elif not args.password_stdin:
                 _show_password(name, password)
         elif args.command == "reset":
             chosen = _read_password(args)
-            password = users.reset_password(engine, name, chosen)
+            password = accounts.reset_password(engine, name, chosen)
             audit.record(engine, actor, "user_reset", name)
             print(f"已重置用户 {name} 的密码，其已登录的会话将失效。")
             if chosen is None:
                 _show_password(name, password)
         elif args.command in ("disable", "enable"):
-            users.set_active(engine, name, args.command == "enable")
+            accounts.set_active(engine, name, args.command == "enable")
             audit.record(engine, actor, f"user_{args.command}", name)
             print(f"已{'启用' if args.command == 'enable' else '停用'}用户 {name}。")
         elif args.command == "unlock":
-            users.unlock(engine, name)
+            accounts.unlock(engine, name)
             audit.record(engine, actor, "user_unlock", name)
             print(f"已解除用户 {name} 的锁定。")
         elif args.command == "personal":
             on = args.state == "on"
-            users.set_personal_permission(engine, name, on)
+            accounts.set_personal_permission(engine, name, on)
             audit.record(engine, actor, "user_update", f"{name} 未脱敏权限={'有' if on else '无'}")
             print(f"已{'授予' if on else '收回'}用户 {name} 查看未脱敏个人信息的权限。")
         return 0
-    except users.UserError as exc:
+    except accounts.UserError as exc:
         print(f"操作未完成：{exc}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:

@@ -15,7 +15,7 @@ import streamlit as st
 from components import db, views
 from components.format import GAP_HELP, SMALL_SAMPLE, fmt_gap, fmt_target, fmt_value
 from components.views import Col
-from data.metrics import BY_CODE
+from core.metrics import BY_CODE
 from queries import alerts
 from queries.rankings import settings_or_default
 

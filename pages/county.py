@@ -29,6 +29,7 @@ from components.format import (
     is_null,
 )
 from components.views import Col
+from core.metrics import BY_CODE, METRICS, target_status
 from data.labels import (
     CASE_CONCERN,
     CASE_SOURCE,
@@ -38,7 +39,6 @@ from data.labels import (
     RISK_LEVEL,
     STAFF_ROLE,
 )
-from data.metrics import BY_CODE, METRICS, meets_target
 from queries import county as county_q
 from queries import rankings
 from queries.alerts import metric_alerts
@@ -116,12 +116,8 @@ def rank_move(change) -> str:
 
 
 def status_text(metric: str, value) -> str:
-    m = BY_CODE[metric]
-    if m.target is None:
-        return ""
-    if is_null(value):
-        return STATUS_LABELS["no_data"]
-    return STATUS_LABELS["met" if meets_target(m, float(value)) else "missed"]
+    status = target_status(BY_CODE[metric], None if is_null(value) else float(value))
+    return "" if status == "no_target" else STATUS_LABELS[status]
 
 
 def score_text(score) -> str:
@@ -216,7 +212,7 @@ def trend_figure(series: list[tuple[str, pd.DataFrame]], metric: str) -> go.Figu
         margin={"l": 10, "r": 10, "t": 30, "b": 40},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
         xaxis={"type": "category", "title": None},
-        yaxis_title={"rate": "%", "sum": "万元"}.get(m.kind, m.unit or None),
+        yaxis_title=m.unit or None,
         separators=".,",
     )
     if m.kind != "rate":

@@ -14,7 +14,7 @@ import streamlit as st
 
 from components import db, tables, views
 from components.format import DASH, fmt_period, fmt_value, is_null
-from data.metrics import BY_CODE
+from core.metrics import BY_CODE
 from queries import rankings
 
 TITLE = "红黑榜"

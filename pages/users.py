@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from components import auth, db, tables
-from queries import audit, regions, users
+from data import accounts
+from queries import audit, regions
 
 ctx = db.get_context()
 admin = auth.current_user(ctx.url)
@@ -42,7 +43,7 @@ flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
 now = audit.utc_now()
-table = users.list_users(engine)
+table = accounts.list_users(engine)
 
 
 def status(row: pd.Series) -> str:
@@ -63,7 +64,7 @@ def when(value) -> str:
 shown = pd.DataFrame(
     {
         "用户名": table["username"],
-        "角色": table["role"].map(lambda r: users.ROLE_LABELS.get(r, r)),
+        "角色": table["role"].map(lambda r: accounts.ROLE_LABELS.get(r, r)),
         "所属地区": table["region_name"].fillna("—"),
         "地区代码": table["region_code"].fillna("—"),
         "状态": table.apply(status, axis=1) if len(table) else [],
@@ -89,23 +90,23 @@ if names:
     own = name == admin.username
     if row["is_active"]:
         if cols[0].button("停用", key="users_disable", disabled=own, help="不能停用自己"):
-            users.set_active(engine, name, False)
+            accounts.set_active(engine, name, False)
             done("user_disable", name, f"已停用用户 {name}。")
     elif cols[0].button("启用", key="users_enable"):
-        users.set_active(engine, name, True)
+        accounts.set_active(engine, name, True)
         done("user_enable", name, f"已启用用户 {name}。")
     if cols[1].button("解除锁定", key="users_unlock"):
-        users.unlock(engine, name)
+        accounts.unlock(engine, name)
         done("user_unlock", name, f"已解除用户 {name} 的锁定。")
     if cols[2].button("重置密码", key="users_reset"):
-        password = users.reset_password(engine, name)
+        password = accounts.reset_password(engine, name)
         done("user_reset", name, f"已重置用户 {name} 的密码，其已登录的会话将失效。", False)
         st.markdown("新密码（只显示这一次，请妥善转交）：")
         st.code(password, language=None)
     personal = bool(row["can_view_personal"])
     label = "收回未脱敏权限" if personal else "授予未脱敏权限"
     if cols[3].button(label, key="users_personal"):
-        users.set_personal_permission(engine, name, not personal)
+        accounts.set_personal_permission(engine, name, not personal)
         done(
             "user_update",
             f"{name} 未脱敏权限={'无' if personal else '有'}",
@@ -115,10 +116,10 @@ if names:
 # ---------------------------------------------------------------- add an account
 st.subheader("新增用户")
 role = st.selectbox(
-    "角色", users.ROLES, format_func=users.ROLE_LABELS.get, key="users_new_role", index=None
+    "角色", accounts.ROLES, format_func=accounts.ROLE_LABELS.get, key="users_new_role", index=None
 )
 if role:
-    level = users.ROLE_LEVEL[role]
+    level = accounts.ROLE_LEVEL[role]
     if level == "province":
         choices = {ctx.scope: "本省"}
     else:
@@ -136,10 +137,10 @@ if role:
         submitted = st.form_submit_button("新增", type="primary")
     if submitted:
         try:
-            password = users.add_user(
+            password = accounts.add_user(
                 engine, new_name.strip(), role, region, can_view_personal=personal
             )
-        except users.UserError as exc:
+        except accounts.UserError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
             done(

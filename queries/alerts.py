@@ -2,7 +2,7 @@
 DESIGN.md §4, ordered by gap count (缺口). Targets, weights and bands come from settings.toml.
 
 Order: leaders act on units, not percentage points, so alerts rank by the gap count of
-data/metrics.py `gap_count` (the villages, staff, children or referrals short of the target;
+core/metrics.py `gap_count` (the villages, staff, children or referrals short of the target;
 for overdue cases the count). Within each level (province, prefectures, counties: a larger
 region always has the larger gap, so levels are not mixed), regions whose alert is a rate
 over fewer than [alerts] min_sample units (样本较小) come after all others; then the larger
@@ -28,10 +28,10 @@ import math
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
-from data.metrics import BY_CODE, METRIC_CODES, Metric, gap_count, small_sample
+from core.metrics import BY_CODE, METRIC_CODES, Metric, gap_count, meets_target, small_sample
+from core.periods import check_period
+from core.settings import Settings
 from data.schema import kpi_snapshots as k
-from data.settings import Settings
-from queries.indicators import check_period
 from queries.rankings import settings_or_default
 from queries.regions import ScopeError, within_scope
 
@@ -53,12 +53,9 @@ _TOL = 1e-12
 
 
 def misses(metric: Metric, value: float | None, target: float | None) -> bool:
-    """Whether a value misses the target (never for a missing value or no target)."""
-    if target is None or value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    if metric.higher_is_better:
-        return value < target - _TOL
-    return value > target + _TOL
+    """Whether a value misses the target (never for a missing value or no target): the one
+    comparison of core/metrics.py `meets_target`."""
+    return meets_target(metric, value, target) is False
 
 
 def shortfall(metric: Metric, value: float, target: float, reference: float | None = None) -> float:
@@ -171,7 +168,7 @@ def metric_alerts(
             },
         )
         m = BY_CODE[r.metric]
-        v = r.value if r.value is not None or m.kind not in ("count", "sum") else r.numerator
+        v = r.value if r.value is not None or not m.is_total else r.numerator
         if v is not None:
             values[(r.code, r.metric)] = float(v)
         denominators[(r.code, r.metric)] = None if r.denominator is None else float(r.denominator)

@@ -1,19 +1,18 @@
-"""The audit trail (DESIGN.md §6): sign-ins (successful and failed), sign-outs, exports,
-imports, user administration and every view of individual records go to `audit_log`.
-
-`record(engine, username, action, target)` is the one way to write a row; importers and the
-user CLI call it too. Times are stored in UTC without a zone (the column is a plain
-DateTime on both backends) and shown in Beijing time by the audit page. No Streamlit here.
+"""The audit trail's read side (DESIGN.md §6) for the 审计日志 page, and the list of queries
+whose results are views of individual records. Rows are written only by data/audit.py
+`record` (re-exported here for the pages and components that audit what they show). No
+Streamlit here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
+from data.audit import ACTION_LABELS, ACTIONS, BEIJING, record, to_local, utc_now
 from data.schema import audit_log
 
 __all__ = [
@@ -28,27 +27,6 @@ __all__ = [
     "utc_now",
 ]
 
-# Action codes (English, stored) and their Chinese labels (shown).
-ACTION_LABELS: dict[str, str] = {
-    "sign_in": "登录成功",
-    "sign_in_failed": "登录失败",
-    "sign_in_locked": "登录被锁定",
-    "account_locked": "账号锁定",
-    "sign_out": "退出登录",
-    "session_expired": "会话超时",
-    "export": "导出",
-    "import": "导入",
-    "view_records": "查看个人记录",
-    "view_personal": "查看未脱敏信息",
-    "user_add": "新增用户",
-    "user_disable": "停用用户",
-    "user_enable": "启用用户",
-    "user_reset": "重置密码",
-    "user_unlock": "解除锁定",
-    "user_update": "修改用户",
-}
-ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)
-
 # Queries that return individual records (one row per child, case or staff member, masked):
 # showing their result is a view of individual records, audited by the cached query edge
 # (components/db.py `query`) once per browser session, list, scope, period and filter.
@@ -60,50 +38,6 @@ RECORD_QUERIES: dict[str, str] = {
     "queries.county.staff_roster": "县区工作人员名册",
     "queries.briefing.new_overdue_cases": "新增逾期个案清单",
 }
-
-USERNAME_MAX = 64
-ACTION_MAX = 32
-TARGET_MAX = 255
-BEIJING = timedelta(hours=8)  # China has one zone and no daylight saving
-
-
-def utc_now() -> datetime:
-    """Now in UTC, without a zone (what the DateTime columns hold)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def to_local(at: datetime) -> datetime:
-    """A stored UTC time as Beijing time, for display."""
-    return at + BEIJING
-
-
-def _clip(value: str | None, limit: int) -> str | None:
-    if value is None:
-        return None
-    value = str(value)
-    return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def record(
-    engine: Engine,
-    username: str | None,
-    action: str,
-    target: str | None = None,
-    at: datetime | None = None,
-) -> None:
-    """Write one audit row in its own transaction. `action` is one of ACTIONS (an unknown
-    code is refused, so a typo cannot hide rows from the audit page's filters); `target` says
-    what was touched (a file name, a list, a username), cut to the column's 255 characters."""
-    if action not in ACTION_LABELS:
-        raise ValueError(f"unknown audit action {action!r}")
-    row = {
-        "at": at or utc_now(),
-        "username": _clip(username, USERNAME_MAX),
-        "action": action,
-        "target": _clip(target, TARGET_MAX),
-    }
-    with engine.begin() as conn:
-        conn.execute(insert(audit_log), row)
 
 
 def _day_start(d: date) -> datetime:

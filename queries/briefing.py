@@ -5,7 +5,7 @@
   value (a change from zero counts as 100). A change with either side missing does not rank.
 - target crossings: counties (or prefectures) whose value met a target in the base period and
   misses it now (fell below), or the reverse (rose above); a side without data is no crossing.
-  Falls are ranked by their gap count now (缺口, data/metrics.py gap_count: the units short
+  Falls are ranked by their gap count now (缺口, core/metrics.py gap_count: the units short
   of the target), small samples (a rate over fewer than [alerts] min_sample units) last, so
   the list leads with the counties that have the most to do, not the smallest ones.
 - new overdue cases: cases overdue on the period's last day that were not overdue on the
@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, false, not_, or_, select
 
-from data.metrics import BY_CODE, METRIC_CODES, METRICS, gap_count, small_sample
+from core.metrics import BY_CODE, METRIC_CODES, METRICS, gap_count, small_sample
+from core.periods import check_period, parse_period
+from core.settings import Settings
 from data.schema import cases, regions
 from data.schema import kpi_snapshots as k
-from data.settings import Settings
 from queries.alerts import metric_alerts, misses
 from queries.county import cases_where, codes_under, overdue_on
-from queries.indicators import check_period, metric_by_region, region_table
-from queries.metric_sql import parse_period
+from queries.indicators import metric_by_region, region_table
 from queries.rankings import COMPOSITE, ranking, settings_or_default
 from queries.regions import ScopeError, region, require_within
 
@@ -61,7 +61,7 @@ def check_pair(period: str, base: str) -> tuple[str, str]:
 
 
 def _value(metric: str, value, numerator) -> float:
-    if value is None and BY_CODE[metric].kind in ("count", "sum"):
+    if value is None and BY_CODE[metric].is_total:
         value = numerator
     return np.nan if value is None else float(value)
 

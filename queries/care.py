@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.sql import Subquery
 
+from core.periods import parse_period
 from data.labels import ACTION_TYPE
 from data.schema import care_actions, children
 from queries.live import (
@@ -20,7 +21,6 @@ from queries.live import (
     is_root,
     scope_areas,
 )
-from queries.metric_sql import parse_period
 from queries.regions import ScopeError
 
 __all__ = ["ACTION_TYPE", "ScopeError", "care_action_totals", "care_actions_by_area"]

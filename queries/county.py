@@ -2,7 +2,7 @@
 its open and overdue cases, its staff roster. Personal data leaves only masked.
 
 Township figures are `queries.drilldown.unit_indicators` (the rollup's SQL, run live). Village
-figures use the same SQL (queries/metric_sql.py) with every village of the county as a group
+figures use the same SQL (metric_engine/) with every village of the county as a group
 in one statement: calling `unit_indicators` once per township would cost a county of 26
 townships about four seconds instead of one.
 
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, and_, exists, func, or_, select
 
-from data.metrics import BY_CODE
+from core.metrics import BY_CODE, meets_target
 from data.schema import cases, children, regions, staff, trainings
+from metric_engine import descendant_units, metric_rows, parse_period, periods_select
 from queries.drilldown import unit_indicators
-from queries.metric_sql import descendant_units, metric_rows, parse_period, periods_select
 from queries.privacy import mask_name, mask_phone
 from queries.regions import ScopeError, region, require_within
 
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 VILLAGE_METRICS = ("home_coverage", "director_coverage", "visit_rate_90d", "children_active")
-TRAINING_WINDOW_DAYS = 365
 
 
 def visit_target() -> float | None:
@@ -52,10 +51,11 @@ def visit_target() -> float | None:
 
 
 def _low(rate: pd.Series, target: float | None) -> pd.Series:
-    """Rate below target; a missing rate (no children) is no gap."""
-    if target is None:
-        return pd.Series(False, index=rate.index)
-    return (rate < target - 1e-12).fillna(False).astype(bool)
+    """Rate below the visit target (core/metrics.py `meets_target`, the one comparison); a
+    missing rate (no children) is no gap."""
+    m = BY_CODE["visit_rate_90d"]
+    missed = [meets_target(m, None if pd.isna(v) else float(v), target) is False for v in rate]
+    return pd.Series(missed, index=rate.index, dtype=bool)
 
 
 def _county(engine: Engine, scope: str, code: str) -> dict:
@@ -78,7 +78,7 @@ def _wide(long: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
     for m in metrics:
         num = wide["numerator"].get(m, np.nan)
         val = wide["value"].get(m, np.nan)
-        out[m] = num if BY_CODE[m].kind in ("count", "sum") else val
+        out[m] = num if BY_CODE[m].is_total else val
         out[f"{m}__n"] = num
         out[f"{m}__d"] = wide["denominator"].get(m, np.nan)
     return out.reset_index().sort_values("code").reset_index(drop=True)
@@ -387,7 +387,7 @@ def staff_roster(engine: Engine, scope: str, period: str, region_code: str) -> p
     _under(engine, scope, region_code)
     s, t = staff, trainings
     cols, places, place = _places()
-    window_start = d - timedelta(days=TRAINING_WINDOW_DAYS)
+    window_start = d - timedelta(days=BY_CODE["trained_12m"].window_days)
     passed = and_(t.c.staff_id == s.c.id, t.c.passed, t.c.trained_on <= d)
     certified = exists().where(passed, t.c.kind == "initial")
     recent = exists().where(passed, t.c.trained_on > window_start)

@@ -1,7 +1,7 @@
 """Live indicators below county level (DESIGN.md §4: township and village figures are
 computed when a view drills down to them, not stored in the rollup).
 
-The SQL is queries/metric_sql.py's, the same the rollup runs, with each direct child of the
+The SQL is metric_engine/'s, the same the rollup runs, with each direct child of the
 parent (a township of a county, or a village of a township) as a group: so the figures of a
 county's townships add up to the county's rollup row, except for records that sit at the
 county's own code (cases and their referrals, purchases), which belong to no township.
@@ -16,9 +16,9 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from data.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES
 from data.schema import regions
-from queries.metric_sql import descendant_units, metric_rows, parse_period, periods_select
+from metric_engine import descendant_units, metric_rows, parse_period, periods_select
 from queries.regions import ScopeError, require_within
 
 __all__ = ["OMITTED", "ScopeError", "unit_indicators"]
@@ -35,7 +35,7 @@ COLUMNS = ["code", "name", "metric", "numerator", "denominator", "value"]
 def unit_indicators(engine: Engine, scope: str, period: str, parent_code: str) -> pd.DataFrame:
     """Live figures of every direct child (township or village) of `parent_code` (a county
     or a township) for `period` ('YYYY-MM', as of its last day): one row per (code, name,
-    metric, numerator, denominator, value), children by code, metrics in data/metrics.py
+    metric, numerator, denominator, value), children by code, metrics in core/metrics.py
     order. Raises ScopeError when the parent is not the scope or under it, ValueError for a
     bad period or a parent that is not a county or township."""
     p = parse_period(period)

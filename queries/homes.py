@@ -31,11 +31,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
+from core.periods import period_end
 from data.schema import children_homes, home_activities
 from queries.places import (
     effective_scope,
     int_columns,
-    period_end,
     places,
     safe_rate,
     sum_if,

@@ -2,14 +2,13 @@
 
 Every function takes the user's `scope` (a region code) and checks that the region asked for
 lies inside it (ScopeError otherwise), so a prefecture user cannot read another prefecture's
-counties by editing a URL. Values follow data/metrics.py: a rate or a mean is `value` (null
+counties by editing a URL. Values follow core/metrics.py: a rate or a mean is `value` (null
 when its denominator is zero), a count or a sum is `numerator` (`value` is used when the
 rollup filled it). No Streamlit here: the page edge caches these (components/db.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,9 +16,10 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from data.metrics import BY_CODE, METRICS, Metric, gap_count, meets_target, small_sample
+from core.metrics import BY_CODE, METRICS, Metric, gap_count, small_sample, target_status
+from core.periods import check_period, previous_period
+from core.settings import load_settings
 from data.schema import kpi_snapshots as k
-from data.settings import load_settings
 from queries.regions import ScopeError, require_within, within_scope
 
 __all__ = [
@@ -27,27 +27,11 @@ __all__ = [
     "kpis",
     "metric_by_region",
     "periods",
-    "previous_period",
     "region_table",
     "trend",
 ]
 
-_PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TABLE_LEVELS = ("prefecture", "county")
-
-
-def check_period(period: str) -> str:
-    """Reject anything but 'YYYY-MM' (periods come from the URL, so never trust them)."""
-    if not isinstance(period, str) or not _PERIOD_RE.match(period):
-        raise ValueError(f"period must be 'YYYY-MM', got {period!r}")
-    return period
-
-
-def previous_period(period: str) -> str:
-    """'2026-01' -> '2025-12'."""
-    year, month = map(int, check_period(period).split("-"))
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return f"{year:04d}-{month:02d}"
 
 
 def _metric(code: str) -> Metric:
@@ -56,17 +40,12 @@ def _metric(code: str) -> Metric:
     return BY_CODE[code]
 
 
-def _is_total(metric: Metric) -> bool:
-    """Counts and sums keep their value in `numerator`."""
-    return metric.kind in ("count", "sum")
-
-
 def _value_expr(metric: Metric) -> ColumnElement:
-    return func.coalesce(k.c.value, k.c.numerator) if _is_total(metric) else k.c.value
+    return func.coalesce(k.c.value, k.c.numerator) if metric.is_total else k.c.value
 
 
 def _value(metric: Metric, value: float | None, numerator: float | None) -> float:
-    if value is None and _is_total(metric):
+    if value is None and metric.is_total:
         value = numerator
     return np.nan if value is None else float(value)
 
@@ -87,19 +66,10 @@ def periods(engine: Engine, scope: str) -> list[str]:
         return [r[0] for r in conn.execute(stmt)]
 
 
-def status_of(metric: Metric, value: float) -> str:
-    """'met' / 'missed' against the target, 'no_target', or 'no_data' (null value)."""
-    if metric.target is None:
-        return "no_target"
-    if value is None or np.isnan(value):
-        return "no_data"
-    return "met" if meets_target(metric, value) else "missed"
-
-
 def kpis(engine: Engine, scope: str, period: str, region: str | None = None) -> pd.DataFrame:
-    """One row per metric (data/metrics.py order) for `region` (default: the scope): value,
+    """One row per metric (core/metrics.py order) for `region` (default: the scope): value,
     numerator, denominator, previous month's value, change, target, target status, gap (缺口,
-    data/metrics.py gap_count: the units short of the target, null without a target) and
+    core/metrics.py gap_count: the units short of the target, null without a target) and
     small_sample (a rate over fewer units than the settings' alerts.min_sample).
 
     `found` is False when the rollup wrote no row for the metric (no data, not a zero
@@ -134,7 +104,7 @@ def kpis(engine: Engine, scope: str, period: str, region: str | None = None) -> 
                 "change": value - previous,  # NaN when either side is missing
                 "target": _nan(m.target),
                 "higher_is_better": m.higher_is_better,
-                "status": status_of(m, value),
+                "status": target_status(m, value),
                 "gap": _nan(gap_count(m, value, denominator)),
                 "small_sample": small_sample(m, denominator, min_sample),
                 "found": cur is not None,

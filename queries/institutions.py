@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
+from core.periods import parse_period
 from data.labels import PURCHASE_ITEM
 from data.schema import institutions, kpi_snapshots, service_purchases
 from queries.live import focus, scope_areas
-from queries.metric_sql import parse_period
 from queries.regions import ScopeError, within_scope
 
 __all__ = [

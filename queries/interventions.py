@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement
 
+from core.periods import parse_period
 from data.labels import CASE_SOURCE, RISK_LEVEL
 from data.schema import cases, children, regions
 from queries.live import (
@@ -32,7 +33,6 @@ from queries.live import (
     sum_if,
     window_start,
 )
-from queries.metric_sql import parse_period
 from queries.privacy import mask_name, small_count
 from queries.regions import ScopeError
 

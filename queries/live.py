@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, or_, select
 from sqlalchemy.sql import ColumnElement, Subquery
 
+from core.periods import parse_period
 from data.schema import regions
-from queries.metric_sql import parse_period
 from queries.regions import require_within, within_scope
 
 __all__ = [

@@ -6,31 +6,21 @@ by queries/homes.py and queries/staffing.py. No Streamlit here.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 from sqlalchemy import Alias, Engine, case, func
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
-from queries.indicators import check_period
-from queries.metric_sql import parse_period
 from queries.regions import MAX_DEPTH, require_within, walk_down
 
 __all__ = [
     "effective_scope",
     "int_columns",
-    "period_end",
     "places",
     "safe_rate",
     "sum_if",
     "to_dates",
 ]
-
-
-def period_end(period: str) -> date:
-    """D: the last day of 'YYYY-MM' (ValueError for anything else)."""
-    return parse_period(check_period(period)).d_end
 
 
 def effective_scope(engine: Engine, scope: str, region: str | None) -> str:

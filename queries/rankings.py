@@ -2,7 +2,7 @@
 change in rank since a comparison period.
 
 Ranks are competition ranks (1, 1, 3): regions with equal values share a rank and the next
-rank skips. The direction follows data/metrics.py (`higher_is_better`). A region without a
+rank skips. The direction follows core/metrics.py (`higher_is_better`). A region without a
 value gets no rank (shown 无数据) and is listed after every ranked region, so a region with
 no data is never first.
 
@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from data.metrics import BY_CODE, METRIC_CODES, Metric
-from data.settings import Settings, SettingsError, load_settings, unknown_codes
-from queries.indicators import check_period, metric_by_region, previous_period, region_table
+from core.metrics import BY_CODE, METRIC_CODES, Metric
+from core.periods import check_period, previous_period
+from core.settings import Settings, SettingsError, load_settings, unknown_codes
+from queries.indicators import metric_by_region, region_table
 from queries.regions import ScopeError, path, require_within
 
 __all__ = [
@@ -256,7 +257,7 @@ def region_ranks(
     """Where one county (or prefecture) stands among all counties (prefectures) of its
     province and among those of its prefecture, on every metric and the composite score.
 
-    One row per metric (data/metrics.py order, then `COMPOSITE`): metric, value, rank,
+    One row per metric (core/metrics.py order, then `COMPOSITE`): metric, value, rank,
     n_ranked, rank_in_parent, n_in_parent, prev_rank, rank_change. The region must lie in the
     scope; the peers may lie outside it (a county user sees the county's place in the
     province), but only the region's own positions leave this function, never a peer's value.

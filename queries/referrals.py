@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, or_, select
 
+from core.periods import parse_period
 from data.labels import DEPARTMENT
 from data.schema import cases, referrals
+from metric_engine import days_between
 from queries.live import DAY_BUCKETS, WINDOWS, focus, scope_areas, window_start
-from queries.metric_sql import days_between, parse_period
 from queries.regions import ScopeError
 
 __all__ = [

@@ -23,11 +23,11 @@ import pandas as pd
 from sqlalchemy import Engine, Select, and_, case, distinct, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from core.periods import period_end
 from data.schema import staff, trainings
 from queries.places import (
     effective_scope,
     int_columns,
-    period_end,
     places,
     safe_rate,
     sum_if,

@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from data import accounts
 from data.config import REPO_ROOT, is_default_demo_url
 from data.db import make_engine
 from data.schema import app_users
-from queries import users
 
 APP = str(REPO_ROOT / "app.py")
 SIGN_IN_LABEL = "登录"
@@ -65,21 +65,21 @@ def ensure_user(
     username = username or f"apptest_{role}_{region_code or 'province'}"
     engine = make_engine(url)
     try:
-        existing = users.get_user(engine, username)
+        existing = accounts.get_user(engine, username)
         key = (url, username)
         if existing is None:
-            _PASSWORDS[key] = users.add_user(
+            _PASSWORDS[key] = accounts.add_user(
                 engine, username, role, region_code, can_view_personal=can_view_personal
             )
             if is_default_demo_url(url):
                 _CREATED_IN_DEMO_DB.add(key)
         elif key not in _PASSWORDS:
-            _PASSWORDS[key] = users.reset_password(engine, username)
+            _PASSWORDS[key] = accounts.reset_password(engine, username)
         if existing is not None and existing.can_view_personal != can_view_personal:
-            users.set_personal_permission(engine, username, can_view_personal)
+            accounts.set_personal_permission(engine, username, can_view_personal)
         if existing is not None and (not existing.is_active or existing.locked_until):
-            users.set_active(engine, username, True)
-            users.unlock(engine, username)
+            accounts.set_active(engine, username, True)
+            accounts.unlock(engine, username)
     finally:
         engine.dispose()
     return username

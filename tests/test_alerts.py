@@ -33,8 +33,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from data.metrics import BY_CODE
-from data.settings import Settings
+from core.metrics import BY_CODE
+from core.settings import Settings
 from queries import alerts
 from tests.test_rankings import (
     A1,

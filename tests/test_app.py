@@ -16,9 +16,9 @@ from sqlalchemy.engine import make_url
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from core.metrics import METRICS
 from data.config import REPO_ROOT
 from data.db import make_engine, upgrade, write_meta
-from data.metrics import METRICS
 from data.regions import build_region_tree
 from data.schema import kpi_snapshots, metadata, regions
 from tests import apptest

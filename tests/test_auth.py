@@ -1,5 +1,5 @@
 """Sign-in, lock-out, sessions, roles and forged state (DESIGN.md §6), on SQLite and
-PostgreSQL: password hashing and lock-out in queries/users.py against the `engine` fixture;
+PostgreSQL: password hashing and lock-out in data/accounts.py against the `engine` fixture;
 the sign-in form, expiry, sign-out, navigation by role, forged session state and OIDC through
 the whole app in AppTest on a tiny demo database.
 
@@ -18,10 +18,11 @@ from streamlit.testing.v1 import AppTest
 
 from components import auth
 from components.db import CONTEXT_KEY, AppContext, Meta
+from data import accounts
 from data.db import make_engine
 from data.demo import build_demo
 from data.schema import app_users, audit_log, regions
-from queries import audit, indicators, users
+from queries import audit, indicators
 from tests.apptest import (
     APP,
     ensure_user,
@@ -34,7 +35,7 @@ from tests.conftest import BACKENDS
 from tests.fixtures.demo import tiny_demo_url
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
-POLICY = users.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 SMALL_TREE = [
     ("360000", "江西省", "province", None),
     ("360100", "南昌市", "prefecture", "360000"),
@@ -77,152 +78,153 @@ def stored_hash(engine: Engine, username: str) -> str:
 
 
 def test_stored_hash_is_a_salted_argon2_hash_not_the_password(small):
-    password = users.add_user(small, "zhang", "county", "360781", "correct horse 123")
+    password = accounts.add_user(small, "zhang", "county", "360781", "correct horse 123")
     assert password == "correct horse 123"
     h = stored_hash(small, "zhang")
     assert h != password and password not in h
     assert h.startswith("$argon2id$")
-    assert users.verify_password(h, "correct horse 123")
-    assert not users.verify_password(h, "correct horse 124")
+    assert accounts.verify_password(h, "correct horse 123")
+    assert not accounts.verify_password(h, "correct horse 124")
     # the same password hashes differently every time (a fresh salt)
-    assert users.hash_password(password) != users.hash_password(password)
+    assert accounts.hash_password(password) != accounts.hash_password(password)
     # a generated password: 16 characters, returned once, only its hash stored
-    generated = users.add_user(small, "li", "prefecture", "360100")
+    generated = accounts.add_user(small, "li", "prefecture", "360100")
     assert len(generated) == 16 and generated not in stored_hash(small, "li")
-    assert users.verify_password(stored_hash(small, "li"), generated)
+    assert accounts.verify_password(stored_hash(small, "li"), generated)
 
 
 def test_account_rules(small):
-    with pytest.raises(users.UserError, match="设区市"):
-        users.add_user(small, "wang", "prefecture", "360781")  # a county for a prefecture role
-    with pytest.raises(users.UserError, match="不存在"):
-        users.add_user(small, "wang", "county", "360799")
-    with pytest.raises(users.UserError, match="必须指定"):
-        users.add_user(small, "wang", "county")
-    with pytest.raises(users.UserError, match="至少 10"):
-        users.add_user(small, "wang", "county", "360781", "short")
-    with pytest.raises(users.UserError, match="用户名"):
-        users.add_user(small, "王 五", "county", "360781")
-    with pytest.raises(users.UserError, match="角色"):
-        users.add_user(small, "wang", "mayor", "360781")
-    users.add_user(small, "wang", "admin")
-    assert users.get_user(small, "wang").region_code == "360000"
-    assert users.get_user(small, "wang").scope == "360000"
-    with pytest.raises(users.UserError, match="已存在"):
-        users.add_user(small, "wang", "admin")
-    assert users.add_user(small, "sso.user@gov.cn", "county", "360781", oidc_only=True) is None
-    assert stored_hash(small, "sso.user@gov.cn") == users.NO_PASSWORD
+    with pytest.raises(accounts.UserError, match="设区市"):
+        accounts.add_user(small, "wang", "prefecture", "360781")  # a county for a prefecture role
+    with pytest.raises(accounts.UserError, match="不存在"):
+        accounts.add_user(small, "wang", "county", "360799")
+    with pytest.raises(accounts.UserError, match="必须指定"):
+        accounts.add_user(small, "wang", "county")
+    with pytest.raises(accounts.UserError, match="至少 10"):
+        accounts.add_user(small, "wang", "county", "360781", "short")
+    with pytest.raises(accounts.UserError, match="用户名"):
+        accounts.add_user(small, "王 五", "county", "360781")
+    with pytest.raises(accounts.UserError, match="角色"):
+        accounts.add_user(small, "wang", "mayor", "360781")
+    accounts.add_user(small, "wang", "admin")
+    assert accounts.get_user(small, "wang").region_code == "360000"
+    assert accounts.get_user(small, "wang").scope == "360000"
+    with pytest.raises(accounts.UserError, match="已存在"):
+        accounts.add_user(small, "wang", "admin")
+    assert accounts.add_user(small, "sso.user@gov.cn", "county", "360781", oidc_only=True) is None
+    assert stored_hash(small, "sso.user@gov.cn") == accounts.NO_PASSWORD
     # an OIDC-only account has no password that could ever match
-    assert not users.authenticate(small, "sso.user@gov.cn", "", now=T0, policy=POLICY).ok
-    assert not users.authenticate(small, "sso.user@gov.cn", "!", now=T0, policy=POLICY).ok
+    assert not accounts.authenticate(small, "sso.user@gov.cn", "", now=T0, policy=POLICY).ok
+    assert not accounts.authenticate(small, "sso.user@gov.cn", "!", now=T0, policy=POLICY).ok
 
 
 # ---------------------------------------------------------------- sign-in and lock-out
 
 
 def test_wrong_password_never_signs_in(small):
-    users.add_user(small, "zhang", "county", "360781", "right-password-1")
+    accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     for attempt in ("", "right-password-2", "RIGHT-PASSWORD-1", "right-password-1 ", "x" * 300):
-        result = users.authenticate(small, "zhang", attempt, now=T0, policy=POLICY)
+        result = accounts.authenticate(small, "zhang", attempt, now=T0, policy=POLICY)
         assert not result.ok and result.reason in ("bad_credentials", "locked_now")
-        users.unlock(small, "zhang")
-    unknown = users.authenticate(small, "nobody", "right-password-1", now=T0, policy=POLICY)
+        accounts.unlock(small, "zhang")
+    unknown = accounts.authenticate(small, "nobody", "right-password-1", now=T0, policy=POLICY)
     assert not unknown.ok and unknown.reason == "bad_credentials" and unknown.user is None
-    ok = users.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY)
+    ok = accounts.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY)
     assert ok.ok and ok.user.username == "zhang" and ok.user.scope == "360781"
-    assert users.get_user(small, "zhang").last_sign_in_at == T0
+    assert accounts.get_user(small, "zhang").last_sign_in_at == T0
 
 
 def test_five_failures_within_the_window_lock_for_fifteen_minutes(small):
-    users.add_user(small, "zhang", "county", "360781", "right-password-1")
+    accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     reasons = []
     for i in range(5):  # one a minute: all inside the 15-minute window
-        r = users.authenticate(
+        r = accounts.authenticate(
             small, "zhang", "wrong", now=T0 + timedelta(minutes=i), policy=POLICY
         )
         reasons.append(r.reason)
     assert reasons == ["bad_credentials"] * 4 + ["locked_now"]
     locked_at = T0 + timedelta(minutes=4)
-    assert users.get_user(small, "zhang").locked_until == locked_at + timedelta(minutes=15)
+    assert accounts.get_user(small, "zhang").locked_until == locked_at + timedelta(minutes=15)
     # while locked even the right password is refused
     for minutes in (0, 1, 14):
-        r = users.authenticate(
+        r = accounts.authenticate(
             small, "zhang", "right-password-1", now=locked_at + timedelta(minutes=minutes),
             policy=POLICY,
         )  # fmt: skip
         assert not r.ok and r.reason == "locked"
     # after the lock the right password works again, and the count starts over
-    r = users.authenticate(
+    r = accounts.authenticate(
         small, "zhang", "right-password-1", now=locked_at + timedelta(minutes=15, seconds=1),
         policy=POLICY,
     )  # fmt: skip
     assert r.ok
-    assert users.get_user(small, "zhang").failed_attempts == 0
-    assert users.get_user(small, "zhang").locked_until is None
+    assert accounts.get_user(small, "zhang").failed_attempts == 0
+    assert accounts.get_user(small, "zhang").locked_until is None
 
 
 def test_failures_spread_beyond_the_window_do_not_lock(small):
-    users.add_user(small, "zhang", "county", "360781", "right-password-1")
+    accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     for i in range(4):
-        users.authenticate(small, "zhang", "wrong", now=T0 + timedelta(minutes=i), policy=POLICY)
-    assert users.get_user(small, "zhang").failed_attempts == 4
+        accounts.authenticate(small, "zhang", "wrong", now=T0 + timedelta(minutes=i), policy=POLICY)
+    assert accounts.get_user(small, "zhang").failed_attempts == 4
     # the fifth failure comes 16 minutes after the first: a new window, count 1
     later = T0 + timedelta(minutes=16)
-    r = users.authenticate(small, "zhang", "wrong", now=later, policy=POLICY)
+    r = accounts.authenticate(small, "zhang", "wrong", now=later, policy=POLICY)
     assert r.reason == "bad_credentials"
-    user = users.get_user(small, "zhang")
+    user = accounts.get_user(small, "zhang")
     assert user.failed_attempts == 1 and user.failed_since == later and user.locked_until is None
     # a success clears the count
-    assert users.authenticate(small, "zhang", "right-password-1", now=later, policy=POLICY).ok
-    assert users.get_user(small, "zhang").failed_attempts == 0
+    assert accounts.authenticate(small, "zhang", "right-password-1", now=later, policy=POLICY).ok
+    assert accounts.get_user(small, "zhang").failed_attempts == 0
 
 
 def test_lockout_policy_from_the_environment(monkeypatch, small):
     monkeypatch.setenv("AUTH_MAX_FAILURES", "3")
     monkeypatch.setenv("AUTH_LOCK_MINUTES", "60")
-    policy = users.LockoutPolicy.from_env()
-    assert policy == users.LockoutPolicy(3, timedelta(minutes=15), timedelta(minutes=60))
-    users.add_user(small, "zhang", "county", "360781", "right-password-1")
+    policy = accounts.LockoutPolicy.from_env()
+    assert policy == accounts.LockoutPolicy(3, timedelta(minutes=15), timedelta(minutes=60))
+    accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     reasons = [
-        users.authenticate(small, "zhang", "wrong", now=T0, policy=policy).reason for _ in range(3)
+        accounts.authenticate(small, "zhang", "wrong", now=T0, policy=policy).reason
+        for _ in range(3)
     ]
     assert reasons == ["bad_credentials", "bad_credentials", "locked_now"]
-    assert users.get_user(small, "zhang").locked_until == T0 + timedelta(minutes=60)
+    assert accounts.get_user(small, "zhang").locked_until == T0 + timedelta(minutes=60)
     monkeypatch.setenv("AUTH_MAX_FAILURES", "not a number")
-    assert users.LockoutPolicy.from_env().max_failures == 5
+    assert accounts.LockoutPolicy.from_env().max_failures == 5
 
 
 def test_disabled_reset_and_unlock(small):
-    users.add_user(small, "zhang", "county", "360781", "right-password-1")
-    users.set_active(small, "zhang", False)
-    assert users.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).reason == (
-        "disabled"
-    )
+    accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
+    accounts.set_active(small, "zhang", False)
+    assert accounts.authenticate(
+        small, "zhang", "right-password-1", now=T0, policy=POLICY
+    ).reason == ("disabled")
     # a wrong password on a disabled account says nothing about it being disabled
-    assert users.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY).reason == (
+    assert accounts.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY).reason == (
         "bad_credentials"
     )
-    users.set_active(small, "zhang", True)
+    accounts.set_active(small, "zhang", True)
     for _ in range(5):
-        users.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY)
-    assert users.get_user(small, "zhang").is_locked(T0)
-    new = users.reset_password(small, "zhang", now=T0 + timedelta(minutes=1))
-    assert not users.get_user(small, "zhang").is_locked(T0)
-    assert users.get_user(small, "zhang").password_changed_at == T0 + timedelta(minutes=1)
-    assert not users.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
-    assert users.authenticate(small, "zhang", new, now=T0, policy=POLICY).ok
-    with pytest.raises(users.UserError, match="不存在"):
-        users.set_active(small, "nobody", False)
+        accounts.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY)
+    assert accounts.get_user(small, "zhang").is_locked(T0)
+    new = accounts.reset_password(small, "zhang", now=T0 + timedelta(minutes=1))
+    assert not accounts.get_user(small, "zhang").is_locked(T0)
+    assert accounts.get_user(small, "zhang").password_changed_at == T0 + timedelta(minutes=1)
+    assert not accounts.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
+    assert accounts.authenticate(small, "zhang", new, now=T0, policy=POLICY).ok
+    with pytest.raises(accounts.UserError, match="不存在"):
+        accounts.set_active(small, "nobody", False)
 
 
 def test_demo_regions_fall_back_to_what_the_database_holds(small):
-    assert users.demo_region(small, "province") == "360000"
-    assert users.demo_region(small, "admin") == "360000"
-    assert users.demo_region(small, "prefecture", "360100") == "360100"
-    assert users.demo_region(small, "prefecture", "360900") == "360100"  # first by code
-    assert users.demo_region(small, "county", "360781") == "360781"
+    assert accounts.demo_region(small, "province") == "360000"
+    assert accounts.demo_region(small, "admin") == "360000"
+    assert accounts.demo_region(small, "prefecture", "360100") == "360100"
+    assert accounts.demo_region(small, "prefecture", "360900") == "360100"  # first by code
+    assert accounts.demo_region(small, "county", "360781") == "360781"
     # 东湖区 has no township here: the fallback is the first county that has one
-    assert users.demo_region(small, "county", "360124") == "360781"
+    assert accounts.demo_region(small, "county", "360124") == "360781"
 
 
 # ---------------------------------------------------------------- the app (AppTest)
@@ -361,15 +363,15 @@ def test_disabled_or_reset_account_loses_its_session(tiny, apptest_env, tiny_eng
     user = ensure_user(tiny, "county", "360112", "will_be_disabled")
     at = run_app(tiny, user=user)
     assert not sign_in_form_shown(at)
-    users.set_active(tiny_engine, user, False)
+    accounts.set_active(tiny_engine, user, False)
     clock[0] += timedelta(seconds=6)  # past the account re-check interval
     at.run()
     assert_sign_in_page(at)
     assert any("已停用" in i.value for i in at.info)
-    users.set_active(tiny_engine, user, True)
+    accounts.set_active(tiny_engine, user, True)
     at = run_app(tiny, user=user)
     assert not sign_in_form_shown(at)
-    users.reset_password(tiny_engine, user, now=clock[0] + timedelta(seconds=1))
+    accounts.reset_password(tiny_engine, user, now=clock[0] + timedelta(seconds=1))
     clock[0] += timedelta(seconds=12)
     at.run()
     assert_sign_in_page(at)
@@ -473,21 +475,21 @@ def test_demo_accounts_are_created_once_and_printed_once(tmp_path, capsys, appte
         if line.strip().startswith("demo_")
     }
     assert set(listed) == {"demo_province", "demo_prefecture", "demo_county", "demo_admin"}
-    got = {u: users.get_user(eng, u) for u in listed}
+    got = {u: accounts.get_user(eng, u) for u in listed}
     assert got["demo_province"].region_code == "360000"
     assert got["demo_prefecture"].region_code == "360100"
     assert got["demo_county"].region_code == "360112"  # no 瑞金市 in the tiny demo
     assert got["demo_admin"].role == "admin"
     for name, password in listed.items():
         assert password not in stored_hash(eng, name)
-        assert users.verify_password(stored_hash(eng, name), password)
+        assert accounts.verify_password(stored_hash(eng, name), password)
     # a printed password signs in; a second start prints nothing and creates nothing
     sign_in(at, "demo_county", listed["demo_county"])
     assert [t.value for t in at.title] == ["新建区总览"]
     auth.ensure_demo_accounts.clear()
     open_app(url)
     assert "demo_" not in capsys.readouterr().out
-    assert users.count_users(eng) == 4
+    assert accounts.count_users(eng) == 4
     eng.dispose()
 
 
@@ -502,7 +504,7 @@ def test_no_demo_accounts_outside_demo_mode(tmp_path, capsys, apptest_env):
     at = open_app(url)
     assert_sign_in_page(at)
     assert not any("演示模式" in w.value for w in at.warning)
-    assert users.count_users(eng) == 0 and "demo_" not in capsys.readouterr().out
+    assert accounts.count_users(eng) == 0 and "demo_" not in capsys.readouterr().out
     sign_in(at, "demo_province", "anything-at-all")
     assert_sign_in_page(at)
     eng.dispose()
@@ -537,8 +539,8 @@ def test_oidc_replaces_the_password_form(tiny, apptest_env, tiny_engine):
 
 def test_oidc_identity_maps_to_an_account(tiny, apptest_env, tiny_engine):
     name = "zhao.county@jx.gov.cn"
-    if users.get_user(tiny_engine, name) is None:
-        users.add_user(tiny_engine, name, "county", "360730", oidc_only=True)
+    if accounts.get_user(tiny_engine, name) is None:
+        accounts.add_user(tiny_engine, name, "county", "360730", oidc_only=True)
     at = oidc_app(tiny, {"is_logged_in": True, "email": name, "sub": "8f2c"})
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["宁都县总览"]
@@ -549,10 +551,10 @@ def test_oidc_identity_maps_to_an_account(tiny, apptest_env, tiny_engine):
     assert any("尚未在本系统开通" in e.value for e in at.error)
     assert audit_rows(tiny_engine)[-1][1:] == ("sign_in_failed", "统一身份认证账号未开通")
     # a disabled account is refused the same way
-    users.set_active(tiny_engine, name, False)
+    accounts.set_active(tiny_engine, name, False)
     at = oidc_app(tiny, {"is_logged_in": True, "email": name})
     assert not at.metric and any("尚未在本系统开通或已停用" in e.value for e in at.error)
-    users.set_active(tiny_engine, name, True)
+    accounts.set_active(tiny_engine, name, True)
 
 
 def test_session_store_tokens_are_random_and_unguessable():
@@ -569,18 +571,18 @@ def test_session_store_tokens_are_random_and_unguessable():
 
 
 def test_locked_until_is_stored_and_cleared(small):
-    users.add_user(small, "zhang", "county", "360781", "right-password-1")
+    accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     with small.begin() as conn:
         conn.execute(
             update(app_users)
             .where(app_users.c.username == "zhang")
             .values(locked_until=T0 + timedelta(minutes=5))
         )
-    assert users.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).reason == (
-        "locked"
-    )
-    users.unlock(small, "zhang")
-    assert users.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
+    assert accounts.authenticate(
+        small, "zhang", "right-password-1", now=T0, policy=POLICY
+    ).reason == ("locked")
+    accounts.unlock(small, "zhang")
+    assert accounts.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
     assert audit.ACTION_LABELS["account_locked"] == "账号锁定"
 
 
@@ -598,18 +600,18 @@ def test_admin_manages_users_on_the_users_page(tiny, apptest_env, tiny_engine):
     at.button(key="users_reset").click().run()
     shown = [c.value for c in at.code]
     assert len(shown) == 1 and len(shown[0]) == 16
-    assert users.authenticate(tiny_engine, target, shown[0]).ok
+    assert accounts.authenticate(tiny_engine, target, shown[0]).ok
     assert audit_rows(tiny_engine)[-1] == (admin, "user_reset", target)
     at.run()  # the password is shown once: gone on the next run
     assert not at.code
 
     at.button(key="users_disable").click().run()
-    assert not users.get_user(tiny_engine, target).is_active
+    assert not accounts.get_user(tiny_engine, target).is_active
     assert any(f"已停用用户 {target}" in s.value for s in at.success)
     table = next(d.value for d in at.dataframe if "用户名" in d.value.columns)
     assert table.set_index("用户名").loc[target, "状态"] == "停用"
     at.button(key="users_enable").click().run()
-    assert users.get_user(tiny_engine, target).is_active
+    assert accounts.get_user(tiny_engine, target).is_active
     # the admin cannot disable their own account
     at.selectbox(key="users_pick").select(admin).run()
     assert at.button(key="users_disable").disabled
@@ -619,7 +621,7 @@ def test_admin_manages_users_on_the_users_page(tiny, apptest_env, tiny_engine):
     at.selectbox(key="users_new_region").select("360732")
     next(b for b in at.button if b.label == "新增").click().run()
     assert not at.exception
-    created = users.get_user(tiny_engine, "new_xingguo")
+    created = accounts.get_user(tiny_engine, "new_xingguo")
     assert created is not None and created.region_code == "360732" and created.role == "county"
-    assert users.authenticate(tiny_engine, "new_xingguo", at.code[0].value).ok
+    assert accounts.authenticate(tiny_engine, "new_xingguo", at.code[0].value).ok
     assert audit_rows(tiny_engine)[-1] == (admin, "user_add", "new_xingguo county 360732")

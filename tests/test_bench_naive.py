@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bench import naive
+from core.metrics import METRIC_CODES
 from data.demo import build_demo
-from data.metrics import METRIC_CODES
 from queries import indicators
 
 SCOPE = "360000"

@@ -39,9 +39,9 @@ from docx.shared import Length
 from sqlalchemy import Engine, insert
 
 from components import briefing_doc
-from data.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES
+from core.settings import Settings
 from data.schema import cases, children
-from data.settings import Settings
 from queries import briefing, indicators
 from tests.test_rankings import (
     A1,

@@ -37,7 +37,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 
-from data.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES
 from data.regions import build_region_tree
 from data.schema import cases, children, children_homes, staff, trainings, visits
 from queries import county as county_q

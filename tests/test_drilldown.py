@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from data.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES
 from data.rollup import refresh
 from queries.drilldown import OMITTED, ScopeError, unit_indicators
 from tests.test_metrics import (
@@ -113,7 +113,7 @@ def test_townships_of_a_county(loaded):
     assert sorted(set(df.code)) == [T1, T2]
     assert dict(zip(df.code, df.name, strict=True)) == {T1: "公园街道", T2: "豫章街道"}
     shown = [m for m in METRIC_CODES if m not in OMITTED["township"]]
-    assert list(df[df.code == T1].metric) == shown  # metrics in data/metrics.py order
+    assert list(df[df.code == T1].metric) == shown  # metrics in core/metrics.py order
     assert set(TOWNSHIPS) == set(shown)
     _check(df, TOWNSHIPS)
 

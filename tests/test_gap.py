@@ -1,4 +1,4 @@
-"""缺口 (gap counts) of DESIGN.md §4: data/metrics.py gap_count and small_sample, worked by
+"""缺口 (gap counts) of DESIGN.md §4: core/metrics.py gap_count and small_sample, worked by
 hand, and how they read on a card (components/format.py fmt_gap)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import pytest
 
 from components.format import fmt_gap
-from data.metrics import BY_CODE, gap_count, small_sample
+from core.metrics import BY_CODE, gap_count, small_sample
 
 HOME = BY_CODE["home_coverage"]  # ≥ 90%
 DIRECTOR = BY_CODE["director_coverage"]  # = 100%
@@ -65,3 +65,17 @@ def test_gap_reads_in_units():
     assert fmt_gap("visit_rate_90d", 1234) == "缺口 1,234 名儿童"
     assert fmt_gap(REFERRAL, 1, small=True) == "缺口 1 件转介，样本较小"
     assert fmt_gap(HOME, 0) == "" and fmt_gap(HOME, None) == "" and fmt_gap(HOME, math.nan) == ""
+
+
+def test_the_target_comparison_is_a_plain_bool_for_numpy_values():
+    """`misses` is `meets_target(...) is False`: a numpy bool would never be `False`."""
+    import numpy as np
+
+    from core.metrics import meets_target, target_status
+
+    assert meets_target(HOME, np.float64(0.85)) is False
+    assert meets_target(HOME, np.float64(0.9)) is True  # on the target
+    assert meets_target(OVERDUE, np.int64(0)) is True and meets_target(OVERDUE, 1) is False
+    assert meets_target(HOME, np.nan) is None and meets_target(CLOSURE, 10.0) is None
+    assert target_status(HOME, 0.8999999999) == "met"  # within the tolerance
+    assert target_status(HOME, None) == "no_data" and target_status(CLOSURE, 3.0) == "no_target"

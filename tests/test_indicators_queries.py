@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import insert
 
 from components.format import fmt_value, null_reason
-from data.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES
+from core.periods import previous_period
 from data.schema import kpi_snapshots, regions
 from queries import indicators as ind
 from queries import regions as reg
@@ -129,11 +130,11 @@ def test_periods_newest_first(db):
 
 
 def test_previous_period():
-    assert ind.previous_period("2026-10") == "2026-09"
-    assert ind.previous_period("2026-01") == "2025-12"
+    assert previous_period("2026-10") == "2026-09"
+    assert previous_period("2026-01") == "2025-12"
     for bad in ("2026-13", "2026-1", "26-10", "2026-10'; drop table x", None):
         with pytest.raises(ValueError):
-            ind.previous_period(bad)
+            previous_period(bad)
 
 
 def test_kpis_province(db):

@@ -24,7 +24,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, select
 
-from data.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES
 from data.rollup import refresh
 from data.schema import (
     care_actions,
@@ -41,7 +41,7 @@ from data.schema import (
     trainings,
     visits,
 )
-from queries.metric_sql import (
+from metric_engine import (
     descendant_units,
     metric_rows,
     month_periods,
@@ -568,7 +568,7 @@ def test_boundary_cases_read_as_specified(loaded):
 
 
 def test_direct_upper_levels_equal_summed_counties(engine):
-    """metric_sql computed directly with prefecture/province groups (each leaf under three
+    """metric_engine computed directly with prefecture/province groups (each leaf under three
     groups) gives the same rows as the rollup's sums of counties."""
     load_fixture(engine)
     refresh(engine)

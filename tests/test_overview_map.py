@@ -21,9 +21,9 @@ from streamlit.testing.v1 import AppTest
 from components import drill
 from components import overview_map as om
 from components.format import fmt_value
+from core.metrics import BY_CODE
 from data.db import make_engine
 from data.demo import build_demo
-from data.metrics import BY_CODE
 from data.regions import real_units
 from data.schema import kpi_snapshots, regions
 from queries import indicators

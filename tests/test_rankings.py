@@ -28,9 +28,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 
-from data.metrics import BY_CODE, METRICS
-from data.schema import kpi_snapshots, regions
-from data.settings import (
+from core.metrics import BY_CODE, METRICS
+from core.settings import (
     DEFAULT_TARGETS,
     Settings,
     SettingsError,
@@ -38,6 +37,7 @@ from data.settings import (
     parse,
     unknown_codes,
 )
+from data.schema import kpi_snapshots, regions
 from queries import rankings
 from queries.regions import ScopeError
 

@@ -8,11 +8,11 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
+from core.metrics import METRIC_CODES
 from data.db import make_engine, read_meta, upgrade
-from data.metrics import METRIC_CODES
 from data.rollup import expected_rows, main, refresh
 from data.schema import children, kpi_snapshots
-from queries.metric_sql import month_periods
+from metric_engine import month_periods
 from tests.conftest import PG_ADMIN_URL
 from tests.test_metrics import (
     A1,

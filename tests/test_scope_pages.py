@@ -25,8 +25,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
 
+from core.metrics import METRIC_CODES
 from data.db import make_engine
-from data.metrics import METRIC_CODES
 from data.regions import real_units
 from data.schema import children, kpi_snapshots, regions, staff
 from queries import drilldown, homes, indicators, institutions, interventions, staffing

@@ -21,9 +21,9 @@ from openpyxl import load_workbook
 from components import tables
 from components.exports import excel_bytes
 from components.format import fmt_period
+from core.metrics import METRIC_CODES
 from data.db import make_engine
 from data.load import import_file
-from data.metrics import METRIC_CODES
 from tests.apptest import ensure_user, run_app
 from tests.fixtures.demo import tiny_demo_url
 from tests.fixtures.ledgers import children_ledger, idn, xlsx_bytes

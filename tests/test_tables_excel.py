@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.tables import excel_frame, for_display, number_column
-from data.metrics import BY_CODE
+from core.metrics import BY_CODE
 from tests.apptest import run_app
 
 

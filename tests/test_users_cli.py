@@ -12,10 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from data import accounts
 from data import users as cli
 from data.config import REPO_ROOT
 from data.schema import app_users, audit_log, regions
-from queries import audit, users
+from queries import audit
 
 TREE = [
     ("360000", "江西省", "province", None),
@@ -81,7 +82,7 @@ def test_add_prints_the_password_once_and_stores_only_its_hash(db, capsys):
         stored = conn.execute(
             select(app_users.c.password_hash).where(app_users.c.username == "ruijin01")
         ).scalar_one()
-    assert stored.startswith("$argon2id$") and users.verify_password(stored, password)
+    assert stored.startswith("$argon2id$") and accounts.verify_password(stored, password)
     assert password not in every_stored_text(engine)
     actor = audit_actions(engine)[-1]
     assert actor[0].startswith("cli") and actor[1:] == ("user_add", "ruijin01 county 360781")
@@ -98,8 +99,8 @@ def test_add_with_a_chosen_password_from_stdin(db, capsys, monkeypatch):
         stdin="a chosen passphrase\n", monkeypatch=monkeypatch,
     )  # fmt: skip
     assert code == 0 and "只显示这一次" not in out and "a chosen passphrase" not in out
-    assert users.authenticate(engine, "nc_admin", "a chosen passphrase").ok
-    assert users.get_user(engine, "nc_admin").region_code == "360000"
+    assert accounts.authenticate(engine, "nc_admin", "a chosen passphrase").ok
+    assert accounts.get_user(engine, "nc_admin").region_code == "360000"
 
 
 def test_refusals_are_chinese_and_change_nothing(db, capsys):
@@ -108,38 +109,38 @@ def test_refusals_are_chinese_and_change_nothing(db, capsys):
     assert code == 2 and out == "" and "设区市" in err
     code, _, err = run(url, capsys, "disable", "nobody")
     assert code == 2 and "用户 nobody 不存在" in err
-    assert users.count_users(engine) == 0 and audit_actions(engine) == []
+    assert accounts.count_users(engine) == 0 and audit_actions(engine) == []
 
 
 def test_disable_enable_reset_unlock_personal(db, capsys):
     engine, url = db
     _, out, _ = run(url, capsys, "add", "nanchang", "--role", "prefecture", "--region", "360100")
     first = printed_password(out)
-    assert users.authenticate(engine, "nanchang", first).ok
+    assert accounts.authenticate(engine, "nanchang", first).ok
 
     assert run(url, capsys, "disable", "nanchang")[0] == 0
-    assert users.authenticate(engine, "nanchang", first).reason == "disabled"
+    assert accounts.authenticate(engine, "nanchang", first).reason == "disabled"
     assert run(url, capsys, "enable", "nanchang")[0] == 0
-    assert users.authenticate(engine, "nanchang", first).ok
+    assert accounts.authenticate(engine, "nanchang", first).ok
 
     for _ in range(5):
-        users.authenticate(engine, "nanchang", "wrong")
-    assert users.authenticate(engine, "nanchang", first).reason == "locked"
+        accounts.authenticate(engine, "nanchang", "wrong")
+    assert accounts.authenticate(engine, "nanchang", first).reason == "locked"
     assert run(url, capsys, "unlock", "nanchang")[0] == 0
-    assert users.authenticate(engine, "nanchang", first).ok
+    assert accounts.authenticate(engine, "nanchang", first).ok
 
     code, out, _ = run(url, capsys, "reset", "nanchang")
     second = printed_password(out)
     assert code == 0 and second != first and "会话将失效" in out
-    assert not users.authenticate(engine, "nanchang", first).ok
-    assert users.authenticate(engine, "nanchang", second).ok
+    assert not accounts.authenticate(engine, "nanchang", first).ok
+    assert accounts.authenticate(engine, "nanchang", second).ok
     assert second not in every_stored_text(engine) and first not in every_stored_text(engine)
 
-    assert not users.get_user(engine, "nanchang").can_view_personal
+    assert not accounts.get_user(engine, "nanchang").can_view_personal
     assert run(url, capsys, "personal", "nanchang", "on")[0] == 0
-    assert users.get_user(engine, "nanchang").can_view_personal
+    assert accounts.get_user(engine, "nanchang").can_view_personal
     assert run(url, capsys, "personal", "nanchang", "off")[0] == 0
-    assert not users.get_user(engine, "nanchang").can_view_personal
+    assert not accounts.get_user(engine, "nanchang").can_view_personal
 
     actions = [(a, t) for _u, a, t in audit_actions(engine)]
     assert actions == [
@@ -157,16 +158,16 @@ def test_oidc_only_account(db, capsys):
     engine, url = db
     code, out, _ = run(url, capsys, "add", "li@jx.gov.cn", "--role", "province", "--oidc")
     assert code == 0 and "统一身份认证" in out and "只显示这一次" not in out
-    assert not users.authenticate(engine, "li@jx.gov.cn", "").ok
+    assert not accounts.authenticate(engine, "li@jx.gov.cn", "").ok
 
 
 def test_list_shows_a_lock(db, capsys):
     engine, url = db
     run(url, capsys, "add", "rj", "--role", "county", "--region", "360781")
     now = audit.utc_now()
-    policy = users.LockoutPolicy(2, timedelta(minutes=15), timedelta(minutes=15))
-    users.authenticate(engine, "rj", "wrong", now=now, policy=policy)
-    users.authenticate(engine, "rj", "wrong", now=now, policy=policy)
+    policy = accounts.LockoutPolicy(2, timedelta(minutes=15), timedelta(minutes=15))
+    accounts.authenticate(engine, "rj", "wrong", now=now, policy=policy)
+    accounts.authenticate(engine, "rj", "wrong", now=now, policy=policy)
     _, out, _ = run(url, capsys, "list")
     assert "启用·已锁定" in out
 

@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from components.workbook import build_workbook
+from core.metrics import METRICS
 from data.db import make_engine
 from data.demo import build_demo
-from data.metrics import METRICS
 from data.schema import children, kpi_snapshots, staff
 from queries.regions import ScopeError
 from tests.conftest import BACKENDS

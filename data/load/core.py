@@ -184,7 +184,7 @@ def _audit(engine: Engine, user: str | None, result: ImportResult) -> None:
     """The one audit call site of imports (DESIGN.md §6: imports are audited)."""
     target = f"{result.kind}:{result.file_name}:{result.status}:batch {result.batch_id}"[:255]
     try:
-        from queries import audit
+        from data import audit
     except ImportError:  # sign-in/audit module not present yet
         return
     try:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pytest
 
+from data import accounts
 from data.db import make_engine
 from data.demo import build_demo
 from data.regions import real_units
-from queries import indicators, users
+from queries import indicators
 from tests.browser.test_map_browser import RequestLog
 
 PROVINCE, XINGGUO, PERIOD = "360000", "360732", "2026-10"
@@ -46,7 +47,7 @@ def county_app(streamlit_app, tmp_path_factory) -> tuple[str, str, str, object]:
     url = f"sqlite:///{tmp_path_factory.mktemp('county_user') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    password = users.add_user(engine, "xingguo_user", "county", XINGGUO)
+    password = accounts.add_user(engine, "xingguo_user", "county", XINGGUO)
     app = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": PROVINCE})
     yield app, "xingguo_user", password, engine
     engine.dispose()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from data import accounts
 from data.db import make_engine
 from data.demo import build_demo
-from queries import users
 from tests.browser.test_county_user_browser import sign_in_browser
 from tests.browser.test_map_browser import (
     INTERIOR_POINT_JS,
@@ -45,7 +45,7 @@ def app_url(streamlit_app, tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('overview_browser') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    ACCOUNT["province_user"] = users.add_user(engine, "province_user", "province")
+    ACCOUNT["province_user"] = accounts.add_user(engine, "province_user", "province")
     engine.dispose()
     return streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
 

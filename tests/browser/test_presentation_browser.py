@@ -16,10 +16,10 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from sqlalchemy import select
 
+from data import accounts
 from data.db import make_engine
 from data.demo import build_demo
 from data.schema import audit_log
-from queries import users
 from tests.browser.test_county_user_browser import wait_until_idle
 from tests.fixtures.deck import PROVINCE_SLIDES
 
@@ -31,7 +31,7 @@ def app(streamlit_app, tmp_path_factory) -> tuple[str, str, object]:
     url = f"sqlite:///{tmp_path_factory.mktemp('presentation_browser') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    password = users.add_user(engine, "presenter", "province")
+    password = accounts.add_user(engine, "presenter", "province")
     base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
     yield base, password, engine
     engine.dispose()

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from data import accounts
 from data.db import make_engine
 from data.demo import build_demo
-from queries import users
 from tests.browser.test_county_user_browser import sign_in_browser, wait_until_idle
 from tests.browser.test_map_browser import RequestLog, county_codes, prefecture_codes
 from tests.browser.test_overview_browser import click_map_region, heading, wait_for_regions
@@ -71,7 +71,7 @@ def tour_app(streamlit_app, tmp_path_factory) -> dict:
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
     passwords = {
-        name: users.add_user(engine, name, role, region) for role, region, name, _t in ROLES
+        name: accounts.add_user(engine, name, role, region) for role, region, name, _t in ROLES
     }
     engine.dispose()
     base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})

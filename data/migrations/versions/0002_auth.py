@@ -5,7 +5,7 @@ Revises: 0001_baseline
 Create Date: 2026-11-29 10:00:00
 
 Only new nullable or defaulted columns and new indexes (DESIGN.md section 3 contract).
-Times are UTC without a zone, as written by queries/users.py and queries/audit.py.
+Times are UTC without a zone, as written by data/accounts.py and data/audit.py.
 """
 
 import sqlalchemy as sa

@@ -21,8 +21,8 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from components import drill, maps  # noqa: E402
+from core.metrics import BY_CODE  # noqa: E402
 from data.config import province_code  # noqa: E402
-from data.metrics import BY_CODE  # noqa: E402
 from data.regions import real_units  # noqa: E402
 
 NO_DATA_CODES = {"360102", "360700"}

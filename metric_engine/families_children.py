@@ -7,8 +7,9 @@ from __future__ import annotations
 from sqlalchemy import Integer, case, func, literal_column, select, true
 from sqlalchemy.sql import FromClause, Select
 
+from core.metrics import BY_CODE
 from data.schema import care_actions, children, visits
-from queries.metric_sql.blocks import (
+from metric_engine.blocks import (
     _active_in_span,
     _interval_counts,
     _on_group_period,
@@ -17,9 +18,8 @@ from queries.metric_sql.blocks import (
     _window_pieces,
     _z,
 )
-from queries.metric_sql.dialect import OPEN_END, greatest, least, month_index
-from queries.metric_sql.periods import VISIT_WINDOW_DAYS
-from queries.metric_sql.units import _groups
+from metric_engine.dialect import OPEN_END, greatest, least, month_index
+from metric_engine.units import _groups
 
 
 def _child_months():
@@ -56,7 +56,7 @@ def children_family(units: FromClause, periods: FromClause) -> Select:
     # Visits: see _window_pieces.
     kid_owners = _owners(units, c, c.c.village_code, c.c.registered_on, c.c.exited_on, "kid_own")
     visit_rows = _window_pieces(
-        kid_owners, p, v.c.child_id, v.c.visited_on, VISIT_WINDOW_DAYS, "visit"
+        kid_owners, p, v.c.child_id, v.c.visited_on, BY_CODE["visit_rate_90d"].window_days, "visit"
     )
     visited = _interval_counts(visit_rows, p, ("n",), "kids_visited")
 

@@ -1,12 +1,13 @@
 """Targets, alert thresholds and composite weights: one settings file (DESIGN.md §4).
 
 The file is `settings.toml` at the repository root, or the path in `DASHBOARD_SETTINGS`;
-without a file the defaults below (those of DESIGN.md §4) apply. A section present in the
-file replaces the default section whole, so deleting a target line removes that target.
+without a file the defaults apply: the targets of the metric registry (core/registry.py,
+DESIGN.md §4) and the weights below. A section present in the file replaces the default
+section whole, so a [targets] section that leaves out a metric removes its target.
 
-This module imports nothing from the rest of the app: data/metrics.py reads its targets from
-here at import time. Whether every metric code named here exists is checked by the code that
-uses the codes (`unknown_codes`), since the metric list lives in data/metrics.py.
+This module imports only the registry; core/metrics.py applies these settings to the
+registry at import time. Whether every metric code named here exists is checked by the code
+that uses the codes (`unknown_codes`).
 """
 
 from __future__ import annotations
@@ -19,20 +20,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from core.registry import DEFAULT_TARGETS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = REPO_ROOT / "settings.toml"
 ENV_VAR = "DASHBOARD_SETTINGS"
 
-DEFAULT_TARGETS: dict[str, float] = {
-    "home_coverage": 0.90,
-    "supervisor_coverage": 1.0,
-    "director_coverage": 1.0,
-    "certified_rate": 1.0,
-    "trained_12m": 1.0,
-    "visit_rate_90d": 0.90,
-    "overdue_cases": 0.0,
-    "referral_timely": 0.90,
-}
 DEFAULT_RELATIVE_TO: dict[str, str] = {"overdue_cases": "open_cases"}
 DEFAULT_ALERT_WEIGHTS: dict[str, float] = {
     "home_coverage": 1.0,
@@ -164,7 +157,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
 
 
 def targets() -> dict[str, float]:
-    """metric code -> target, for data/metrics.py."""
+    """metric code -> target, for core/metrics.py."""
     return dict(load_settings().targets)
 
 

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from sqlalchemy import Integer, Table, and_, case, func, literal_column, null, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
-from queries.metric_sql.dialect import OPEN_END, greatest, least, month_index, plus_days
+from core.metrics import window_column
+from metric_engine.dialect import OPEN_END, greatest, least, month_index, plus_days
 
 
 def _first(periods: FromClause, col: str) -> ColumnElement:
@@ -112,7 +113,7 @@ def _window_pieces(
     The window runs only over the owners of the units (a filter on its partition key leaves
     each owner's rows whole) and the events that fall in some period's window (dropping an
     event that counts for no period only lengthens earlier pieces outside every period)."""
-    in_reach = and_(event_on > _first(periods, f"d_minus_{days}"), event_on <= _last_d(periods))
+    in_reach = and_(event_on > _first(periods, window_column(days)), event_on <= _last_d(periods))
     seq = (
         select(
             event_owner.label("owner_id"),

@@ -9,7 +9,7 @@ from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.expression import CTE
 
 from data.schema import regions
-from queries.metric_sql.blocks import _sum_if
+from metric_engine.blocks import _sum_if
 from queries.regions import MAX_DEPTH, descend
 
 

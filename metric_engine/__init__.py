@@ -6,10 +6,10 @@ Every builder takes two selectables and returns a SELECT:
   including the group itself. The rollup maps everything at or under each county to the
   county; a drill-down maps everything at or under each township (or village) to it.
   `descendant_units()` builds it from the region tree (parent_code, never code prefixes).
-- `periods` (period 'YYYY-MM', d_start, d_end, d_minus_90, d_minus_365 as DATE, year,
-  m_index = year*12 + month-1): calendar months with D = d_end their last day;
-  `periods_select()` / `month_periods()` build them in Python, so both backends compare the
-  same dates.
+- `periods` (period 'YYYY-MM', d_start, d_end, one d_minus_<N> per window length of the
+  registry (90 and 365 today) as DATE, year, m_index = year*12 + month-1): calendar months
+  with D = d_end their last day; `periods_select()` / `month_periods()` build them from
+  core/periods.py, so both backends compare the same dates.
 
 A family of metrics that share a scan is computed in one wide SELECT (`family_select`: one
 row per group × period, a `<metric>__n` and `<metric>__d` column per metric, every group and
@@ -31,7 +31,7 @@ which reads as the definition itself.
 
 Layout: `dialect` (date arithmetic compiled per backend), `periods`, `units`, `blocks`
 (interval counts, window pieces, the wide row), one `families_*` module per group of tables;
-this module maps metrics to families and unpivots. Import from `queries.metric_sql`.
+this module maps metrics to families and unpivots. Import from `metric_engine`.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import Float, String, case, cast, literal, null, select, union_all
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
-from data.metrics import BY_CODE, METRIC_CODES
-from queries.metric_sql.dialect import (
+from core.metrics import BY_CODE, METRIC_CODES, METRICS
+from metric_engine.dialect import (
     OPEN_END,
     add_days,
     days_between,
@@ -51,32 +51,29 @@ from queries.metric_sql.dialect import (
     month_index,
     plus_days,
 )
-from queries.metric_sql.families_cases import (
+from metric_engine.families_cases import (
     TIMELY_REFERRAL_DAYS,
     cases_family,
     referral_window_over,
 )
-from queries.metric_sql.families_children import children_family
-from queries.metric_sql.families_homes_staff import homes_family, staff_family
-from queries.metric_sql.families_institutions import institutions_family, purchases_family
-from queries.metric_sql.periods import (
-    TRAINING_WINDOW_DAYS,
-    VISIT_WINDOW_DAYS,
+from metric_engine.families_children import children_family
+from metric_engine.families_homes_staff import homes_family, staff_family
+from metric_engine.families_institutions import institutions_family, purchases_family
+from metric_engine.periods import (
     Period,
     month_periods,
     parse_period,
     periods_select,
 )
-from queries.metric_sql.units import MAX_DEPTH, descendant_units
+from metric_engine.units import MAX_DEPTH, descendant_units
 
 __all__ = [
+    "BUILDERS",
     "FAMILIES",
     "FAMILY_OF",
     "MAX_DEPTH",
     "OPEN_END",
     "TIMELY_REFERRAL_DAYS",
-    "TRAINING_WINDOW_DAYS",
-    "VISIT_WINDOW_DAYS",
     "Builder",
     "Period",
     "add_days",
@@ -105,53 +102,28 @@ __all__ = [
 
 Builder = Callable[[FromClause, FromClause], Select]
 
-FAMILIES: dict[str, tuple[Builder, tuple[str, ...]]] = {
-    "homes": (homes_family, ("home_coverage", "demo_homes")),
-    "staff": (
-        staff_family,
-        (
-            "supervisor_coverage",
-            "director_coverage",
-            "female_director_share",
-            "dedicated_share",
-            "certified_rate",
-            "trained_12m",
-            "registered_rate",
-        ),
-    ),
-    "children": (
-        children_family,
-        (
-            "children_active",
-            "children_left_behind",
-            "children_difficulty",
-            "children_unguarded",
-            "visit_rate_90d",
-            "care_coverage",
-        ),
-    ),
-    "cases": (
-        cases_family,
-        (
-            "open_cases",
-            "overdue_cases",
-            "case_closure_days",
-            "referral_timely",
-            "referral_pending",
-        ),
-    ),
-    "institutions": (institutions_family, ("protection_center_ready",)),
-    "purchases": (purchases_family, ("purchase_yuan",)),
+BUILDERS: dict[str, Builder] = {
+    "homes": homes_family,
+    "staff": staff_family,
+    "children": children_family,
+    "cases": cases_family,
+    "institutions": institutions_family,
+    "purchases": purchases_family,
 }
-
-FAMILY_OF: dict[str, str] = {m: fam for fam, (_, ms) in FAMILIES.items() for m in ms}
-if set(FAMILY_OF) != set(METRIC_CODES):  # a metric added to data/metrics.py needs SQL here
-    raise RuntimeError(f"metrics without SQL: {sorted(set(METRIC_CODES) - set(FAMILY_OF))}")
+# A family's metrics are the registry's records that name it (core/registry.py `family`),
+# in registry order; every family a record names needs a builder here.
+FAMILIES: dict[str, tuple[Builder, tuple[str, ...]]] = {
+    fam: (builder, tuple(m.code for m in METRICS if m.family == fam))
+    for fam, builder in BUILDERS.items()
+}
+FAMILY_OF: dict[str, str] = {m.code: m.family for m in METRICS}
+if set(FAMILY_OF.values()) - set(BUILDERS):
+    raise RuntimeError(f"families without SQL: {sorted(set(FAMILY_OF.values()) - set(BUILDERS))}")
 
 
 def has_denominator(metric: str) -> bool:
     """Rates and means keep a denominator; counts and sums store it as null."""
-    return BY_CODE[metric].kind not in ("count", "sum")
+    return not BY_CODE[metric].is_total
 
 
 def family_select(family: str, units: FromClause, periods: FromClause) -> Select:

@@ -8,8 +8,8 @@ from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.sql import FromClause, Select
 
 from data.schema import institutions, regions, service_purchases
-from queries.metric_sql.blocks import _on_group_period, _sum_if, _wide, _z
-from queries.metric_sql.units import _groups
+from metric_engine.blocks import _on_group_period, _sum_if, _wide, _z
+from metric_engine.units import _groups
 
 
 def institutions_family(units: FromClause, periods: FromClause) -> Select:

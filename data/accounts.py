@@ -23,9 +23,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from data.audit import utc_now
 from data.config import province_code
 from data.schema import app_users, regions
-from queries.audit import utc_now
 
 __all__ = [
     "ROLES",

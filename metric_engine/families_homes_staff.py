@@ -7,8 +7,9 @@ from __future__ import annotations
 from sqlalchemy import and_, case, distinct, func, select, true
 from sqlalchemy.sql import FromClause, Select
 
+from core.metrics import BY_CODE
 from data.schema import children_homes, regions, staff, trainings
-from queries.metric_sql.blocks import (
+from metric_engine.blocks import (
     _active_on_d,
     _interval_counts,
     _on_group_period,
@@ -18,8 +19,7 @@ from queries.metric_sql.blocks import (
     _window_pieces,
     _z,
 )
-from queries.metric_sql.periods import TRAINING_WINDOW_DAYS
-from queries.metric_sql.units import _groups, _unit_counts
+from metric_engine.units import _groups, _unit_counts
 
 
 def homes_family(units: FromClause, periods: FromClause) -> Select:
@@ -98,14 +98,14 @@ def staff_family(units: FromClause, periods: FromClause) -> Select:
         .group_by(units.c.group_code, p.c.period)
         .subquery("staff_active")
     )
-    # Trained in the 365 days ending D: passed trainings as window pieces (any kind).
+    # Trained in the window ending D (365 days): passed trainings as window pieces (any kind).
     staff_owners = _owners(units, s, s.c.region_code, s.c.appointed_on, s.c.left_on, "staff_own")
     trained_rows = _window_pieces(
         staff_owners,
         p,
         t.c.staff_id,
         t.c.trained_on,
-        TRAINING_WINDOW_DAYS,
+        BY_CODE["trained_12m"].window_days,
         "training",
         (t.c.passed,),
     )

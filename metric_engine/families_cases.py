@@ -15,9 +15,9 @@ from sqlalchemy import and_, func, not_, or_, select, true
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from data.schema import cases, referrals
-from queries.metric_sql.blocks import _active_on_d, _on_group_period, _sum_if, _wide, _z
-from queries.metric_sql.dialect import days_between, plus_days
-from queries.metric_sql.units import _groups
+from metric_engine.blocks import _active_on_d, _on_group_period, _sum_if, _wide, _z
+from metric_engine.dialect import days_between, plus_days
+from metric_engine.units import _groups
 
 TIMELY_REFERRAL_DAYS = 7
 
