@@ -275,7 +275,7 @@ def sign_in(url: str, username: str, password: str) -> tuple[bool, str]:
         st.session_state.pop(NOTICE_KEY, None)
         _safe_record(url, result.user.username, "sign_in", "password")
         return True, "登录成功。"
-    name = username[: USERNAME_MAX] or None
+    name = username[:USERNAME_MAX] or None
     if result.reason == "locked_now":
         _safe_record(url, name, "sign_in_failed", "密码错误")
         _safe_record(url, name, "account_locked", f"连续 {policy.max_failures} 次密码错误")
