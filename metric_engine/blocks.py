@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import Integer, Table, and_, case, func, literal_column, null, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
+from core.activity import active_on
 from core.metrics import window_column
 from metric_engine.dialect import OPEN_END, greatest, least, month_index, plus_days
 
@@ -33,8 +34,8 @@ def _sum_if(cond: ColumnElement) -> ColumnElement:
 
 
 def _active_on_d(start: ColumnElement, end: ColumnElement, periods: FromClause) -> ColumnElement:
-    """§3: started on or before D and not ended on or before D."""
-    return and_(start <= periods.c.d_end, or_(end.is_(None), end > periods.c.d_end))
+    """§3 (core/activity.py) on each period's D."""
+    return active_on(start, end, periods.c.d_end)
 
 
 def _interval_counts(

@@ -9,19 +9,18 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, select
 from sqlalchemy.sql import Subquery
 
+from core.activity import active_on
 from core.periods import parse_period
 from data.labels import ACTION_TYPE
 from data.schema import care_actions, children
 from queries.live import (
-    active_on,
     areas_at,
     attach_counts,
     check_level,
-    focus,
     is_root,
     scope_areas,
 )
-from queries.regions import ScopeError
+from queries.regions import ScopeError, narrow_scope
 
 __all__ = ["ACTION_TYPE", "ScopeError", "care_action_totals", "care_actions_by_area"]
 
@@ -32,7 +31,7 @@ def care_actions_by_area(
     """One row per county (or township) of the scope: children_active (on D), one column per
     action type of ACTION_TYPE (active children with an active care action of that type on
     D) and any_action (active children with at least one: care_coverage's numerator)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     d = parse_period(period).d_end
     area = scope_areas(scope)
     c, ca = children, care_actions

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Date, Engine, and_, exists, func, or_, select
 
+from core.activity import active_on
 from core.metrics import BY_CODE, meets_target
 from data.schema import cases, children, regions, staff, trainings
 from metric_engine import descendant_units, metric_rows, parse_period, periods_select
@@ -279,8 +280,7 @@ def case_list(
 
 def open_on(d: date):
     """A case active on D: received on or before D, not closed on or before D."""
-    c = cases.c
-    return and_(c.received_on <= d, or_(c.closed_on.is_(None), c.closed_on > d))
+    return active_on(cases.c.received_on, cases.c.closed_on, d)
 
 
 def overdue_on(d: date):

@@ -34,14 +34,13 @@ from sqlalchemy.sql import ColumnElement
 from core.periods import period_end
 from data.schema import children_homes, home_activities
 from queries.places import (
-    effective_scope,
     int_columns,
     places,
     safe_rate,
     sum_if,
     to_dates,
 )
-from queries.regions import within_scope
+from queries.regions import narrow_scope, within_scope
 
 ACTIVITY_WINDOW_DAYS = 90
 HOME_STATES = ("operating", "building", "closed")
@@ -328,7 +327,7 @@ def paper_homes(engine: Engine, scope: str, period: str, region: str | None = No
     when never) and days_operating (D − established_on: a home open for less than 90 days
     is listed too, and this says so)."""
     d = period_end(period)
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     rows = _home_rows(where, d).subquery("home_rows")
     a = home_activities
     last = (
@@ -375,7 +374,7 @@ def villages_without_home(
     community) and home_state — 'building' when a home there is 筹建中 on D, else 'closed'
     when one closed on or before D, else 'none' (never had one)."""
     d = period_end(period)
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     pl = places(where, "village")
     h = children_homes
     state = home_state(d)
@@ -409,7 +408,7 @@ def uncovered_townships(
     """Townships with at least one village without an operating home on D, most uncovered
     first: code, name (township), parent_name (county), villages, covered, uncovered,
     coverage."""
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     df = homes_by_region(engine, where, period, "township")
     df["uncovered"] = df["villages"] - df["covered"]
     df = df[df["uncovered"] > 0]

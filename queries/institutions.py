@@ -19,8 +19,8 @@ from sqlalchemy import Engine, func, select
 from core.periods import parse_period
 from data.labels import PURCHASE_ITEM
 from data.schema import institutions, kpi_snapshots, service_purchases
-from queries.live import focus, scope_areas
-from queries.regions import ScopeError, within_scope
+from queries.live import scope_areas
+from queries.regions import ScopeError, narrow_scope, within_scope
 
 __all__ = [
     "CENTER_STATUSES",
@@ -61,7 +61,7 @@ def protection_centers_by_county(
     registered at the county's own code: transformed > designated > pending; 'none' without
     one), centers, capacity, children_in_care and ready (transformed or designated: the
     numerator of protection_center_ready)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     parse_period(period)
     counties = _counties(engine, scope)
     i = institutions
@@ -102,7 +102,7 @@ def institutions_list(
     region: id, kind, region_code, region_name, region_level, parent_name, is_regional,
     status, capacity, children_in_care and occupancy (children_in_care / capacity, null
     without a capacity)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     parse_period(period)
     sub = within_scope(scope).subquery()
     i = institutions
@@ -140,7 +140,7 @@ def institution_summary(
     """Per kind (KINDS order): institutions, regional, transformed, designated, pending,
     capacity, children_in_care and occupancy (children in care / capacity over the
     institutions that state a capacity)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     df = institutions_list(engine, scope, period)
     rows = []
     for kind in KINDS:
@@ -188,7 +188,7 @@ def purchases_by_item(
     """Purchases of the period's year in the scope per item (PURCHASE_ITEM order, every item
     present): amount_yuan, purchases, providers (distinct provider organisations) and
     per_child_yuan (amount / active children of the scope on D)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
     sp = service_purchases
     area = scope_areas(scope)
@@ -228,7 +228,7 @@ def purchases_by_year(
     year: year, amount_yuan, purchases, children_active (on 31 December, or on D for the
     period's year; null without a snapshot) and per_child_yuan. Plus one column per item
     (amount in yuan) for the stacked chart."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
     sp = service_purchases
     area = scope_areas(scope)
@@ -274,7 +274,7 @@ def purchases_by_area(
     """One row per county of the scope for the period's year: amount_yuan (bought at the
     county or below), items (distinct items bought), children_active (on D), per_child_yuan
     and one column per item (amount in yuan). Counties that bought nothing show 0."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
     sp = service_purchases
     area = scope_areas(scope)

@@ -18,23 +18,22 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement
 
+from core.activity import active_on
 from core.periods import parse_period
 from data.labels import CASE_SOURCE, RISK_LEVEL
 from data.schema import cases, children, regions
 from queries.live import (
     DAY_BUCKETS,
-    active_on,
     areas_at,
     attach_counts,
     check_level,
-    focus,
     region_label,
     scope_areas,
     sum_if,
     window_start,
 )
 from queries.privacy import mask_name, small_count
-from queries.regions import ScopeError
+from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
     "AGE_BUCKETS",
@@ -79,7 +78,7 @@ def case_pipeline(
     """Stage × risk level: cases active on D by their stage on D (受理, 评估, 处置) and cases
     closed within the period (结案). Every stage × risk pair is present (0 when none);
     the active stages sum to `open_cases`."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
     area = scope_areas(scope)
     k = cases
@@ -128,7 +127,7 @@ def open_cases_by_area(
     abuse_open (open 遭受侵害 cases). In a township table abuse_open is text via
     `small_count` ('<5'), so small counts of abuse never leave below county level, and cases
     registered at the county code itself form a '<county>本级' row."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
     d = p.d_end
     area = scope_areas(scope)
@@ -167,7 +166,7 @@ def open_case_ageing(
     engine: Engine, scope: str, period: str, region: str | None = None
 ) -> pd.DataFrame:
     """Open cases on D per ageing bucket (bucket, cases, high_risk), AGE_BUCKETS order."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     d = parse_period(period).d_end
     area = scope_areas(scope)
     k = cases
@@ -205,7 +204,7 @@ def case_sources(
 ) -> pd.DataFrame:
     """Cases received per source (CASE_SOURCE order): in the period (period_cases) and in
     the last 12 months (cases_12m)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
     area = scope_areas(scope)
     k = cases
@@ -239,7 +238,7 @@ def overdue_case_list(
     """Cases active on D with due_on < D, most overdue first (then high risk first): case_id,
     county_code, county_name, township_name, concern, risk_level, stage (on D), received_on, due_on,
     overdue_days (D − due_on) and child_name masked (张*明; empty for an anonymous case)."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     d = parse_period(period).d_end
     area = scope_areas(scope)
     k, c = cases, children

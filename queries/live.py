@@ -9,22 +9,20 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from core.periods import parse_period
 from data.schema import regions
-from queries.regions import require_within, within_scope
+from queries.regions import within_scope
 
 __all__ = [
     "AREA_LEVELS",
     "DAY_BUCKETS",
     "WINDOWS",
-    "active_on",
     "areas_at",
     "attach_counts",
     "check_level",
-    "focus",
     "is_root",
     "region_label",
     "scope_areas",
@@ -55,15 +53,6 @@ def window_start(period: str, window: str = "period") -> date:
         m = p.m_index - 11
         return date(m // 12, m % 12 + 1, 1)
     raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
-
-
-def focus(engine: Engine, scope: str, region: str | None) -> str:
-    """The region a query shows: `region` when given (it must lie inside the user's scope,
-    else ScopeError), otherwise the scope itself."""
-    if region is None or region == scope:
-        return scope
-    require_within(engine, region, scope)
-    return region
 
 
 def scope_areas(scope: str) -> Subquery:
@@ -111,11 +100,6 @@ def areas_at(engine: Engine, scope: str, level: str) -> pd.DataFrame:
 
 def sum_if(cond: ColumnElement) -> ColumnElement:
     return func.sum(case((cond, 1), else_=0))
-
-
-def active_on(start: ColumnElement, end: ColumnElement, d: date) -> ColumnElement:
-    """DESIGN.md §3: started on or before D and not ended on or before D."""
-    return and_(start <= d, or_(end.is_(None), end > d))
 
 
 def attach_counts(

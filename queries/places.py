@@ -7,29 +7,19 @@ by queries/homes.py and queries/staffing.py. No Streamlit here.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Alias, Engine, case, func
+from sqlalchemy import Alias, case, func
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
-from queries.regions import MAX_DEPTH, require_within, walk_down
+from queries.regions import MAX_DEPTH, walk_down
 
 __all__ = [
-    "effective_scope",
     "int_columns",
     "places",
     "safe_rate",
     "sum_if",
     "to_dates",
 ]
-
-
-def effective_scope(engine: Engine, scope: str, region: str | None) -> str:
-    """The region a list covers: `region` when given (it must lie inside the scope), else the
-    scope itself."""
-    if region is None or region == scope:
-        return scope
-    require_within(engine, region, scope)
-    return region
 
 
 def places(scope: str, level: str | None = None) -> Subquery:

@@ -16,8 +16,8 @@ from core.periods import parse_period
 from data.labels import DEPARTMENT
 from data.schema import cases, referrals
 from metric_engine import days_between
-from queries.live import DAY_BUCKETS, WINDOWS, focus, scope_areas, window_start
-from queries.regions import ScopeError
+from queries.live import DAY_BUCKETS, WINDOWS, scope_areas, window_start
+from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
     "ScopeError",
@@ -94,7 +94,7 @@ def referrals_by_department(
     timely_share = timely ÷ (referrals − pending) as referral_timely of DESIGN.md §4 (null
     when nothing is known yet), and the median and mean days to a response over the
     answered ones."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     hist = _referral_histogram(
         engine, scope, window_start(period, window), parse_period(period).d_end
     )
@@ -108,7 +108,7 @@ def referral_summary(
 ) -> pd.DataFrame:
     """The same figures for all departments together, one row per window (period, 12m);
     the period row's timely_share equals referral_timely."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     end = parse_period(period).d_end
     rows = []
     for w in WINDOWS:
@@ -155,7 +155,7 @@ def closure_summary(
     """Cases closed per window (period, 12m): closed, mean_days (the period's equals
     case_closure_days), median_days, within_30 (closed within 30 days of receipt) and
     within_30_share."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     hist = _closure_histogram(engine, scope, period)
     rows = []
     for w in WINDOWS:
@@ -181,7 +181,7 @@ def closure_distribution(
 ) -> pd.DataFrame:
     """Closed cases per closure-time bucket (days from receipt to closure, DAY_BUCKETS):
     period_cases (closed within the period) and cases_12m."""
-    scope = focus(engine, scope, region)
+    scope = narrow_scope(engine, scope, region)
     hist = _closure_histogram(engine, scope, period)
     rows = []
     for code, lo, hi in DAY_BUCKETS:

@@ -164,6 +164,16 @@ def require_within(engine: Engine, code: str, scope: str) -> None:
         raise ScopeError(f"region {code} is outside scope {scope}")
 
 
+def narrow_scope(engine: Engine, scope: str, region: str | None) -> str:
+    """The region a query shows: `region` when given (it must lie inside the user's scope,
+    else ScopeError), otherwise the scope itself. Every live query that takes an optional
+    narrower region calls this, so a region from a URL never widens what a user sees."""
+    if region is None or region == scope:
+        return scope
+    require_within(engine, region, scope)
+    return region
+
+
 def children_of(
     engine: Engine, scope: str, parent_code: str, level: str | None = None
 ) -> pd.DataFrame:

@@ -20,13 +20,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import Engine, Select, and_, case, distinct, exists, func, select
 from sqlalchemy.sql import ColumnElement
 
+from core import activity
 from core.periods import period_end
 from data.schema import staff, trainings
 from queries.places import (
-    effective_scope,
     int_columns,
     places,
     safe_rate,
@@ -34,7 +34,7 @@ from queries.places import (
     to_dates,
 )
 from queries.privacy import mask_name, mask_phone
-from queries.regions import within_scope
+from queries.regions import narrow_scope, within_scope
 
 YEAR_DAYS = 365
 ROLES = ("supervisor", "director")
@@ -44,8 +44,7 @@ STAFF_LEVELS = ("prefecture", "county", "township")
 
 def active_on(d: date) -> ColumnElement:
     """§3: appointed on or before D and not left on or before D."""
-    s = staff.c
-    return and_(s.appointed_on <= d, or_(s.left_on.is_(None), s.left_on > d))
+    return activity.active_on(staff.c.appointed_on, staff.c.left_on, d)
 
 
 def _certified(d: date) -> ColumnElement:
@@ -216,7 +215,7 @@ def township_vacancies(
 ) -> pd.DataFrame:
     """Townships with no active supervisor on D: county_name, township_name, code,
     last_left_on, never_filled, vacant_days (ordered by county and township)."""
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     return _vacancies(engine, where, period_end(period), "supervisor")
 
 
@@ -225,7 +224,7 @@ def village_vacancies(
 ) -> pd.DataFrame:
     """Villages with no active director on D: county_name, township_name, village_name,
     code, last_left_on, never_filled, vacant_days (ordered by county, township, village)."""
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     return _vacancies(engine, where, period_end(period), "director")
 
 
@@ -323,7 +322,7 @@ def staff_roster(
     is_dedicated, background, appointed_on, days_in_post, certified, failed_initial,
     last_training_on (latest passed training on or before D), trained_12m, is_registered."""
     d = period_end(period)
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     stmt = _people(where, d)
     if role is not None:
         if role not in ROLES:
@@ -339,7 +338,7 @@ def certification_violations(
     violations), masked, in roster order; `failed_initial` says whether they sat and failed
     one. Columns as `staff_roster`."""
     d = period_end(period)
-    where = effective_scope(engine, scope, region)
+    where = narrow_scope(engine, scope, region)
     stmt = _people(where, d)
     certified = stmt.selected_columns["certified"]
     return _read_people(engine, stmt.where(certified == 0), d)
