@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make run` (dashboard on the demo DB) and `make test`.
 # Both create what they need: the virtual env with pinned requirements, the demo database.
+# CI (.ci/run): `make lint` then `make test` (everything, browser tests included).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -47,8 +48,11 @@ bench: $(STAMP)
 	@BENCH_POSTGRES_URL="$${BENCH_POSTGRES_URL:-$${TEST_POSTGRES_URL:-$(BENCH_POSTGRES_DEFAULT)}}" \
 	  $(PY) -m bench.run $(BENCH_ARGS)
 
+# Style, then the import contracts of .importlinter (the layers of docs/architecture.md).
 lint: $(STAMP)
-	@$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) data/cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
