@@ -30,7 +30,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from components import db
+from components.engine import engine_for
 from data import accounts
 from data.audit import USERNAME_MAX
 from queries import audit
@@ -147,7 +147,7 @@ def store() -> SessionStore:
 
 
 def _engine(url: str) -> Engine:
-    return db.engine_for(url)
+    return engine_for(url)
 
 
 def oidc_settings() -> Mapping | None:

@@ -1,5 +1,6 @@
-"""The Streamlit edge of the database: one cached Engine per URL, cached query wrappers,
-the database health check and the app context pages read.
+"""The Streamlit edge of the database: cached query wrappers behind the scope guard, the
+database health check and the app context pages read. The one cached Engine per URL is
+`engine_for` (components/engine.py, re-exported here for the pages).
 
 Engines cannot be hashed, so every cached function takes the URL (plus scope and period) as
 plain arguments and resolves the engine inside (DESIGN.md §8). Each wrapper also passes a
@@ -18,24 +19,20 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from streamlit.errors import StreamlitAPIException
 
+from components import auth
+from components.engine import engine_for
 from data.config import is_default_demo_url
-from data.db import current_revision, head_revision, make_engine, read_meta
+from data.db import current_revision, head_revision, read_meta
 from data.schema import kpi_snapshots
 from queries import indicators, regions
 
 DATA_TTL = 3600  # seconds; the data version below invalidates sooner after a refresh
 META_TTL = 30
-
-
-@st.cache_resource(show_spinner=False)
-def engine_for(url: str) -> Engine:
-    """The one Engine (connection pool) for this URL in this server process."""
-    return make_engine(url)
 
 
 @st.cache_resource(show_spinner=False)
@@ -206,8 +203,6 @@ def _guard(url: str, code: str | None) -> None:
     page bug or a forged value cannot reach another area's figures, cached or not."""
     if code is None:
         return
-    from components import auth  # auth imports this module
-
     user = auth.current_user(url)
     if user is None:
         raise regions.ScopeError("not signed in")
@@ -229,8 +224,6 @@ def _audit_records(url: str, fn: Callable[..., Any], args: tuple, kwargs: dict) 
     label = RECORD_QUERIES.get(f"{fn.__module__}.{fn.__name__}")
     if label is None:
         return
-    from components import auth
-
     parts = [label, *(str(a) for a in args), *(f"{k}={v}" for k, v in sorted(kwargs.items()))]
     auth.audit_view(url, " · ".join(parts))
 
