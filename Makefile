@@ -1,6 +1,6 @@
 # Two commands on a fresh machine: `make run` (dashboard on the demo DB) and `make test`.
 # Both create what they need: the virtual env with pinned requirements, the demo database.
-# CI (.ci/run): `make lint` then `make test` (everything, browser tests included).
+# CI (.ci/run): `make lint drift` then `make test` (everything, browser tests included).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +11,7 @@ DEMO_DB := data/reporting.db
 DEMO_URL := sqlite:///$(CURDIR)/$(DEMO_DB)
 PORT ?= 8501
 
-.PHONY: run test bench lint demo-db venv browser clean
+.PHONY: run test bench lint drift demo-db venv browser clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,10 @@ lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/lint-imports --no-cache
+
+# The migrations and data/schema.py describe the same schema (fresh SQLite database at head).
+drift: $(STAMP)
+	@$(PY) -m data.db check
 
 clean:
 	rm -rf $(VENV) data/cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

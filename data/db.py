@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import make_url
 
-from data.schema import app_meta
+from data.schema import app_meta, metadata
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -69,6 +70,42 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def schema_drift(engine: Engine, target: MetaData = metadata) -> list:
+    """Where the migrated database and `data.schema.metadata` disagree (tables, columns, types,
+    server defaults, indexes, constraints), as Alembic's autogenerate diff: empty when the
+    migrations and the models describe the same schema. A model changed without a migration
+    (or the reverse) shows up here instead of on a production database."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, target))
+
+
+def check_drift(url: str | None = None) -> list:
+    """`schema_drift` of the database at `url` (which must be at head), or, without a URL, of a
+    fresh SQLite database upgraded to head in a temporary directory."""
+    if url is not None:
+        engine = make_engine(url)
+        try:
+            if current_revision(engine) != head_revision():
+                raise RuntimeError(
+                    f"database at revision {current_revision(engine)}, head is {head_revision()}"
+                )
+            return schema_drift(engine)
+        finally:
+            engine.dispose()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'drift.db'}")
+        try:
+            upgrade(engine)
+            return schema_drift(engine)
+        finally:
+            engine.dispose()
+
+
 def read_meta(engine: Engine) -> dict[str, str]:
     """The `app_meta` key/values (demo flag, as-of date); empty when the table is missing."""
     with engine.connect() as conn:
@@ -83,15 +120,23 @@ def write_meta(conn, values: dict[str, str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m data.db upgrade [--url URL]`: migrate a reporting database to head."""
+    """`python -m data.db upgrade|current [--url URL]`: migrate a reporting database to head, or
+    show its revision. `python -m data.db check [--url URL]`: fail when the migrations and
+    data/schema.py disagree (on a fresh SQLite database, or on the database at URL)."""
     import argparse
 
     from data.config import database_url
 
     parser = argparse.ArgumentParser(prog="python -m data.db")
-    parser.add_argument("command", choices=["upgrade", "current"])
-    parser.add_argument("--url", default=None, help="SQLAlchemy URL (default: configured DB)")
+    parser.add_argument("command", choices=["upgrade", "current", "check"])
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="SQLAlchemy URL (default: the configured DB; for check, a fresh SQLite database)",
+    )
     args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args.url)
     engine = make_engine(args.url or database_url())
     try:
         if args.command == "upgrade":
@@ -102,6 +147,27 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         engine.dispose()
+    return 0
+
+
+def _check(url: str | None) -> int:
+    """Print each difference (0 when none): CI runs this as `make drift`."""
+    where = (
+        make_url(normalise_url(url)).render_as_string(hide_password=True)
+        if url
+        else "fresh SQLite database at head"
+    )
+    try:
+        diffs = check_drift(url)
+    except Exception as exc:  # a CLI: report, do not dump a traceback on the operator
+        print(f"结构检查失败 (schema check failed) [{where}]: {exc}")
+        return 1
+    if diffs:
+        print(f"迁移与模型不一致 (migrations and data/schema.py differ) [{where}]: {len(diffs)} 处")
+        for diff in diffs:
+            print(f"  {diff}")
+        return 1
+    print(f"迁移与模型一致 (migrations match data/schema.py) [{where}], head {head_revision()}")
     return 0
 
 
