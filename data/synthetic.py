@@ -1,8 +1,9 @@
 """Synthetic personal identities for the demo database: names, ID numbers, phone numbers.
 
 Everything here is generated from lists and random numbers; nothing refers to a real person.
-ID numbers follow GB 11643-1999 (region code, birth date, sequence, check digit) so that the
-importers' validation and the masking in views behave on demo data exactly as on real data.
+ID numbers follow GB 11643-1999 (region code, birth date, sequence, check digit) with the
+importer's own rule (data/load/idnumber.py), so that its validation and the masking in views
+behave on demo data exactly as on real data.
 All functions are vectorised over numpy arrays: the demo builds hundreds of thousands at once.
 """
 
@@ -10,9 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-# GB 11643-1999: weight of position i (1-based, left to right) is 2**(18 - i) mod 11.
-ID_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
-ID_CHECK_CHARS = "10X98765432"  # indexed by (weighted sum mod 11)
+from data.load.idnumber import ID_CHECK_CHARS, ID_WEIGHTS
+
+# Re-exported until tests/fixtures/ledgers.py imports it from data.load.idnumber.
+from data.load.idnumber import id_check_digit as id_check_digit
+
+_WEIGHTS = np.array(ID_WEIGHTS, dtype=np.int64)
+_CHECK_CHARS = np.array(list(ID_CHECK_CHARS))
 
 # Common surnames, roughly weighted like southern China (刘, 陈, 李 … lead in Jiangxi).
 _SURNAMES = (
@@ -50,28 +55,6 @@ _ORG_KINDS = np.array(
 )
 
 
-def id_check_digit(first17: str) -> str:
-    """The GB 11643-1999 check character (0-9 or X) for the first 17 digits of an ID number."""
-    if len(first17) != 17 or not first17.isdigit():
-        raise ValueError("需要17位数字")
-    total = sum(int(d) * int(w) for d, w in zip(first17, ID_WEIGHTS, strict=True))
-    return ID_CHECK_CHARS[total % 11]
-
-
-def is_valid_id_number(s: str) -> bool:
-    """True when s is 18 characters: 17 digits with a real birth date (positions 7-14) and the
-    right check character (a lowercase x is accepted for X, as typed in many ledgers)."""
-    if not isinstance(s, str) or len(s) != 18 or not s[:17].isdigit():
-        return False
-    if s[17].upper() != id_check_digit(s[:17]):
-        return False
-    try:
-        np.datetime64(f"{s[6:10]}-{s[10:12]}-{s[12:14]}", "D")
-    except ValueError:
-        return False
-    return s[10:12] != "00" and s[12:14] != "00"
-
-
 def id_numbers(
     county_codes: np.ndarray, birth_days: np.ndarray, sequence: np.ndarray
 ) -> np.ndarray:
@@ -87,7 +70,7 @@ def id_numbers(
     seq = np.char.zfill(sequence.astype(np.int64).astype(str), 3)
     first17 = np.char.add(np.char.add(county_codes.astype("U6"), ymd), seq).astype("U17")
     values = first17.view("U1").reshape(len(first17), 17).astype(np.int64)
-    check = np.array(list(ID_CHECK_CHARS))[(values @ ID_WEIGHTS) % 11]
+    check = _CHECK_CHARS[(values @ _WEIGHTS) % 11]
     return np.char.add(first17, check)
 
 

@@ -29,8 +29,9 @@ from data.demo import build_demo, make_world, tiny_tree
 from data.demo.arrays import EPOCH, NULL, day_number
 from data.demo.cases import CONCERNS, DEPARTMENTS, RISKS, SOURCES, gen_cases, gen_referrals
 from data.demo.children import gen_children
+from data.load.idnumber import id_check_digit, is_valid_id_number
 from data.regions import build_region_tree, real_units
-from data.synthetic import id_check_digit, id_numbers, is_valid_id_number
+from data.synthetic import id_numbers
 
 ROLLUP = importlib.util.find_spec("data.rollup") is not None
 AS_OF = date(2026, 10, 31)

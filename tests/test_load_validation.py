@@ -317,3 +317,13 @@ def test_id_numbers():
         "身份证号中的出生日期无效",
         None,
     ]
+
+
+def test_id_number_region_code_is_not_looked_up():
+    """The region code is the issuing county's, not looked up: 红谷滩区 (360113) has had its
+    code since 2019, yet a child born in 2015 and registered later carries it; an unknown code
+    is not refused either (python-stdnum's cn.ric would refuse both)."""
+    raw = pd.Series([idn("360113", "20150305", 11), idn("999999", "20150305", 11)], dtype=object)
+    values, msgs = parse_id_number(raw)
+    assert list(values) == list(raw)
+    assert msgs.isna().all()

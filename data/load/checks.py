@@ -13,6 +13,7 @@ import pandas as pd
 from data.load.enums import LEVEL_NAMES as _LEVEL_NAMES
 from data.load.errors import Problem
 from data.load.headers import ColumnMap
+from data.load.idnumber import embedded_birth_date, embedded_gender
 from data.load.parsing import text_of
 from data.load.reading import Grid, column_letter
 from data.load.specs import Spec
@@ -149,15 +150,15 @@ def _child_checks(df: pd.DataFrame, lk: Lookups, rep: Report) -> None:
     idn = df["id_number"] if "id_number" in df else nulls(df.index)
     if "birth_date" in df:
         for row, n, b in zip(df.index, idn, df["birth_date"], strict=True):
-            if n is not None and b is not None and b.strftime("%Y%m%d") != n[6:14]:
+            if n is not None and b is not None and b != (embedded := embedded_birth_date(n)):
                 rep.add(
                     row,
                     "birth_date",
-                    f"出生日期与身份证号不一致（身份证号为 {n[6:10]}-{n[10:12]}-{n[12:14]}）",
+                    f"出生日期与身份证号不一致（身份证号为 {embedded.isoformat()}）",
                 )
     if "gender" in df:
         for row, n, g in zip(df.index, idn, df["gender"], strict=True):
-            if n is not None and g is not None and ("M" if int(n[16]) % 2 else "F") != g:
+            if n is not None and g is not None and embedded_gender(n) != g:
                 rep.add(row, "gender", "性别与身份证号第17位不一致（奇数为男，偶数为女）")
     ids = df["id"] if "id" in df else nulls(df.index)
     for row, i, n in zip(df.index, ids, idn, strict=True):

@@ -17,8 +17,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
+from data.load.idnumber import id_check_digit, is_valid_id_number
 from data.load.specs import ENUMS, SYNONYMS
-from data.synthetic import id_check_digit, is_valid_id_number
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (after Excel's 1900 leap-day bug)
 _SPACE_RE = re.compile(r"\s+")
