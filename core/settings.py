@@ -1,4 +1,13 @@
-"""Targets, alert thresholds and composite weights: one settings file (DESIGN.md §4).
+"""Every setting of a deployment, validated in this one module: the environment (the
+`Environment` model, pydantic-settings) and the settings file of targets, alert thresholds
+and composite weights (DESIGN.md §4, `load_settings`).
+
+Environment: `environment()` reads the variables each call (so a test's monkeypatch
+applies); a number that is missing, not a number or not positive keeps its default (a
+deployment typo must not lock every user out or refuse every file), which is the rule the
+auth, import and database code relied on when each read os.environ itself.
+
+Settings file:
 
 The file is `settings.toml` at the repository root, or the path in `DASHBOARD_SETTINGS`;
 without a file the defaults apply: the targets of the metric registry (core/registry.py,
@@ -13,12 +22,15 @@ that uses the codes (`unknown_codes`).
 from __future__ import annotations
 
 import math
-import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.registry import DEFAULT_TARGETS
 
@@ -132,9 +144,64 @@ def parse(data: Mapping, source: str = "defaults") -> Settings:
     )
 
 
+class Environment(BaseSettings):
+    """The deployment's environment variables (names are the fields in upper case)."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    reporting_db_url: str | None = None  # else secrets.toml, else the demo DB (data/config.py)
+    province_code: str = "360000"  # 江西省
+    dashboard_settings: str | None = None  # another settings file than settings.toml
+    auth_max_failures: float = 5  # wrong passwords within the window before a lock
+    auth_failure_window_minutes: float = 15
+    auth_lock_minutes: float = 15
+    auth_idle_hours: float = 8  # a session ends after this long without activity
+    auth_max_session_hours: float = 24  # and after this long in all
+    load_max_file_mb: float = 20  # the importer's limits
+    load_max_rows: float = 200_000
+    load_xlsx_reader: Literal["calamine", "openpyxl"] | None = None  # force one reader
+
+    @field_validator(
+        "auth_max_failures",
+        "auth_failure_window_minutes",
+        "auth_lock_minutes",
+        "auth_idle_hours",
+        "auth_max_session_hours",
+        "load_max_file_mb",
+        "load_max_rows",
+        mode="wrap",
+    )
+    @classmethod
+    def _positive_or_default(cls, value: object, handler, info: ValidationInfo) -> float:
+        default = cls.model_fields[info.field_name].default
+        try:
+            number = handler(value)
+        except ValidationError:
+            return default
+        return number if math.isfinite(number) and number > 0 else default
+
+    @field_validator("load_xlsx_reader", mode="wrap")
+    @classmethod
+    def _known_reader_or_none(cls, value: object, handler, info: ValidationInfo) -> str | None:
+        try:
+            return handler(value)
+        except ValidationError:
+            return None
+
+    @field_validator("province_code", mode="after")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip() or "360000"
+
+
+def environment() -> Environment:
+    """The environment as it is now (read at each call)."""
+    return Environment()
+
+
 def settings_path() -> Path:
     """`DASHBOARD_SETTINGS` when set, else settings.toml at the repository root."""
-    env = os.environ.get(ENV_VAR, "").strip()
+    env = (environment().dashboard_settings or "").strip()
     return Path(env) if env else SETTINGS_FILE
 
 

@@ -12,7 +12,6 @@ clears the count. Times are UTC without a zone. No Streamlit here.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from core.settings import environment
 from data.audit import utc_now
 from data.config import province_code
 from data.schema import app_users, regions
@@ -108,21 +108,13 @@ class LockoutPolicy:
 
     @classmethod
     def from_env(cls) -> LockoutPolicy:
-        """Defaults, overridden by AUTH_MAX_FAILURES / AUTH_FAILURE_WINDOW_MINUTES /
-        AUTH_LOCK_MINUTES."""
-
-        def number(name: str, default: float) -> float:
-            try:
-                value = float(os.environ.get(name, default))
-            except ValueError:
-                return default
-            return value if value > 0 else default
-
-        d = cls()
+        """AUTH_MAX_FAILURES / AUTH_FAILURE_WINDOW_MINUTES / AUTH_LOCK_MINUTES, validated by
+        core/settings.py `Environment` (5, 15 and 15 by default)."""
+        env = environment()
         return cls(
-            max_failures=int(number("AUTH_MAX_FAILURES", d.max_failures)),
-            window=timedelta(minutes=number("AUTH_FAILURE_WINDOW_MINUTES", 15)),
-            lock_for=timedelta(minutes=number("AUTH_LOCK_MINUTES", 15)),
+            max_failures=int(env.auth_max_failures),
+            window=timedelta(minutes=env.auth_failure_window_minutes),
+            lock_for=timedelta(minutes=env.auth_lock_minutes),
         )
 
 

@@ -1,14 +1,15 @@
-"""Settings read from the environment and `.streamlit/secrets.toml`.
+"""Where the database is and which province is served: the environment (validated by
+core/settings.py `Environment`) and `.streamlit/secrets.toml`.
 
-Only defaults live here; nothing else in the code base hard-wires the province or the
-database location.
+Nothing else in the code base hard-wires the province or the database location.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
+
+from core.settings import environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = REPO_ROOT / "data" / "reporting.db"
@@ -18,7 +19,7 @@ SECRETS_PATH = REPO_ROOT / ".streamlit" / "secrets.toml"
 
 def province_code() -> str:
     """The province the dashboard serves (`PROVINCE_CODE`, default Jiangxi 360000)."""
-    return os.environ.get("PROVINCE_CODE", "360000").strip()
+    return environment().province_code
 
 
 def _secrets_url(path: Path = SECRETS_PATH) -> str | None:
@@ -31,7 +32,7 @@ def _secrets_url(path: Path = SECRETS_PATH) -> str | None:
 
 def database_url() -> str:
     """`REPORTING_DB_URL`, else `[connections.reporting] url` in secrets.toml, else the demo DB."""
-    return os.environ.get("REPORTING_DB_URL") or _secrets_url() or DEFAULT_DB_URL
+    return environment().reporting_db_url or _secrets_url() or DEFAULT_DB_URL
 
 
 def is_default_demo_url(url: str) -> bool:
