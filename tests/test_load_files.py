@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy import select
 
 from data import schema as s
@@ -218,6 +219,31 @@ def test_messy_workbook_loads(tree, reader, monkeypatch):
     ]
     assert got.loc[1, "id_number"] == idn("360102", "20160701", 22).upper()
     assert list(got["gender"]) == ["M", "F", "M", "F"]
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_serial_dates_of_a_1904_workbook(tree, reader, monkeypatch):
+    """A workbook in the 1904 date system (older Mac Excel): a date stored as a plain number
+    or as its digits counts from 1904-01-01 (44227 is 2025-02-01 there, 2021-01-31 in the
+    1900 system); date-formatted cells are converted by the reader."""
+    if reader == "calamine":
+        pytest.importorskip("python_calamine")
+    monkeypatch.setenv("LOAD_XLSX_READER", reader)
+    df = children_ledger()
+    df["登记日期"] = [datetime(2025, 1, 10), 44227, "44227", "2025-04-01"]
+    wb = load_workbook(io.BytesIO(xlsx_bytes(df)))
+    wb.epoch = CALENDAR_MAC_1904
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert b'date1904="1"' in zipfile.ZipFile(buf).read("xl/workbook.xml")
+    result = load(tree, "children", buf.getvalue(), "台账.xlsx")
+    assert result.status == "loaded", [p.line() for p in result.errors]
+    assert list(children(tree)["registered_on"]) == [
+        date(2025, 1, 10),
+        date(2025, 2, 1),
+        date(2025, 2, 1),
+        date(2025, 4, 1),
+    ]
 
 
 def test_template_has_headers_labels_example_and_notes(tree):

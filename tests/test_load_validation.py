@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from openpyxl.utils.datetime import MAC_EPOCH
 
 from data.load import import_file
 from data.load.parsing import (
@@ -243,6 +244,27 @@ def test_dates_in_every_spelling():
         "日期不存在（2023年2月29日）",
         "无法识别的日期，请填写如 2024-03-05 的格式",
     ]
+
+
+def test_excel_serial_dates_in_both_date_systems():
+    """Serial numbers count as Excel counts them. 1900 system: serial 60 is the 29 February
+    1900 Excel shows though it never was (its leap-year bug), so 59 is 28 February, 61 is
+    1 March and 1 is 1 January 1900. 1904 system (older Mac workbooks): 0 is 1904-01-01."""
+    raw = pd.Series([1, 59, 61, 61.0, "00061", 45356, 60], dtype=object)
+    values, msgs = parse_date(raw)
+    assert list(values) == [
+        date(1900, 1, 1),
+        date(1900, 2, 28),
+        date(1900, 3, 1),
+        date(1900, 3, 1),
+        date(1900, 3, 1),
+        date(2024, 3, 5),
+        None,
+    ]
+    assert list(msgs) == [None] * 6 + ["日期不存在（1900年2月29日）"]
+    values, msgs = parse_date(pd.Series([60, 43894, "43894"], dtype=object), MAC_EPOCH)
+    assert list(values) == [date(1904, 3, 1), date(2024, 3, 5), date(2024, 3, 5)]
+    assert msgs.isna().all()
 
 
 def test_flags_numbers_labels_and_codes():

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
 from data.load.idnumber import id_check_digit, is_valid_id_number
 from data.load.specs import ENUMS, SYNONYMS
 
-EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (after Excel's 1900 leap-day bug)
 _SPACE_RE = re.compile(r"\s+")
 _DATE_RE = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
@@ -142,19 +142,25 @@ def parse_money(raw: pd.Series, scale: int = 1) -> Parsed:
     return values, msg
 
 
-def _excel_serial(n: float) -> date | None:
-    if 1 <= n < 100_000 and float(n).is_integer():
-        return EXCEL_EPOCH + timedelta(days=int(n))
-    return None
+def _excel_serial(n: float, epoch: datetime) -> tuple[date | None, str | None]:
+    """A whole-day serial number in the workbook's date system (openpyxl's `from_excel`: the
+    1900 system counts the 29 February 1900 Excel wrongly shows as serial 60, the 1904 system
+    counts from 1904-01-01)."""
+    if not (1 <= n < 100_000 and float(n).is_integer()):
+        return None, _DATE_HELP
+    if n == 60 and epoch == WINDOWS_EPOCH:
+        return None, "日期不存在（1900年2月29日）"
+    return from_excel(int(n), epoch).date(), None
 
 
-def parse_date(raw: pd.Series) -> Parsed:
-    """Dates as Excel dates, Excel serial numbers (45356), text '2024-03-05', '2024/3/5',
-    '2024.3.5', '2024年3月5日', '20240305', with or without a time."""
+def parse_date(raw: pd.Series, epoch: datetime = WINDOWS_EPOCH) -> Parsed:
+    """Dates as Excel dates, Excel serial numbers (45356, counted from the workbook's `epoch`:
+    `Grid.epoch`), text '2024-03-05', '2024/3/5', '2024.3.5', '2024年3月5日', '20240305',
+    with or without a time."""
     values: list[date | None] = []
     msgs: list[str | None] = []
     for v in raw.tolist():
-        d, m = _one_date(v)
+        d, m = _one_date(v, epoch)
         values.append(d)
         msgs.append(m)
     return pd.Series(values, index=raw.index, dtype=object), pd.Series(
@@ -165,7 +171,7 @@ def parse_date(raw: pd.Series) -> Parsed:
 _DATE_HELP = "无法识别的日期，请填写如 2024-03-05 的格式"
 
 
-def _one_date(v: object) -> tuple[date | None, str | None]:
+def _one_date(v: object, epoch: datetime) -> tuple[date | None, str | None]:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None, None
     if isinstance(v, datetime):
@@ -177,8 +183,7 @@ def _one_date(v: object) -> tuple[date | None, str | None]:
     if isinstance(v, int | float):
         if 19000101 <= v <= 21001231 and float(v).is_integer():
             return _ymd(str(int(v)))
-        d = _excel_serial(float(v))
-        return (d, None) if d else (None, _DATE_HELP)
+        return _excel_serial(float(v), epoch)
     t = unicodedata.normalize("NFKC", str(v)).strip()
     if not t:
         return None, None
@@ -186,8 +191,7 @@ def _one_date(v: object) -> tuple[date | None, str | None]:
         if len(t) == 8:
             return _ymd(t)
         if len(t) == 5:
-            d = _excel_serial(float(t))
-            return (d, None) if d else (None, _DATE_HELP)
+            return _excel_serial(float(t), epoch)
         return None, _DATE_HELP
     m = _DATE_RE.match(t)
     if not m:

@@ -18,12 +18,15 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from itertools import islice
 
 import pandas as pd
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
 
 from data.load.errors import Refusal, refusal
 
@@ -79,11 +82,14 @@ def _env_number(name: str, default: float) -> float:
 
 @dataclass
 class Grid:
-    """One sheet's raw cells: rows as lists, with their 1-based physical row numbers."""
+    """One sheet's raw cells: rows as lists, with their 1-based physical row numbers, and the
+    date system that numbers in date columns count from (a workbook's 1900 or 1904 system;
+    CSV has none, so 1900 as Excel writes it)."""
 
     sheet: str
     rows: list[list[object]]
     row_numbers: list[int]
+    epoch: datetime = WINDOWS_EPOCH
 
 
 def file_format(file_name: str) -> str:
@@ -137,6 +143,18 @@ def _check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
     return zf
 
 
+_DATE1904_RE = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904\s*=\s*[\"'](?:1|true)[\"']")
+
+
+def workbook_epoch(zf: zipfile.ZipFile) -> datetime:
+    """1904-01-01 when the workbook uses the 1904 date system (`<workbookPr date1904="1">`,
+    older Mac Excel), else Excel's 1900 system. The readers convert date-formatted cells
+    themselves; this is for dates stored as plain numbers."""
+    with zf.open("xl/workbook.xml") as f:
+        head = f.read(65536)  # workbookPr comes near the top
+    return MAC_EPOCH if _DATE1904_RE.search(head) else WINDOWS_EPOCH
+
+
 def _openpyxl_sheets(data: bytes) -> list[tuple[str, Callable[[], Iterator]]]:
     import openpyxl
 
@@ -173,7 +191,7 @@ def xlsx_reader() -> str:
 def read_xlsx(data: bytes, limits: Limits, score) -> Grid:
     """The sheet whose first rows best match the ledger's headers (`score(rows) -> int`);
     the notes sheet of our templates is skipped. Values only (cached formula results)."""
-    _check_zip(data, limits)
+    epoch = workbook_epoch(_check_zip(data, limits))
     opener = _calamine_sheets if xlsx_reader() == "calamine" else _openpyxl_sheets
     try:
         sheets = [(t, rows) for t, rows in opener(data) if t.strip().lower() not in NOTES_SHEETS]
@@ -184,7 +202,7 @@ def read_xlsx(data: bytes, limits: Limits, score) -> Grid:
             best = max(
                 sheets, key=lambda sh: score([list(r) for r in islice(sh[1](), HEADER_SCAN_ROWS)])
             )
-        return _collect(best[0], best[1](), limits)
+        return replace(_collect(best[0], best[1](), limits), epoch=epoch)
     except Refusal:
         raise
     except Exception:  # the readers raise many types on a damaged workbook

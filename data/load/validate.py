@@ -132,7 +132,7 @@ def data_rows(
     return to_frame(keep_rows, keep_numbers, width), notes
 
 
-def _parse(f, raw: pd.Series, cmap: ColumnMap) -> tuple[pd.Series, pd.Series]:
+def _parse(f, raw: pd.Series, cmap: ColumnMap, grid: Grid) -> tuple[pd.Series, pd.Series]:
     t = f.type
     if t == TEXT:
         return parse_text(raw)
@@ -141,7 +141,7 @@ def _parse(f, raw: pd.Series, cmap: ColumnMap) -> tuple[pd.Series, pd.Series]:
     if t == MONEY:
         return parse_money(raw, cmap.scale.get(f.name, 1))
     if t == DATE:
-        return parse_date(raw)
+        return parse_date(raw, grid.epoch)
     if t == BOOL:
         return parse_bool(raw)
     if t == ENUM:
@@ -162,7 +162,7 @@ def validate(
     rep = Report(spec, grid, cmap, raw)
     df = pd.DataFrame(index=raw.index)
     for name, j in cmap.fields.items():
-        values, msgs = _parse(spec.by_name(name), raw[j], cmap)
+        values, msgs = _parse(spec.by_name(name), raw[j], cmap, grid)
         df[name] = values
         for row, m in msgs.dropna().items():
             rep.add(row, name, m)
