@@ -1,4 +1,4 @@
-"""The choropleth and 3-D map (components/maps.py) and the drill-down state
+"""The choropleth and 3-D map (components/maps/) and the drill-down state
 (components/drill.py), without a browser (the clicks themselves: tests/browser/).
 
 Values are hand-made so every class is known in advance, e.g. home_coverage's target is 90%
