@@ -1,13 +1,13 @@
 """Validating every row before anything is written.
 
-Per cell: the parsers (data/load/parsing.py) turn text into values; a pandera schema built
-from the spec then checks what a single column can tell (required cells filled, numbers in
-range, text not too long, dates not in the future, region codes that exist at the right level,
-references to records that exist). Then the checks across columns and rows that pandera's
-column model does not express clearly: the level a staff role needs, dates that run
-backwards, a closed case without a closing date, a birth date or gender that contradicts the
-ID number, duplicate keys in the file, an ID number already registered to another child.
-Every problem carries its sheet, row, column, value and a Chinese message.
+Per cell: the parsers (data/load/parsing.py) turn text into values; then what a single column
+can tell (`column_checks`: required cells filled, numbers in range, text not too long, dates
+not in the future, region codes that exist at the right level, references to records that
+exist); then the checks across columns and rows (data/load/checks.py): the level a staff role
+needs, dates that run backwards, a closed case without a closing date, a birth date or gender
+that contradicts the ID number, duplicate keys in the file, an ID number already registered to
+another child. Each rule is written once, next to its Chinese message; every problem carries
+its sheet, row, column, value and that message. A cell keeps its first problem only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-import pandera.pandas as pa
 from sqlalchemy import Connection, select
 
 from data import schema as s
@@ -167,7 +166,7 @@ def validate(
         for row, m in msgs.dropna().items():
             rep.add(row, name, m)
     _derive(spec, df, raw, cmap, lookups, rep)
-    _schema_checks(spec, df, lookups, today, rep)
+    column_checks(spec, df, lookups, today, rep)
     cross_checks(spec, df, lookups, rep)
     duplicates(spec, df, rep)
     rep.problems.sort(key=lambda p: (p.row or 0, len(p.letter), p.letter))
@@ -222,75 +221,41 @@ def _derive(
             df[name] = resolved
 
 
-def _schema(spec: Spec, df: pd.DataFrame, lk: Lookups, today: date) -> pa.DataFrameSchema:
-    cols: dict[str, pa.Column] = {}
+def column_checks(spec: Spec, df: pd.DataFrame, lk: Lookups, today: date, rep: Report) -> None:
+    """The rules one column's cells follow on their own. Blank cells only break 必填; a cell
+    that did not parse is blank here and keeps its parser's message."""
     for f in spec.fields:
         if f.name not in df:
             continue
-        checks: list[pa.Check] = []
+        name, v = f.name, df[f.name].dropna()
+        if f.required and not (spec.kind == "children" and name == "id"):
+            also = "（或填写留守类型/困境类型）" if name == "category" else ""
+            rep.add_mask(df[name].isna(), name, f"必填项不能为空{also}")
         if f.type in (INT, REF) and f.lo is not None:
             hi = f.hi if f.hi is not None else 2**31 - 1
-            checks.append(pa.Check.in_range(f.lo, hi, error=f"须为 {f.lo:,} 到 {hi:,} 之间的整数"))
+            rep.add_mask(~v.between(f.lo, hi), name, f"须为 {f.lo:,} 到 {hi:,} 之间的整数")
         if f.type == MONEY:
-            checks.append(pa.Check.in_range(0, 10**12, error="金额须为不小于0的数"))
+            rep.add_mask(~v.between(0, 10**12), name, "金额须为不小于0的数")
         if f.type == TEXT and f.max_len:
-            checks.append(
-                pa.Check.str_length(max_value=f.max_len, error=f"内容过长（最多{f.max_len}字）")
-            )
+            rep.add_mask(v.map(len) > f.max_len, name, f"内容过长（最多{f.max_len}字）")
         if f.type == DATE:
-            checks.append(pa.Check.ge(EARLIEST, error="日期早于1900年，请核对"))
+            rep.add_mask(v < EARLIEST, name, "日期早于1900年，请核对")
             if not f.future_ok:
-                checks.append(
-                    pa.Check.le(today, error=f"日期晚于今天（{today.isoformat()}），请核对")
-                )
+                rep.add_mask(v > today, name, f"日期晚于今天（{today.isoformat()}），请核对")
         if f.type == REGION and spec.kind != "regions":
-            checks.append(pa.Check.isin(set(lk.region_level), error="区划代码在系统中不存在"))
+            level = v.map(lk.region_level.get)
+            rep.add_mask(level.isna(), name, "区划代码在系统中不存在")
             if f.levels:
-                ok = set(f.levels)
-                checks.append(
-                    pa.Check(
-                        lambda v, ok=ok: v.map(
-                            lambda c: lk.region_level.get(c, next(iter(ok))) in ok
-                        ),
-                        error="LEVEL",
-                    )
-                )
+                wrong = level[level.notna() & ~level.isin(f.levels)]
+                for row, actual in wrong.items():
+                    rep.add(row, name, _level_message(f.levels, actual))
         if f.type == REF and f.ref in lk.ids:
-            what = _REF_TITLES.get(f.ref, "")
-            checks.append(
-                pa.Check.isin(
-                    lk.ids[f.ref],
-                    error=f"编号为该值的{what}在系统中不存在，请先导入{SPECS[f.ref].title}台账",
-                )
+            what, title = _REF_TITLES.get(f.ref, ""), SPECS[f.ref].title
+            rep.add_mask(
+                ~v.isin(lk.ids[f.ref]),
+                name,
+                f"编号为该值的{what}在系统中不存在，请先导入{title}台账",
             )
-        nullable = not f.required or (spec.kind == "children" and f.name == "id")
-        cols[f.name] = pa.Column(checks=checks, nullable=nullable, required=False)
-    return pa.DataFrameSchema(cols)
-
-
-def _schema_checks(spec: Spec, df: pd.DataFrame, lk: Lookups, today: date, rep: Report) -> None:
-    try:
-        _schema(spec, df, lk, today).validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases
-        for rec in cases.to_dict("records"):
-            row, name, check = rec.get("index"), rec.get("column"), str(rec.get("check"))
-            if row is None or pd.isna(row) or name not in df:
-                continue
-            if check == "not_nullable":
-                f = spec.by_name(name)
-                msg = (
-                    "必填项不能为空"
-                    if f.name != "category"
-                    else "必填项不能为空（或填写留守类型/困境类型）"
-                )
-            elif check == "LEVEL":
-                msg = _level_message(
-                    spec.by_name(name).levels, lk.region_level.get(df.at[row, name])
-                )
-            else:
-                msg = check
-            rep.add(int(row), name, msg)
 
 
 def _level_message(levels: tuple[str, ...], actual: str | None) -> str:
