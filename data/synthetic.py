@@ -13,9 +13,6 @@ import numpy as np
 
 from data.load.idnumber import ID_CHECK_CHARS, ID_WEIGHTS
 
-# Re-exported until tests/fixtures/ledgers.py imports it from data.load.idnumber.
-from data.load.idnumber import id_check_digit as id_check_digit
-
 _WEIGHTS = np.array(ID_WEIGHTS, dtype=np.int64)
 _CHECK_CHARS = np.array(list(ID_CHECK_CHARS))
 

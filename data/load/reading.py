@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from itertools import islice
 import pandas as pd
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
 
+from core.settings import environment
 from data.load.errors import Refusal, refusal
 
 MiB = 1024 * 1024
@@ -63,21 +63,10 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        """`LOAD_MAX_FILE_MB`, `LOAD_MAX_ROWS` override the defaults (deployment settings)."""
-        d = cls()
-        return cls(
-            max_bytes=int(_env_number("LOAD_MAX_FILE_MB", d.max_bytes / MiB) * MiB),
-            max_rows=int(_env_number("LOAD_MAX_ROWS", d.max_rows)),
-        )
-
-
-def _env_number(name: str, default: float) -> float:
-    """A positive number from the environment; a missing or unusable value keeps the default."""
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
+        """`LOAD_MAX_FILE_MB`, `LOAD_MAX_ROWS` (deployment settings, validated by
+        core/settings.py `Environment`: an unusable value keeps the default)."""
+        env = environment()
+        return cls(max_bytes=int(env.load_max_file_mb * MiB), max_rows=int(env.load_max_rows))
 
 
 @dataclass
@@ -178,8 +167,8 @@ def _calamine_sheets(data: bytes) -> list[tuple[str, Callable[[], Iterator]]]:
 def xlsx_reader() -> str:
     """'calamine' (Rust, ~10x faster on big sheets) when installed, else 'openpyxl';
     `LOAD_XLSX_READER` forces one."""
-    forced = os.environ.get("LOAD_XLSX_READER")
-    if forced in ("calamine", "openpyxl"):
+    forced = environment().load_xlsx_reader
+    if forced is not None:
         return forced
     try:
         import python_calamine  # noqa: F401
