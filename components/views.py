@@ -26,6 +26,7 @@ from data.config import province_code
 
 RANK_WINDOW = 20
 YES_NO = {True: "是", False: "否"}
+EMPTY_LIST = "没有需要列出的记录。"
 
 
 # ---------------------------------------------------------------- pure helpers
@@ -157,7 +158,7 @@ def show_list(
     scope_name: str,
     period: str,
     key: str,
-    empty: str = "没有需要列出的记录。",
+    empty: str = EMPTY_LIST,
     height: int | str = "auto",
 ) -> pd.DataFrame:
     """A gap list: Chinese headers, a download button whose workbook carries the caption
@@ -205,6 +206,53 @@ def chart_tabs(
         st.plotly_chart(figure, config=tables.PLOTLY_CONFIG, key=f"{key}_chart")
     with table_tab:
         show_list(table, cols, title=title, scope_name=scope_name, period=period, key=f"{key}_tbl")
+
+
+@dataclass(frozen=True)
+class PageLists:
+    """The lists and chart/table tabs of one page, whose downloads are all captioned with the
+    same scope and period: bound once per page, so that each list names only what differs
+    (its frame, columns, title and key). A page whose gap lists follow a region filter binds
+    a second one to the filtered region's name."""
+
+    scope_name: str
+    period: str
+
+    def show_list(
+        self,
+        df: pd.DataFrame,
+        cols: Sequence[Col],
+        *,
+        title: str,
+        key: str,
+        empty: str = EMPTY_LIST,
+        height: int | str = "auto",
+    ) -> pd.DataFrame:
+        """`show_list` captioned with this page's scope and period."""
+        return show_list(
+            df,
+            cols,
+            title=title,
+            scope_name=self.scope_name,
+            period=self.period,
+            key=key,
+            empty=empty,
+            height=height,
+        )
+
+    def chart_tabs(
+        self, figure: go.Figure, table: pd.DataFrame, cols: Sequence[Col], *, key: str, title: str
+    ) -> None:
+        """`chart_tabs` captioned with this page's scope and period."""
+        chart_tabs(
+            figure,
+            table,
+            cols,
+            key=key,
+            title=title,
+            scope_name=self.scope_name,
+            period=self.period,
+        )
 
 
 # ---------------------------------------------------------------- map + ranking

@@ -27,6 +27,7 @@ PAPER_HELP = "空壳儿童之家：月末处于运营中，但近 90 天（含�
 ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
 by_county, by_unit = views.by_county_and_unit(homes.homes_by_region, ctx, level)
 totals = homes.totals_from(by_county)
+lists = views.PageLists(scope["name"], ctx.period)
 
 # ---------------------------------------------------------------- KPI cards
 st.markdown("##### 覆盖与运营")
@@ -120,7 +121,7 @@ status_cols = [
 if len(status_order) > views.RANK_WINDOW:
     st.caption(f"图中为筹建中和已停用儿童之家最多的 {views.RANK_WINDOW} 个{unit}；全部见“表格”。")
 top = status_order.head(views.RANK_WINDOW)
-views.chart_tabs(
+lists.chart_tabs(
     views.stacked_figure(
         top["name"],
         {HOME_STATUS[s]: top[s] for s in homes.HOME_STATES},
@@ -130,8 +131,6 @@ views.chart_tabs(
     status_cols,
     key="homes_status",
     title=f"各{unit}儿童之家状态",
-    scope_name=scope["name"],
-    period=ctx.period,
 )
 st.caption(
     "运营中：月末已开始运营且未停用；筹建中：已登记但月末尚未开始运营；已停用：停用日期在月末或之前。"
@@ -150,7 +149,7 @@ if level == "county":
     demo_left, demo_right = st.columns(2)
     with demo_left:
         st.markdown("**每百个村（社区）的示范之家**")
-        views.chart_tabs(
+        lists.chart_tabs(
             views.bar_figure(
                 split["group"],
                 split["demo_per_100_villages"].fillna(0),
@@ -170,15 +169,13 @@ if level == "county":
             ],
             key="homes_demo",
             title="示范性儿童之家分布",
-            scope_name=scope["name"],
-            period=ctx.period,
         )
     with demo_right:
         st.markdown("**各原贫困县示范之家**（每百村最少的在前）")
         poor = by_county[by_county["is_former_poverty_county"]].sort_values(
             ["demo_per_100_villages", "code"]
         )
-        views.show_list(
+        lists.show_list(
             poor,
             [
                 Col("name", "县（市、区）"),
@@ -188,8 +185,6 @@ if level == "county":
                 Col("demo_per_100_villages", "每百村示范之家", fmt="%.1f"),
             ],
             title="原贫困县示范性儿童之家",
-            scope_name=scope["name"],
-            period=ctx.period,
             key="homes_demo_poor",
             empty="本地区没有原贫困县。",
             height=280,
@@ -202,7 +197,7 @@ kinds["label"] = kinds["kind"].map(lambda k: ACTIVITY_KIND.get(k, k))
 act_left, act_right = st.columns(2)
 with act_left:
     st.markdown("**活动类型**")
-    views.chart_tabs(
+    lists.chart_tabs(
         views.bar_figure(kinds["label"], kinds["activities"], axis_title="活动（次）"),
         kinds,
         [
@@ -213,8 +208,6 @@ with act_left:
         ],
         key="homes_kinds",
         title="近90天儿童之家活动类型",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 with act_right:
     st.markdown(f"**:red[⚠ 空壳儿童之家]**　共 {totals['paper']:,} 个", help=PAPER_HELP)
@@ -227,7 +220,7 @@ with act_right:
             icon=":material/check_circle:",
         )
     else:
-        views.chart_tabs(
+        lists.chart_tabs(
             views.bar_figure(
                 paper_rank["name"].head(20),
                 paper_rank["paper"].head(20),
@@ -243,8 +236,6 @@ with act_right:
             ],
             key="homes_paper_rank",
             title=f"各{unit}空壳儿童之家",
-            scope_name=scope["name"],
-            period=ctx.period,
         )
 
 # ---------------------------------------------------------------- gap lists
@@ -253,11 +244,12 @@ region = None
 if level == "county":
     region = views.region_filter("县（市、区）", by_county[["code", "name"]], key=FILTER_KEY)
 where_name = scope["name"] if region is None else by_county.set_index("code").at[region, "name"]
+gap_lists = views.PageLists(where_name, ctx.period)
 paper_tab, village_tab = st.tabs(["空壳儿童之家清单", "尚无儿童之家的村"])
 with paper_tab:
     paper = db.query(homes.paper_homes, ctx.url, ctx.scope, ctx.period, region=region)
     st.markdown(f":red[**⚠ {len(paper):,} 个儿童之家近 90 天没有开展活动**]", help=PAPER_HELP)
-    views.show_list(
+    gap_lists.show_list(
         paper,
         [
             Col("county_name", "县（市、区）"),
@@ -271,8 +263,6 @@ with paper_tab:
             Col("days_idle", "未开展活动（天）", fmt="%,d", help="月末距最近一次活动的天数"),
         ],
         title="空壳儿童之家清单",
-        scope_name=where_name,
-        period=ctx.period,
         key="homes_paper_list",
         empty="没有空壳儿童之家。",
     )
@@ -285,7 +275,7 @@ with village_tab:
     town_col, village_col = st.columns([2, 3])
     with town_col:
         st.markdown("**按乡镇（街道）**")
-        views.show_list(
+        gap_lists.show_list(
             towns,
             [
                 Col("parent_name", "县（市、区）"),
@@ -295,14 +285,12 @@ with village_tab:
                 Col("coverage", "覆盖率（%）", percent=True),
             ],
             title="各乡镇尚无儿童之家的村数",
-            scope_name=where_name,
-            period=ctx.period,
             key="homes_towns",
             empty="所有乡镇（街道）的村（社区）都已有儿童之家。",
         )
     with village_col:
         st.markdown("**村（社区）清单**")
-        views.show_list(
+        gap_lists.show_list(
             missing,
             [
                 Col("county_name", "县（市、区）"),
@@ -312,8 +300,6 @@ with village_tab:
                 Col("home_state", "情况", labels=NOT_OPERATING),
             ],
             title="尚无儿童之家的村",
-            scope_name=where_name,
-            period=ctx.period,
             key="homes_villages",
             empty="所有村（社区）都已有运营中的儿童之家。",
         )

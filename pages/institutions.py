@@ -34,6 +34,7 @@ def per_child(yuan: float | None) -> str:
 ctx = db.get_context()
 scope = views.scoped_page_header(TITLE, ctx)
 level, draw_map = views.map_level(scope["level"])
+lists = views.PageLists(scope["name"], ctx.period)
 year = int(ctx.period[:4])
 
 
@@ -129,7 +130,7 @@ years_shown = by_year.assign(
 labels = [f"{y}年" for y in years_shown["year"]]
 with left:
     st.markdown("**各年度金额（按服务项目）**")
-    views.chart_tabs(
+    lists.chart_tabs(
         views.stacked_figure(
             labels,
             {PURCHASE_ITEM[i]: years_shown[i] for i in PURCHASE_ITEM},
@@ -150,12 +151,10 @@ with left:
         year_cols,
         key="inst_years",
         title="政府购买服务历年金额",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 with right:
     st.markdown("**生均金额（元/人）**")
-    views.chart_tabs(
+    lists.chart_tabs(
         views.bar_figure(
             labels,
             years_shown["per_child_yuan"].fillna(0),
@@ -167,8 +166,6 @@ with right:
         year_cols[:5],
         key="inst_per_child",
         title="政府购买服务生均金额",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 st.caption(
     f"生均金额 = 当年购买服务金额 ÷ 当年 12 月末在册儿童（{year} 年为统计月份末）；"
@@ -182,7 +179,7 @@ items_shown = by_item.assign(amount_wan=by_item["amount_yuan"] / WAN).sort_value
 )
 item_left, item_right = st.columns([3, 2])
 with item_left:
-    views.chart_tabs(
+    lists.chart_tabs(
         views.bar_figure(
             [PURCHASE_ITEM[i] for i in items_shown["item"]],
             items_shown["amount_wan"],
@@ -204,8 +201,6 @@ with item_left:
         ],
         key="inst_items",
         title=f"{year}年政府购买服务项目",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 with item_right:
     none_bought = [PURCHASE_ITEM[i] for i in by_item.loc[by_item["amount_yuan"] == 0, "item"]]
@@ -222,7 +217,7 @@ if level == "county":
     county_shown = by_county.assign(
         amount_wan=by_county["amount_yuan"] / WAN, **{i: by_county[i] / WAN for i in PURCHASE_ITEM}
     ).sort_values("per_child_yuan", na_position="first")
-    views.show_list(
+    lists.show_list(
         county_shown,
         [
             Col("name", "县（市、区）"),
@@ -234,8 +229,6 @@ if level == "county":
             *(Col(i, f"{PURCHASE_ITEM[i]}（万元）", fmt="%,.1f") for i in PURCHASE_ITEM),
         ],
         title=f"各县（市、区）{year}年购买服务",
-        scope_name=scope["name"],
-        period=ctx.period,
         key="inst_by_county",
         height=420 if len(county_shown) > 15 else "auto",
     )
@@ -253,7 +246,7 @@ center_cols = [
 ]
 if scope["level"] == "province":
     counts = ins.center_status_counts(centers)
-    views.chart_tabs(
+    lists.chart_tabs(
         views.stacked_figure(
             counts["parent_name"],
             {CENTER_LABEL[s]: counts[s] for s in ins.CENTER_STATUSES},
@@ -269,26 +262,20 @@ if scope["level"] == "province":
         ],
         key="inst_centers",
         title="各设区市救助保护机构落实情况",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 else:
-    views.show_list(
+    lists.show_list(
         centers,
         center_cols,
         title="各县（市、区）救助保护机构",
-        scope_name=scope["name"],
-        period=ctx.period,
         key="inst_centers",
     )
 st.markdown("**尚未落实救助保护机构的县（市、区）**")
 st.caption("本县（市、区）没有已转型或已指定的未成年人救助保护机构：需转型、指定或设立。")
-views.show_list(
+lists.show_list(
     not_ready,
     center_cols,
     title="尚未落实救助保护机构的县",
-    scope_name=scope["name"],
-    period=ctx.period,
     key="inst_not_ready",
     empty="所有县（市、区）均已落实未成年人救助保护机构。",
 )
@@ -300,7 +287,7 @@ inst = inst.assign(
     display_name=inst["region_name"] + inst["kind"].map(INSTITUTION_KIND),
     over=inst["occupancy"] > 1,
 )
-views.show_list(
+lists.show_list(
     summary.reset_index(),
     [
         Col("kind", "机构类别", labels=INSTITUTION_KIND),
@@ -315,8 +302,6 @@ views.show_list(
         Col("occupancy", "入住率", percent=True),
     ],
     title="机构概况",
-    scope_name=scope["name"],
-    period=ctx.period,
     key="inst_summary",
 )
 welfare = inst[inst["kind"] != "minor_protection_center"]
@@ -333,7 +318,7 @@ inst_cols = [
     Col("over", "超员", yes_no=True),
 ]
 if not with_beds.empty:
-    views.chart_tabs(
+    lists.chart_tabs(
         views.stacked_figure(
             with_beds["display_name"],
             {
@@ -348,16 +333,12 @@ if not with_beds.empty:
         inst_cols,
         key="inst_welfare",
         title="儿童福利机构与儿童福利指导中心",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 else:
-    views.show_list(
+    lists.show_list(
         welfare,
         inst_cols,
         title="儿童福利机构与儿童福利指导中心",
-        scope_name=scope["name"],
-        period=ctx.period,
         key="inst_welfare",
         empty="辖区内没有登记的儿童福利机构或儿童福利指导中心。",
     )
