@@ -340,6 +340,27 @@ def map_and_ranking(
         _ranking(ranked, metric, level, key)
 
 
+def county_map_and_ranking(
+    ctx: db.AppContext,
+    scope: dict,
+    metric: str,
+    *,
+    key: str,
+    on_click: Callable[[str], None] | None = None,
+) -> None:
+    """`map_and_ranking` of `metric` by county over the user's scope, from the monthly
+    snapshots: the thematic pages' map at province and prefecture scope (a prefecture draws
+    only its own counties)."""
+    map_and_ranking(
+        db.metric_by_region(ctx.url, ctx.scope, ctx.period, metric, "county"),
+        metric,
+        level="county",
+        key=key,
+        within=ctx.scope if scope["level"] == "prefecture" else None,
+        on_click=on_click,
+    )
+
+
 # ---------------------------------------------------------------- bar charts
 
 BAR_COLOR = "#4C78A8"  # the one hue of count charts

@@ -79,13 +79,11 @@ with cols[2]:
 # ---------------------------------------------------------------- map + ranking
 st.subheader(f"儿童之家覆盖率 · 按{unit}")
 if draw_map:
-    ranked_input = db.metric_by_region(ctx.url, ctx.scope, ctx.period, "home_coverage", "county")
-    views.map_and_ranking(
-        ranked_input,
+    views.county_map_and_ranking(
+        ctx,
+        scope,
         "home_coverage",
-        level="county",
         key="homes_coverage",
-        within=ctx.scope if scope["level"] == "prefecture" else None,
         on_click=lambda code: views.preselect(FILTER_KEY, code, by_county),
     )
 else:

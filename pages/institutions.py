@@ -104,13 +104,7 @@ with cols[2]:
 # ---------------------------------------------------------------- map + ranking
 if draw_map:
     st.subheader(f"{year}年政府购买服务金额 · 按县（市、区）")
-    views.map_and_ranking(
-        db.metric_by_region(ctx.url, ctx.scope, ctx.period, "purchase_yuan", "county"),
-        "purchase_yuan",
-        level="county",
-        key="inst_purchase",
-        within=ctx.scope if scope["level"] == "prefecture" else None,
-    )
+    views.county_map_and_ranking(ctx, scope, "purchase_yuan", key="inst_purchase")
     st.caption("县（市、区）金额含其乡镇、村的购买项目；设区市、省本级购买的项目只计入上级合计。")
 
 # ---------------------------------------------------------------- trend over years
