@@ -52,7 +52,7 @@ def scoped_page_header(title: str, ctx: db.AppContext) -> dict:
 
 
 class ThematicView(NamedTuple):
-    """What each thematic page (儿童之家, 队伍建设, 个案与关爱) opens with."""
+    """What each thematic page (儿童之家, 队伍建设, 个案与关爱, 机构与保障) opens with."""
 
     ctx: db.AppContext
     scope: dict  # the user's scope region row

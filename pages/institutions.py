@@ -31,9 +31,7 @@ def per_child(yuan: float | None) -> str:
     return "—" if yuan is None or pd.isna(yuan) else f"{yuan:,.1f} 元/人"
 
 
-ctx = db.get_context()
-scope = views.scoped_page_header(TITLE, ctx)
-level, draw_map = views.map_level(scope["level"])
+ctx, scope, level, draw_map, _unit, snap = views.thematic_view(TITLE)
 lists = views.PageLists(scope["name"], ctx.period)
 year = int(ctx.period[:4])
 
@@ -43,7 +41,6 @@ def q(fn, *args, **kwargs):
     return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
 
 
-snap = {r["metric"]: r for r in db.kpis(ctx.url, ctx.scope, ctx.period).to_dict("records")}
 centers = q(ins.protection_centers_by_county)
 summary = q(ins.institution_summary).set_index("kind")
 by_year = q(ins.purchases_by_year)
