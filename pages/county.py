@@ -40,7 +40,7 @@ from data.labels import (
     STAFF_ROLE,
 )
 from queries import county as county_q
-from queries import rankings
+from queries import rankings, records
 from queries.alerts import metric_alerts
 
 PAGE = "pages/county.py"
@@ -610,7 +610,7 @@ else:
 
 # ---------------------------------------------------------------- cases
 st.subheader("在办个案")
-case_rows = db.query(county_q.case_list, ctx.url, ctx.scope, ctx.period, code)
+case_rows = db.query(records.case_list, ctx.url, ctx.scope, ctx.period, code)
 n_overdue = int(case_rows["overdue"].sum()) if len(case_rows) else 0
 c1, c2, c3 = st.columns(3)
 c1.metric("在办个案", f"{len(case_rows):,} 件")
@@ -646,7 +646,7 @@ st.caption("儿童姓名已脱敏；“县本级”指直接登记在县（市�
 
 # ---------------------------------------------------------------- staff roster
 st.subheader("工作人员名册")
-roster = db.query(county_q.staff_roster, ctx.url, ctx.scope, ctx.period, code)
+roster = db.query(records.staff_roster, ctx.url, ctx.scope, ctx.period, code)
 if len(roster):
     sup = roster["role"] == "supervisor"
     c1, c2, c3, c4 = st.columns(4)

@@ -17,7 +17,7 @@ from components import db, kpi, tables, views
 from components.format import fmt_count, fmt_days, fmt_rate
 from components.views import Col
 from data.labels import ACTION_TYPE, CASE_CONCERN, CASE_SOURCE, CASE_STATUS, DEPARTMENT, RISK_LEVEL
-from queries import care, drilldown, referrals
+from queries import care, drilldown, records, referrals
 from queries import interventions as iv
 
 TITLE = "个案与关爱"
@@ -434,13 +434,13 @@ st.subheader("逾期个案清单")
 chosen = None
 if level == "county":
     chosen = views.region_filter(unit, by_area[["code", "name"]], key=FILTER_KEY)
-overdue = q(iv.overdue_case_list, region=chosen)
+overdue = q(records.case_list, region=chosen, overdue_only=True)
 place = scope["name"] if chosen is None else by_area.set_index("code").loc[chosen, "name"]
 st.caption("月末仍在办理且已超过办理期限的个案，按逾期天数从多到少排列；儿童姓名已脱敏。")
 views.show_list(
     overdue,
     [
-        Col("case_id", "个案编号"),
+        Col("id", "个案编号"),
         Col("county_name", "县（市、区）"),
         Col("township_name", "乡镇（街道）", none="县本级"),
         Col("concern", "主要问题", labels=CASE_CONCERN),
@@ -448,7 +448,7 @@ views.show_list(
         Col("stage", "办理环节", labels=CASE_STATUS),
         Col("received_on", "受理日期"),
         Col("due_on", "办理期限"),
-        Col("overdue_days", "逾期天数", fmt="%,d"),
+        Col("days_overdue", "逾期天数", fmt="%,d"),
         Col("child_name", "儿童姓名", none="（匿名）"),
     ],
     title="逾期个案清单",

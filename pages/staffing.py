@@ -14,7 +14,7 @@ from components import db, kpi, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import BACKGROUND, GENDER, STAFF_ROLE
-from queries import staffing
+from queries import records, staffing
 
 TITLE = "队伍建设"
 FILTER_KEY = "staffing_county"
@@ -272,7 +272,7 @@ with roster_tab:
         required=True,
     )
     roster = db.query(
-        staffing.staff_roster,
+        records.staff_roster,
         ctx.url,
         ctx.scope,
         ctx.period,
@@ -294,7 +294,7 @@ with roster_tab:
             Col("background", "人员来源", labels=BACKGROUND),
             Col("appointed_on", "任职日期"),
             Col("certified", "持证上岗", yes_no=True),
-            Col("last_training_on", "最近一次培训", none="无"),
+            Col("last_trained_on", "最近一次培训", none="无"),
             Col("trained_12m", "近一年轮训", yes_no=True),
             Col("is_registered", "实名录入", yes_no=True),
         ],

@@ -31,11 +31,9 @@ __all__ = [
 # showing their result is a view of individual records, audited by the cached query edge
 # (components/db.py `query`) once per browser session, list, scope, period and filter.
 RECORD_QUERIES: dict[str, str] = {
-    "queries.interventions.overdue_case_list": "逾期个案清单",
-    "queries.staffing.staff_roster": "工作人员名册",
+    "queries.records.case_list": "个案清单",
+    "queries.records.staff_roster": "工作人员名册",
     "queries.staffing.certification_violations": "未持证上岗人员名单",
-    "queries.county.case_list": "县区个案清单",
-    "queries.county.staff_roster": "县区工作人员名册",
     "queries.briefing.new_overdue_cases": "新增逾期个案清单",
 }
 

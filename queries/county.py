@@ -1,5 +1,5 @@
-"""县区详情: one county (or prefecture) in detail — its townships and villages with their gaps,
-its open and overdue cases, its staff roster. Personal data leaves only masked.
+"""县区详情: the gaps of one county — its townships and villages with what each lacks. (The
+drill-down's case list and staff roster are the lists of queries/records.py.)
 
 Township figures are `queries.drilldown.unit_indicators` (the rollup's SQL, run live). Village
 figures use the same SQL (metric_engine/) with every village of the county as a group
@@ -15,29 +15,24 @@ Gaps (缺口), as of D, the period's last day:
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from itertools import pairwise
-
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Engine, and_, exists, func, or_, select
+from sqlalchemy import Engine, select
 
-from core.activity import active_on
 from core.metrics import BY_CODE, meets_target
-from data.schema import cases, children, regions, staff, trainings
+from data.schema import regions
 from metric_engine import descendant_units, metric_rows, parse_period, periods_select
 from queries.drilldown import unit_indicators
-from queries.privacy import mask_name, mask_phone
+
+# Re-exported for queries/briefing.py until its import names queries.records (their home).
+from queries.records import cases_where, codes_under, overdue_on
 from queries.regions import ScopeError, region, require_within
 
 __all__ = [
     "ScopeError",
-    "case_list",
     "cases_where",
     "codes_under",
-    "open_on",
     "overdue_on",
-    "staff_roster",
     "township_gaps",
     "village_gaps",
     "visit_target",
@@ -198,260 +193,3 @@ def village_gaps(engine: Engine, scope: str, period: str, county: str) -> pd.Dat
     out["low_visits"] = _low(out["visit_rate"], visit_target())
     out["gaps"] = out[["no_director", "no_home", "low_visits"]].sum(axis=1).astype(int)
     return out
-
-
-# ---------------------------------------------------------------- cases and staff
-
-
-def _places() -> tuple[list, object, object]:
-    """Ancestor aliases of a record's region (itself, parent, grandparent, great-grand-
-    parent) so that its county, township and village names can be read off by level:
-    (name and level columns, the join, the record's own region alias)."""
-    chain = [regions.alias(f"place{i}") for i in range(4)]
-    joined = chain[0]
-    for child, parent in pairwise(chain):
-        joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
-    cols = []
-    for i, a in enumerate(chain):
-        cols += [a.c.level.label(f"lv{i}"), a.c.name.label(f"nm{i}")]
-    return cols, joined, chain[0]
-
-
-def _names_by_level(row: dict) -> dict:
-    out = {"county_name": None, "township_name": None, "village_name": None}
-    for i in range(4):
-        lv = row.pop(f"lv{i}")
-        nm = row.pop(f"nm{i}")
-        if lv in ("county", "township", "village"):
-            out[f"{lv}_name"] = nm
-    return out
-
-
-def _under(engine: Engine, scope: str, code: str) -> dict:
-    """The region (county or prefecture) a list is for, checked against the scope."""
-    require_within(engine, code, scope)
-    found = region(engine, code)
-    if found is None or found["level"] not in ("prefecture", "county"):
-        raise ValueError(f"{code} is not a prefecture or county")
-    return found
-
-
-def codes_under(code: str):
-    """Codes at or under `code` (the region tree via parent_code, at most four levels)."""
-    return select(
-        descendant_units(select(regions.c.code).where(regions.c.code == code), "lst").c.leaf_code
-    )
-
-
-CASE_COLUMNS = [
-    "id",
-    "county_name",
-    "township_name",
-    "village_name",
-    "child_name",
-    "child_category",
-    "source",
-    "concern",
-    "risk_level",
-    "stage",
-    "received_on",
-    "due_on",
-    "days_open",
-    "overdue",
-    "days_overdue",
-]
-
-
-def case_list(
-    engine: Engine, scope: str, period: str, region_code: str, overdue_only: bool = False
-) -> pd.DataFrame:
-    """Cases open on D (active per DESIGN.md §3) at or under a county or prefecture,
-    overdue ones first (most days overdue first), then high risk first, then oldest.
-
-    `stage` is the case's stage on D: its recorded status, except that a case closed after D
-    was still being handled on D (shown as in_progress). The child's name is masked."""
-    d = parse_period(period).d_end
-    _under(engine, scope, region_code)
-    cond = [open_on(d), cases.c.region_code.in_(codes_under(region_code))]
-    if overdue_only:
-        cond.append(cases.c.due_on < d)
-    return cases_where(engine, d, *cond)
-
-
-def open_on(d: date):
-    """A case active on D: received on or before D, not closed on or before D."""
-    return active_on(cases.c.received_on, cases.c.closed_on, d)
-
-
-def overdue_on(d: date):
-    """A case active on D whose due date is before D."""
-    return and_(open_on(d), cases.c.due_on < d)
-
-
-def cases_where(engine: Engine, d: date, *conditions) -> pd.DataFrame:
-    """Masked case rows (CASE_COLUMNS) meeting `conditions`, their ages counted at D; overdue
-    first (most days overdue first), then high risk first, then oldest, then id."""
-    c, ch = cases, children
-    cols, places, place = _places()
-    stmt = (
-        select(
-            c.c.id,
-            c.c.source,
-            c.c.concern,
-            c.c.risk_level,
-            c.c.status,
-            c.c.received_on,
-            c.c.due_on,
-            ch.c.name.label("child_name"),
-            ch.c.category.label("child_category"),
-            *cols,
-        )
-        .select_from(
-            c.join(places, place.c.code == c.c.region_code).outerjoin(ch, ch.c.id == c.c.child_id)
-        )
-        .where(*conditions)
-    )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    out = []
-    for r in rows:
-        names = _names_by_level(r)
-        due = _as_date(r["due_on"])
-        received = _as_date(r["received_on"])
-        overdue = due is not None and due < d
-        out.append(
-            {
-                "id": r["id"],
-                **names,
-                "child_name": mask_name(r["child_name"]),
-                "child_category": r["child_category"],
-                "source": r["source"],
-                "concern": r["concern"],
-                "risk_level": r["risk_level"],
-                "stage": "in_progress" if r["status"] == "closed" else r["status"],
-                "received_on": received,
-                "due_on": due,
-                "days_open": (d - received).days,
-                "overdue": overdue,
-                "days_overdue": (d - due).days if overdue else None,
-            }
-        )
-    df = pd.DataFrame(out, columns=CASE_COLUMNS)
-    df["days_overdue"] = pd.array(df["days_overdue"], dtype="Int64")
-    if df.empty:
-        return df
-    risk = {"high": 0, "medium": 1, "low": 2}
-    df = df.assign(
-        _o=~df["overdue"].astype(bool),
-        _d=-pd.to_numeric(df["days_overdue"], errors="coerce").fillna(-1),
-        _r=df["risk_level"].map(risk).fillna(3),
-    )
-    df = df.sort_values(["_o", "_d", "_r", "received_on", "id"], kind="stable")
-    return df.drop(columns=["_o", "_d", "_r"]).reset_index(drop=True)
-
-
-def _as_date(x) -> date | None:
-    if x is None:
-        return None
-    if isinstance(x, date):
-        return x
-    return date.fromisoformat(str(x)[:10])
-
-
-STAFF_COLUMNS = [
-    "id",
-    "role",
-    "name",
-    "gender",
-    "phone",
-    "county_name",
-    "township_name",
-    "village_name",
-    "is_female_committee_member",
-    "is_dedicated",
-    "is_registered",
-    "certified",
-    "trained_12m",
-    "last_trained_on",
-    "appointed_on",
-    "info_updated_on",
-]
-
-
-def staff_roster(engine: Engine, scope: str, period: str, region_code: str) -> pd.DataFrame:
-    """Supervisors and directors active on D at or under a county or prefecture: masked name
-    and phone, where they serve, their flags, whether certified (a passed initial training on
-    or before D) and trained in the 365 days ending D, the last passed training. Ordered by
-    county, township, role (supervisors first), village, id."""
-    d = parse_period(period).d_end
-    _under(engine, scope, region_code)
-    s, t = staff, trainings
-    cols, places, place = _places()
-    window_start = d - timedelta(days=BY_CODE["trained_12m"].window_days)
-    passed = and_(t.c.staff_id == s.c.id, t.c.passed, t.c.trained_on <= d)
-    certified = exists().where(passed, t.c.kind == "initial")
-    recent = exists().where(passed, t.c.trained_on > window_start)
-    last = (
-        select(func.max(t.c.trained_on, type_=Date))
-        .where(passed)
-        .scalar_subquery()
-        .label("last_trained_on")
-    )
-    stmt = (
-        select(
-            s.c.id,
-            s.c.role,
-            s.c.name,
-            s.c.gender,
-            s.c.phone,
-            s.c.region_code,
-            s.c.is_female_committee_member,
-            s.c.is_dedicated,
-            s.c.is_registered,
-            certified.label("certified"),
-            recent.label("trained_12m"),
-            last,
-            s.c.appointed_on,
-            s.c.info_updated_on,
-            *cols,
-        )
-        .select_from(s.join(places, place.c.code == s.c.region_code))
-        .where(
-            s.c.appointed_on <= d,
-            or_(s.c.left_on.is_(None), s.c.left_on > d),
-            s.c.region_code.in_(codes_under(region_code)),
-        )
-    )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    out = []
-    for r in rows:
-        names = _names_by_level(r)
-        out.append(
-            {
-                "id": r["id"],
-                "role": r["role"],
-                "name": mask_name(r["name"]),
-                "gender": r["gender"],
-                "phone": mask_phone(r["phone"]),
-                **names,
-                "is_female_committee_member": bool(r["is_female_committee_member"]),
-                "is_dedicated": bool(r["is_dedicated"]),
-                "is_registered": bool(r["is_registered"]),
-                "certified": bool(r["certified"]),
-                "trained_12m": bool(r["trained_12m"]),
-                "last_trained_on": _as_date(r["last_trained_on"]),
-                "appointed_on": _as_date(r["appointed_on"]),
-                "info_updated_on": _as_date(r["info_updated_on"]),
-                "_code": r["region_code"],
-            }
-        )
-    df = pd.DataFrame(out, columns=[*STAFF_COLUMNS, "_code"])
-    if df.empty:
-        return df.drop(columns="_code")
-    role = {"supervisor": 0, "director": 1}
-    df = df.assign(
-        _t=df["_code"].str[:9], _r=df["role"].map(role).fillna(2), _c=df["_code"].str[:6]
-    )
-    df = df.sort_values(["_c", "_t", "_r", "_code", "id"], kind="stable")
-    return df.drop(columns=["_t", "_r", "_c", "_code"]).reset_index(drop=True)

@@ -1,6 +1,7 @@
 """个案与关爱 (DESIGN.md §5 view 4), the cases: the pipeline by stage and risk, open and overdue
-cases by area with their ageing, sources, and the masked list of overdue cases. Referrals and
-closure times are in queries/referrals.py, the care actions in queries/care.py.
+cases by area with their ageing, and sources. The masked list of overdue cases is
+queries/records.py `case_list`; referrals and closure times are in queries/referrals.py, the
+care actions in queries/care.py.
 
 Every function takes the user's scope and a period 'YYYY-MM' (and optionally a `region` inside
 the scope); D is the period's last day and "active on D" follows DESIGN.md §3. A case may sit
@@ -21,7 +22,7 @@ from sqlalchemy.sql import ColumnElement
 from core.activity import active_on
 from core.periods import parse_period
 from data.labels import CASE_SOURCE, RISK_LEVEL
-from data.schema import cases, children, regions
+from data.schema import cases
 from queries.live import (
     DAY_BUCKETS,
     areas_at,
@@ -32,7 +33,8 @@ from queries.live import (
     sum_if,
     window_start,
 )
-from queries.privacy import mask_name, small_count
+from queries.privacy import small_count
+from queries.records import case_stage
 from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
@@ -44,7 +46,6 @@ __all__ = [
     "case_sources",
     "open_case_ageing",
     "open_cases_by_area",
-    "overdue_case_list",
     "unit_metric",
     "window_start",
 ]
@@ -60,18 +61,6 @@ def _case_active(d: date) -> ColumnElement:
 # --------------------------------------------------------------------------- cases
 
 
-def _stage(d: date) -> ColumnElement:
-    """A case's stage on D from its dates: assessed on or before D → 处置 (in_progress);
-    not yet assessed → 受理 when the case still stands at `received`, else 评估 (being
-    assessed). Derived from dates so that a past month shows where cases stood then."""
-    k = cases.c
-    return case(
-        (and_(k.assessed_on.is_not(None), k.assessed_on <= d), "in_progress"),
-        (k.status == "received", "received"),
-        else_="assessing",
-    )
-
-
 def case_pipeline(
     engine: Engine, scope: str, period: str, region: str | None = None
 ) -> pd.DataFrame:
@@ -84,7 +73,7 @@ def case_pipeline(
     k = cases
     base = k.join(area, area.c.code == k.c.region_code)
     active = (
-        select(_stage(p.d_end).label("stage"), k.c.risk_level)
+        select(case_stage(p.d_end).label("stage"), k.c.risk_level)
         .select_from(base)
         .where(_case_active(p.d_end))
     )
@@ -230,68 +219,6 @@ def case_sources(
             for s in CASE_SOURCE
         ]
     )
-
-
-def overdue_case_list(
-    engine: Engine, scope: str, period: str, region: str | None = None
-) -> pd.DataFrame:
-    """Cases active on D with due_on < D, most overdue first (then high risk first): case_id,
-    county_code, county_name, township_name, concern, risk_level, stage (on D), received_on, due_on,
-    overdue_days (D − due_on) and child_name masked (张*明; empty for an anonymous case)."""
-    scope = narrow_scope(engine, scope, region)
-    d = parse_period(period).d_end
-    area = scope_areas(scope)
-    k, c = cases, children
-    cty, twn = regions.alias("cty"), regions.alias("twn")
-    risk_order = case({"high": 0, "medium": 1, "low": 2}, value=k.c.risk_level, else_=3)
-    stmt = (
-        select(
-            k.c.id.label("case_id"),
-            area.c.county_code,
-            cty.c.name.label("county_name"),
-            twn.c.name.label("township_name"),
-            k.c.concern,
-            k.c.risk_level,
-            _stage(d).label("stage"),
-            k.c.received_on,
-            k.c.due_on,
-            c.c.name.label("child_name"),
-        )
-        .select_from(
-            k.join(area, area.c.code == k.c.region_code)
-            .outerjoin(cty, cty.c.code == area.c.county_code)
-            .outerjoin(twn, twn.c.code == area.c.township_code)
-            .outerjoin(c, c.c.id == k.c.child_id)
-        )
-        .where(_case_active(d), k.c.due_on < d)
-        .order_by(k.c.due_on, risk_order, k.c.id)
-    )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-    cols = [
-        "case_id",
-        "county_code",
-        "county_name",
-        "township_name",
-        "concern",
-        "risk_level",
-        "stage",
-        "received_on",
-        "due_on",
-        "overdue_days",
-        "child_name",
-    ]
-    for r in rows:
-        r["received_on"], r["due_on"] = _as_date(r["received_on"]), _as_date(r["due_on"])
-        r["overdue_days"] = (d - r["due_on"]).days
-        r["child_name"] = mask_name(r["child_name"])
-    return pd.DataFrame(rows, columns=cols)
-
-
-def _as_date(x: object) -> date:
-    if isinstance(x, date):
-        return x
-    return date.fromisoformat(str(x)[:10])
 
 
 def unit_metric(units: pd.DataFrame, metric: str, parent_name: str) -> pd.DataFrame:

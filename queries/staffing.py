@@ -12,7 +12,7 @@ whose code is his region_code, a director the village whose code is hers. Defini
 - turnover (12 months): staff whose left_on falls in the 365 days ending D, divided by the
   average headcount = (active on D − 365 + active on D) / 2; null when that average is 0.
 
-Lists of people leave this module masked (queries.privacy): names and phones never raw.
+The staff roster (and its 持证上岗 violations) is queries/records.py `staff_roster`, masked.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy.sql import ColumnElement
 from core import activity
 from core.periods import period_end
 from data.schema import staff, trainings
+from queries import records
 from queries.places import (
     int_columns,
     places,
@@ -33,11 +34,10 @@ from queries.places import (
     sum_if,
     to_dates,
 )
-from queries.privacy import mask_name, mask_phone
+from queries.records import ROLES
 from queries.regions import narrow_scope, within_scope
 
 YEAR_DAYS = 365
-ROLES = ("supervisor", "director")
 POST_LEVEL = {"supervisor": "township", "director": "village"}
 STAFF_LEVELS = ("prefecture", "county", "township")
 
@@ -231,117 +231,13 @@ def village_vacancies(
 # ---------------------------------------------------------------- people (masked)
 
 
-def _training_flags(d: date):
-    """Per staff id, from trainings on or before D: certified (a passed initial one),
-    failed_initial (a failed initial one), last_training_on (latest passed one) and
-    trained_12m (a passed one in the 365 days ending D). One grouped scan of `trainings`
-    instead of four correlated look-ups per person."""
-    t = trainings.c
-    in_year = t.trained_on > d - timedelta(days=YEAR_DAYS)
-    return (
-        select(
-            t.staff_id,
-            func.max(case((and_(t.passed, t.kind == "initial"), 1), else_=0)).label("certified"),
-            func.max(case((and_(~t.passed, t.kind == "initial"), 1), else_=0)).label(
-                "failed_initial"
-            ),
-            func.max(case((t.passed, t.trained_on), else_=None)).label("last_training_on"),
-            func.max(case((and_(t.passed, in_year), 1), else_=0)).label("trained_12m"),
-        )
-        .where(t.trained_on <= d)
-        .group_by(t.staff_id)
-        .subquery("training_flags")
-    )
-
-
-def _people(scope: str, d: date) -> Select:
-    """Active staff on D in the scope with where they serve (names and phones still raw:
-    callers mask before returning)."""
-    s = staff.c
-    pl = places(scope)
-    tf = _training_flags(d)
-    return (
-        select(
-            s.id,
-            s.role,
-            pl.c.county_name,
-            pl.c.township_name,
-            pl.c.village_name,
-            s.region_code,
-            s.name,
-            s.phone,
-            s.gender,
-            s.is_female_committee_member,
-            s.is_dedicated,
-            s.background,
-            s.appointed_on,
-            func.coalesce(tf.c.certified, 0).label("certified"),
-            func.coalesce(tf.c.failed_initial, 0).label("failed_initial"),
-            tf.c.last_training_on,
-            func.coalesce(tf.c.trained_12m, 0).label("trained_12m"),
-            s.is_registered,
-        )
-        .select_from(
-            staff.join(pl, pl.c.code == s.region_code).outerjoin(tf, tf.c.staff_id == s.id)
-        )
-        .where(active_on(d))
-        .order_by(pl.c.county_code, pl.c.township_code, s.region_code, s.role.desc(), s.id)
-    )
-
-
-def _read_people(engine: Engine, stmt: Select, d: date) -> pd.DataFrame:
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    for c in ("county_name", "township_name", "village_name"):  # None, not NaN, on both
-        df[c] = df[c].astype(object).where(df[c].notna(), None)
-    df["name"] = df["name"].map(mask_name)
-    df["phone"] = df["phone"].map(mask_phone)
-    df = to_dates(df, ("appointed_on", "last_training_on"))
-    for c in (
-        "is_female_committee_member",
-        "is_dedicated",
-        "certified",
-        "failed_initial",
-        "trained_12m",
-        "is_registered",
-    ):
-        df[c] = df[c].fillna(False).astype(bool)
-    df["days_in_post"] = [(d - v).days for v in df["appointed_on"]]
-    return df
-
-
-def staff_roster(
-    engine: Engine,
-    scope: str,
-    period: str,
-    region: str | None = None,
-    role: str | None = None,
-) -> pd.DataFrame:
-    """Staff active on D (masked): id, role, county_name, township_name, village_name,
-    region_code, name (张*明), phone (138****5678), gender, is_female_committee_member,
-    is_dedicated, background, appointed_on, days_in_post, certified, failed_initial,
-    last_training_on (latest passed training on or before D), trained_12m, is_registered."""
-    d = period_end(period)
-    where = narrow_scope(engine, scope, region)
-    stmt = _people(where, d)
-    if role is not None:
-        if role not in ROLES:
-            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
-        stmt = stmt.where(staff.c.role == role)
-    return _read_people(engine, stmt, d)
-
-
 def certification_violations(
     engine: Engine, scope: str, period: str, region: str | None = None
 ) -> pd.DataFrame:
     """Staff active on D without a passed initial training on or before D (持证上岗
-    violations), masked, in roster order; `failed_initial` says whether they sat and failed
-    one. Columns as `staff_roster`."""
-    d = period_end(period)
-    where = narrow_scope(engine, scope, region)
-    stmt = _people(where, d)
-    certified = stmt.selected_columns["certified"]
-    return _read_people(engine, stmt.where(certified == 0), d)
+    violations): the staff roster (queries.records.staff_roster, masked, its columns and
+    order) of those only; `failed_initial` says whether they sat and failed one."""
+    return records.staff_roster(engine, scope, period, region, uncertified_only=True)
 
 
 # ---------------------------------------------------------------- turnover
@@ -390,7 +286,6 @@ __all__ = [
     "active_on",
     "as_metric",
     "certification_violations",
-    "staff_roster",
     "staffing_by_region",
     "township_vacancies",
     "turnover",

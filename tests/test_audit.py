@@ -144,7 +144,7 @@ def test_views_of_individual_records_are_audited_once_per_session(tiny, tiny_eng
     assert (
         user,
         "view_records",
-        "逾期个案清单 · 360112 · 2026-10 · region=None",
+        "个案清单 · 360112 · 2026-10 · overdue_only=True · region=None",
     ) in rows(tiny_engine)
     # a page of aggregate figures only is not a view of records
     before = len(rows(tiny_engine))

@@ -19,9 +19,10 @@ Hand-built county 东湖区 A1, D = 2026-03-31:
   homes  V11 operating; V12 closed 2026-01-01; V21 building (never counts)
   children V11: c1 visited 2026-03-01, c2 last visited 2025-12-01 (outside the 90 days);
            V12: c3 visited 2026-01-15;   V21: none
-  cases  k1 V11 received 03-01 due 03-20 (overdue 11 days); k2 A1 itself received 03-25 due
-         04-10; k3 V11 closed 03-15 (not open on D); k4 T1 high risk, received 02-01, due
-         04-30, closed 04-05 (after D: still open on D, stage in_progress)
+  cases  k1 V11 received 03-01 due 03-20 (overdue 11 days, child c3 刘小红); k2 A1 itself
+         received 03-25 due 04-10; k3 V11 closed 03-15 (not open on D); k4 T1 high risk,
+         received 02-01, assessed 02-10, due 04-30, closed 04-05 (after D: still open on D,
+         stage in_progress; k1 and k2, not yet assessed, are being assessed)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from core.metrics import METRIC_CODES
 from data.regions import build_region_tree
 from data.schema import cases, children, children_homes, staff, trainings, visits
 from queries import county as county_q
+from queries import records
 from queries.regions import ScopeError
 from tests.test_rankings import A1, B2, A, P, load_regions
 
@@ -78,17 +80,18 @@ def _staff(id_, role, region, name, appointed, left=None, fcm=False):
     }
 
 
-def _child(id_, village, name):
+def _child(id_, village, name, id_number=None):
     return {
         "id": id_,
         "village_code": village,
         "category": "left_behind",
         "name": name,
+        "id_number": id_number,
         "registered_on": day("2025-01-01"),
     }
 
 
-def _case(id_, region, received, due, closed=None, risk="medium", child=None):
+def _case(id_, region, received, due, closed=None, risk="medium", child=None, assessed=None):
     return {
         "id": id_,
         "child_id": child,
@@ -97,6 +100,7 @@ def _case(id_, region, received, due, closed=None, risk="medium", child=None):
         "concern": "guardianship",
         "risk_level": risk,
         "received_on": day(received),
+        "assessed_on": day(assessed),
         "status": "closed" if closed else "in_progress",
         "due_on": day(due),
         "closed_on": day(closed),
@@ -136,7 +140,11 @@ def county_db(engine: Engine) -> Engine:
         )  # fmt: skip
         conn.execute(
             insert(children),
-            [_child(1, V11, "陈一"), _child(2, V11, "陈二"), _child(3, V12, "刘小红")],
+            [
+                _child(1, V11, "陈一"),
+                _child(2, V11, "陈二"),
+                _child(3, V12, "刘小红", "360102201001011234"),
+            ],
         )
         conn.execute(
             insert(visits),
@@ -152,7 +160,9 @@ def county_db(engine: Engine) -> Engine:
                 _case(1, V11, "2026-03-01", "2026-03-20", child=3),
                 _case(2, A1, "2026-03-25", "2026-04-10"),
                 _case(3, V11, "2026-03-01", "2026-03-30", closed="2026-03-15"),
-                _case(4, T1, "2026-02-01", "2026-04-30", closed="2026-04-05", risk="high"),
+                _case(
+                    4, T1, "2026-02-01", "2026-04-30", "2026-04-05", "high", assessed="2026-02-10"
+                ),
             ],
         )
     return engine
@@ -194,24 +204,31 @@ def test_village_gaps_by_hand(county_db):
 
 
 def test_case_list_masked_by_hand(county_db):
-    df = county_q.case_list(county_db, P, PERIOD, A1)
+    df = records.case_list(county_db, P, PERIOD, A1)
+    assert list(df.columns) == records.CASE_COLUMNS
     assert list(df["id"]) == [1, 4, 2]  # overdue first, then high risk, then by date
+    assert list(df["region_code"]) == [V11, T1, A1]
     assert list(df["overdue"]) == [True, False, False]
     assert df["days_overdue"].iloc[0] == 11 and df["days_overdue"].iloc[1:].isna().all()
     assert list(df["days_open"]) == [30, 58, 6]
-    assert list(df["stage"]) == ["in_progress", "in_progress", "in_progress"]
+    assert list(df["stage"]) == ["assessing", "in_progress", "assessing"]  # stage on D
     assert df.iloc[0]["child_name"] == "刘*红" and "刘小红" not in df.to_string()
+    assert df.iloc[0]["child_id_number"] == "3601**********1234"
+    assert "360102201001011234" not in df.to_string()
     assert (df.iloc[0]["township_name"], df.iloc[0]["village_name"]) == ("公园街道", "公园社区")
     assert df.iloc[1]["township_name"] == "公园街道" and pd.isna(df.iloc[1]["village_name"])
     assert df.iloc[2]["county_name"] == "东湖区" and pd.isna(df.iloc[2]["township_name"])
-    only = county_q.case_list(county_db, P, PERIOD, A1, overdue_only=True)
+    only = records.case_list(county_db, P, PERIOD, A1, overdue_only=True)
     assert list(only["id"]) == [1]
-    assert list(county_q.case_list(county_db, P, PERIOD, A)["id"]) == [1, 4, 2]  # prefecture
-    assert county_q.case_list(county_db, P, "2026-01", A1).empty  # nothing received yet
+    assert list(records.case_list(county_db, P, PERIOD, A)["id"]) == [1, 4, 2]  # prefecture
+    assert list(records.case_list(county_db, P, PERIOD)["id"]) == [1, 4, 2]  # the scope
+    assert list(records.case_list(county_db, P, PERIOD, T1)["id"]) == [1, 4]  # a township
+    assert records.case_list(county_db, P, "2026-01", A1).empty  # nothing received yet
 
 
 def test_staff_roster_masked_by_hand(county_db):
-    df = county_q.staff_roster(county_db, P, PERIOD, A1)
+    df = records.staff_roster(county_db, P, PERIOD, A1)
+    assert list(df.columns) == records.STAFF_COLUMNS
     assert list(df["id"]) == [1, 3]  # s2 left on D, s4 left, s5 not yet appointed
     s1, s3 = df.iloc[0], df.iloc[1]
     assert (s1["name"], s1["phone"], s1["role"]) == ("李*国", "138****0001", "supervisor")
@@ -230,13 +247,11 @@ def test_county_queries_are_scoped(county_db):
     with pytest.raises(ScopeError):
         county_q.township_gaps(county_db, B2, PERIOD, A1)
     with pytest.raises(ScopeError):
-        county_q.staff_roster(county_db, B2, PERIOD, A1)
+        records.staff_roster(county_db, B2, PERIOD, A1)
     with pytest.raises(ScopeError):
-        county_q.case_list(county_db, "360200", PERIOD, A1)
+        records.case_list(county_db, "360200", PERIOD, A1)
     with pytest.raises(ValueError):
         county_q.village_gaps(county_db, P, PERIOD, T1)  # a township is no county
-    with pytest.raises(ValueError):
-        county_q.case_list(county_db, P, PERIOD, T1)
 
 
 # ---------------------------------------------------------------- AppTest, every county

@@ -27,7 +27,7 @@ from data.db import make_engine
 from data.demo import build_demo
 from data.schema import children, regions, staff
 from queries import homes as hq
-from queries import indicators
+from queries import indicators, records
 from queries import staffing as sq
 from tests.apptest import ensure_user, run_app
 
@@ -143,7 +143,7 @@ def test_staffing_page(apptest_env, demo_url, engine, raw_personal, period):
     assert metric_value(at, "空缺岗位") == f"{len(towns) + len(villages):,} 个"
     assert metric_value(at, "未持证上岗") == fmt_count(len(violations), "人")
     assert metric_value(at, "近 12 个月流失率") == fmt_rate(flow.at["all", "turnover"])
-    roster = sq.staff_roster(engine, PROVINCE, period)
+    roster = records.staff_roster(engine, PROVINCE, period)
     shapes = [e.value.shape[0] for e in at.dataframe]
     for n in (len(towns), len(villages), len(violations), len(roster)):
         assert n == 0 or n in shapes
@@ -189,7 +189,7 @@ def test_live_figures_match_the_rollup(engine, period):
     demo = indicators.metric_by_region(engine, PROVINCE, period, "demo_homes", "county")
     assert (homes["demo"] == demo.set_index("code")["value"]).all()
     kpis = indicators.kpis(engine, PROVINCE, period).set_index("metric")
-    roster = sq.staff_roster(engine, PROVINCE, period)
+    roster = records.staff_roster(engine, PROVINCE, period)
     directors = roster[roster["role"] == "director"]
     for metric, num, den in (
         ("certified_rate", roster["certified"].sum(), len(roster)),

@@ -19,6 +19,7 @@ from data.demo import build_demo
 from data.schema import children, staff
 from queries import institutions as ins
 from queries import interventions as iv
+from queries import records
 from queries import referrals as rf
 from queries.indicators import kpis
 from tests.apptest import ensure_user, page_text, run_app
@@ -115,7 +116,7 @@ def test_interventions_page_province(demo, apptest_env, period):
     assert shown["平均办结天数"] == [fmt_days(closure.loc["period", "mean_days"])] * 2
     # the overdue list shows every overdue case of the query, masked (the tiny demo has
     # overdue cases in 2025-01 only of these months: a tenth of a handful of open cases)
-    overdue = iv.overdue_case_list(engine, PROVINCE, period)
+    overdue = records.case_list(engine, PROVINCE, period, overdue_only=True)
     lists = [d.value for d in at.dataframe if "逾期天数" in d.value.columns]
     if period == "2025-01":
         assert len(overdue) > 0
@@ -123,7 +124,7 @@ def test_interventions_page_province(demo, apptest_env, period):
         assert not lists and "没有逾期个案。" in text
         return
     assert len(lists) == 1 and len(lists[0]) == len(overdue)
-    assert lists[0]["个案编号"].tolist() == overdue.case_id.tolist()
+    assert lists[0]["个案编号"].tolist() == overdue.id.tolist()
     assert lists[0]["儿童姓名"].tolist() == overdue.child_name.fillna("（匿名）").tolist()
     masked = overdue.child_name.dropna().tolist()
     assert all(name in text for name in masked)  # the leak check reads the tables too

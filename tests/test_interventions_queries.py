@@ -17,6 +17,7 @@ from sqlalchemy import insert
 from data.schema import care_actions, cases, children, referrals, regions
 from queries import care as ca_q
 from queries import interventions as iv
+from queries import records
 from queries import referrals as rf
 from queries.regions import ScopeError
 from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows
@@ -235,10 +236,10 @@ def test_case_sources(db):
 
 
 def test_overdue_case_list_masked(db):
-    df = iv.overdue_case_list(db, P, "2026-10")
-    assert df.case_id.tolist() == [3, 2]  # most overdue first
+    df = records.case_list(db, P, "2026-10", overdue_only=True)
+    assert df.id.tolist() == [3, 2]  # most overdue first
     first, second = df.to_dict("records")
-    assert first["overdue_days"] == 122 and second["overdue_days"] == 31
+    assert first["days_overdue"] == 122 and second["days_overdue"] == 31
     assert first["county_name"] == "东湖区" and pd.isna(first["township_name"])
     assert second["township_name"] == "豫章街道"
     assert (second["concern"], second["risk_level"], second["stage"]) == (
@@ -250,9 +251,9 @@ def test_overdue_case_list_masked(db):
     assert pd.isna(first["child_name"])  # anonymous case
     assert second["child_name"] == "张*明"
     # On 2026-09-30: c3 (91 days) and c5 (30 days), whose child 赵四 shows as 赵*.
-    sep = iv.overdue_case_list(db, P, "2026-09")
-    assert sep.case_id.tolist() == [3, 5]
-    assert sep.overdue_days.tolist() == [91, 30]
+    sep = records.case_list(db, P, "2026-09", overdue_only=True)
+    assert sep.id.tolist() == [3, 5]
+    assert sep.days_overdue.tolist() == [91, 30]
     assert pd.isna(sep.child_name[0]) and sep.child_name[1] == "赵*"
     assert sep.county_name.tolist() == ["东湖区", "瑞金市"]
 
@@ -264,8 +265,8 @@ def test_no_unmasked_names_anywhere(db):
         iv.open_cases_by_area(db, A1, "2026-10", level="township"),
         iv.open_case_ageing(db, P, "2026-10"),
         iv.case_sources(db, P, "2026-10"),
-        iv.overdue_case_list(db, P, "2026-10"),
-        iv.overdue_case_list(db, P, "2026-09"),
+        records.case_list(db, P, "2026-10"),
+        records.case_list(db, P, "2026-09", overdue_only=True),
         rf.referrals_by_department(db, P, "2026-10"),
         rf.referral_summary(db, P, "2026-10"),
         rf.closure_summary(db, P, "2026-10"),
@@ -377,7 +378,7 @@ def test_care_actions_by_township(db):
 def test_prefecture_scope_sees_only_its_own(db):
     assert iv.open_cases_by_area(db, A, "2026-10").code.tolist() == [A1, A2]
     assert ca_q.care_actions_by_area(db, A, "2026-10").code.tolist() == [A1, A2]
-    assert set(iv.overdue_case_list(db, A, "2026-10").county_name) == {"东湖区"}
+    assert set(records.case_list(db, A, "2026-10", overdue_only=True).county_name) == {"东湖区"}
     # 南昌市 holds c1 c2 c3 c7 open, c4 closed; 瑞金市's c8, c10, c5 stay out
     assert _pipeline(iv.case_pipeline(db, A, "2026-10")) == {
         ("received", "high"): 1,
@@ -400,7 +401,7 @@ def test_region_inside_and_outside_the_scope(db):
     with pytest.raises(ScopeError):
         iv.case_pipeline(db, A, "2026-10", region=B1)
     with pytest.raises(ScopeError):
-        iv.overdue_case_list(db, A, "2026-10", region=B)
+        records.case_list(db, A, "2026-10", region=B, overdue_only=True)
     with pytest.raises(ScopeError):
         iv.open_cases_by_area(db, A1, "2026-10", region=A)  # above the scope
 

@@ -29,7 +29,7 @@ from core.metrics import METRIC_CODES
 from data.db import make_engine
 from data.regions import real_units
 from data.schema import children, kpi_snapshots, regions, staff
-from queries import drilldown, homes, indicators, institutions, interventions, staffing
+from queries import drilldown, homes, indicators, institutions, interventions, records, staffing
 from queries.regions import ScopeError
 from tests.apptest import APP, ensure_user, page_text, run_app
 from tests.conftest import BACKENDS
@@ -197,13 +197,16 @@ def test_view_tables_are_the_province_rows_of_the_subtree(eng, tree, scope, fn, 
 @pytest.mark.parametrize("scope", [GANZHOU, XINGGUO])
 def test_lists_of_people_and_cases_are_the_subtrees(eng, tree, scope):
     inside = subtree(tree, scope)
-    roster = staffing.staff_roster(eng, scope, PERIOD)
-    everyone = staffing.staff_roster(eng, PROVINCE, PERIOD)
+    roster = records.staff_roster(eng, scope, PERIOD)
+    everyone = records.staff_roster(eng, PROVINCE, PERIOD)
     assert len(roster) > 0
     assert set(roster.id) == set(everyone[everyone.region_code.isin(inside)].id)
-    overdue = interventions.overdue_case_list(eng, scope, PERIOD)
-    all_overdue = interventions.overdue_case_list(eng, PROVINCE, PERIOD)
-    assert set(overdue.case_id) == set(all_overdue[all_overdue.county_code.isin(inside)].case_id)
+    open_cases = records.case_list(eng, scope, PERIOD)
+    all_open = records.case_list(eng, PROVINCE, PERIOD)
+    assert len(open_cases) > 0
+    assert set(open_cases.id) == set(all_open[all_open.region_code.isin(inside)].id)
+    overdue = records.case_list(eng, scope, PERIOD, overdue_only=True)
+    assert set(overdue.id) == set(open_cases[open_cases.overdue].id)
     inst = institutions.institutions_list(eng, scope, PERIOD)
     all_inst = institutions.institutions_list(eng, PROVINCE, PERIOD)
     assert set(inst.id) == set(all_inst[all_inst.region_code.isin(inside)].id)
@@ -222,7 +225,7 @@ def test_every_query_refuses_a_region_outside_the_scope(eng):
 
     region_params = ("region", "region_code", "county")
     checked = []
-    for mod in (homes, staffing, interventions, institutions, county_q):
+    for mod in (homes, staffing, interventions, institutions, county_q, records):
         for name, fn in inspect.getmembers(mod, inspect.isfunction):
             if fn.__module__ != mod.__name__ or name.startswith("_"):
                 continue
@@ -242,8 +245,8 @@ def test_every_query_refuses_a_region_outside_the_scope(eng):
                     fn(eng, scope, PERIOD, **extra, **{where: out})
             checked.append(f"{mod.__name__}.{name}")
     assert len(checked) >= 20, checked
-    assert "queries.interventions.overdue_case_list" in checked
-    assert "queries.staffing.staff_roster" in checked
+    assert "queries.records.case_list" in checked
+    assert "queries.records.staff_roster" in checked
 
 
 # ---------------------------------------------------------------- pages

@@ -1,5 +1,6 @@
-"""queries/staffing.py on a hand-built province, both backends. Every expected figure was
-worked out by hand from the fixture (reasoning in the comments).
+"""queries/staffing.py (and the staff roster, queries/records.py) on a hand-built province,
+both backends. Every expected figure was worked out by hand from the fixture (reasoning in
+the comments).
 
 Same tree as tests/test_homes_queries.py: county A1 (prefecture A) with townships TA1 (villages
 VA11, VA12) and TA2 (VA21, VA22); county B1 (prefecture B, former poverty) with township TB1
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import insert
 
 from data.schema import regions, staff, trainings
+from queries import records
 from queries import staffing as sq
 from queries.privacy import mask_name, mask_phone
 from queries.regions import ScopeError
@@ -261,35 +263,35 @@ def test_certification_violations(db):
 
 
 def test_roster(db):
-    df = sq.staff_roster(db, P, "2026-10")
+    df = records.staff_roster(db, P, "2026-10")
     assert list(df["id"]) == [1, 11, 13, 15, 16]  # by county, township, post; S1 first
     s1 = df.iloc[0].to_dict()
     assert (s1["name"], s1["phone"], s1["role"]) == ("张*丰", "138****5678", "supervisor")
     assert s1["village_name"] is None and s1["township_name"] == "豫章街道"
     assert s1["certified"] and s1["trained_12m"] and s1["is_dedicated"] and s1["is_registered"]
-    assert s1["last_training_on"] == date(2026, 5, 1)
+    assert s1["last_trained_on"] == date(2026, 5, 1)
     rows = {r["id"]: r for r in df.to_dict("records")}
     # D1: certified; the annual of 2025-10-31 is D − 365, outside the year.
     assert rows[11]["certified"] and not rows[11]["trained_12m"]
-    assert rows[11]["last_training_on"] == date(2025, 10, 31)
+    assert rows[11]["last_trained_on"] == date(2025, 10, 31)
     assert rows[11]["is_female_committee_member"]
     # D3: trained this year but not certified; D5: nothing on or before D.
     assert rows[13]["trained_12m"] and not rows[13]["certified"]
-    assert rows[13]["last_training_on"] == date(2026, 6, 1)
-    assert not rows[15]["certified"] and rows[15]["last_training_on"] is None
+    assert rows[13]["last_trained_on"] == date(2026, 6, 1)
+    assert not rows[15]["certified"] and rows[15]["last_trained_on"] is None
     assert not rows[15]["is_registered"]
     # D6: the failed annual of 04-01 is ignored: last passed is 03-01.
-    assert rows[16]["last_training_on"] == date(2026, 3, 1)
+    assert rows[16]["last_trained_on"] == date(2026, 3, 1)
     # The shares of the KPI cards: certified 3/5, trained 3/5, registered 4/5, dedicated 2/5,
     # female committee members among active directors 2/4.
     assert (df["certified"].sum(), df["trained_12m"].sum(), df["is_registered"].sum()) == (3, 3, 4)
     assert df["is_dedicated"].sum() == 2
     directors = df[df["role"] == "director"]
     assert (directors["is_female_committee_member"].sum(), len(directors)) == (2, 4)
-    only_sup = sq.staff_roster(db, P, "2026-10", role="supervisor")
+    only_sup = records.staff_roster(db, P, "2026-10", role="supervisor")
     assert list(only_sup["id"]) == [1]
     with pytest.raises(ValueError):
-        sq.staff_roster(db, P, "2026-10", role="boss")
+        records.staff_roster(db, P, "2026-10", role="boss")
 
 
 def test_turnover(db):
@@ -318,28 +320,28 @@ def test_prefecture_scope_never_returns_another_prefecture(db):
     assert list(sq.village_vacancies(db, B, "2026-10")["code"]) == [VB13]
     assert list(sq.township_vacancies(db, A, "2026-10")["code"]) == [TA2]
     assert list(sq.certification_violations(db, A, "2026-10")["id"]) == [13]
-    assert list(sq.staff_roster(db, B, "2026-10")["id"]) == [15, 16]
+    assert list(records.staff_roster(db, B, "2026-10")["id"]) == [15, 16]
     flow = sq.turnover(db, B, "2026-10").set_index("role")
     assert flow.loc["all", ["headcount_start", "headcount_end", "leavers"]].tolist() == [2, 2, 0]
     # Narrowing inside the scope works; outside it raises ScopeError.
     assert list(sq.village_vacancies(db, P, "2026-10", region=TA1)["code"]) == [VA12]
-    assert list(sq.staff_roster(db, A, "2026-10", region=VA21)["id"]) == [13]
+    assert list(records.staff_roster(db, A, "2026-10", region=VA21)["id"]) == [13]
     for fn in (
         sq.township_vacancies,
         sq.village_vacancies,
         sq.certification_violations,
-        sq.staff_roster,
+        records.staff_roster,
     ):
         with pytest.raises(ScopeError):
             fn(db, A, "2026-10", region=B1)
     with pytest.raises(ScopeError):
-        sq.staff_roster(db, B, "2026-10", region=VA11)
+        records.staff_roster(db, B, "2026-10", region=VA11)
 
 
 def test_no_unmasked_personal_data_leaves_the_module(db):
     frames = [
-        sq.staff_roster(db, P, "2026-10"),
-        sq.staff_roster(db, P, "2026-11"),
+        records.staff_roster(db, P, "2026-10"),
+        records.staff_roster(db, P, "2026-11"),
         sq.certification_violations(db, P, "2026-10"),
         sq.certification_violations(db, P, "2026-11"),
         sq.township_vacancies(db, P, "2026-10"),
@@ -351,7 +353,7 @@ def test_no_unmasked_personal_data_leaves_the_module(db):
         text = df.astype(str).to_string()
         for raw in RAW_NAMES + RAW_PHONES:
             assert raw not in text
-    roster = sq.staff_roster(db, P, "2026-11")
+    roster = records.staff_roster(db, P, "2026-11")
     assert set(roster["name"]) <= {mask_name(n) for n in RAW_NAMES}
     assert set(roster["phone"]) <= {mask_phone(p) for p in RAW_PHONES}
 
