@@ -1,4 +1,4 @@
-"""Entry point: page config, database check, sign-in (components/auth.py), the signed-in
+"""Entry point: page config, database check, sign-in (components/signin.py), the signed-in
 user's scope, global filters, navigation by role.
 
 Run with `streamlit run app.py`. The database URL comes from `REPORTING_DB_URL`, else
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db, print_css
+from components import auth, db, print_css, signin
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -127,7 +127,7 @@ def sign_in_and_stop(url: str, meta: db.Meta) -> None:
     st.title(APP_TITLE)
     if meta.is_demo:
         st.badge("演示数据", color="orange")
-    auth.sign_in_form(url, meta.is_demo)
+    signin.sign_in_form(url, meta.is_demo)
     st.stop()
 
 
@@ -187,7 +187,7 @@ def main() -> None:
     try:
         meta = db.meta(url)
         if meta.is_demo:
-            auth.ensure_demo_accounts(url)  # once per process; passwords go to the console
+            signin.ensure_demo_accounts(url)  # once per process; passwords go to the console
         user = auth.current_user(url)
         if user is None:
             sign_in_and_stop(url, meta)
@@ -198,7 +198,7 @@ def main() -> None:
         log.exception("database error before navigation")
         stop_with("读取数据库时出错，可能是数据库服务中断或正在刷新数据。请稍后刷新页面。")
     sidebar_header(meta)
-    auth.sidebar(url, user, place[-1]["name"] if place else scope)
+    signin.sidebar(url, user, place[-1]["name"] if place else scope)
     if not periods:
         stop_with(
             f"数据库中没有地区 {scope} 的指标汇总。请运行 `python -m data.rollup` 重新生成汇总；"

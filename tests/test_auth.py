@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, insert, select, update
 from streamlit.testing.v1 import AppTest
 
-from components import auth
+from components import session, signin
 from components.db import CONTEXT_KEY, AppContext, Meta
 from data import accounts
 from data.db import make_engine
@@ -327,7 +327,7 @@ def test_repeated_failures_lock_the_account_in_the_form(tiny, apptest_env, tiny_
 
 def test_session_expires_after_idle_hours(tiny, apptest_env, tiny_engine, monkeypatch):
     clock = [audit.utc_now() + timedelta(days=1)]  # after the test accounts were keyed
-    monkeypatch.setattr(auth, "now", lambda: clock[0])
+    monkeypatch.setattr(session, "now", lambda: clock[0])
     at = run_app(tiny, user=ensure_user(tiny, "county", "360112"))
     assert [t.value for t in at.title] == ["新建区总览"]
     clock[0] += timedelta(hours=7, minutes=59)  # still inside the 8 idle hours
@@ -354,12 +354,12 @@ def test_sign_out(tiny, apptest_env, tiny_engine):
     at.sidebar.button(key="sign_out").click().run()
     assert_sign_in_page(at)
     assert audit_rows(tiny_engine)[-1] == ("apptest_county_360112", "sign_out", "password")
-    assert auth.TOKEN_KEY not in at.session_state
+    assert session.TOKEN_KEY not in at.session_state
 
 
 def test_disabled_or_reset_account_loses_its_session(tiny, apptest_env, tiny_engine, monkeypatch):
     clock = [audit.utc_now() + timedelta(days=1)]  # after the test accounts were keyed
-    monkeypatch.setattr(auth, "now", lambda: clock[0])
+    monkeypatch.setattr(session, "now", lambda: clock[0])
     user = ensure_user(tiny, "county", "360112", "will_be_disabled")
     at = run_app(tiny, user=user)
     assert not sign_in_form_shown(at)
@@ -406,7 +406,7 @@ def test_forged_session_state_grants_nothing(tiny, apptest_env, tiny_engine):
     """Keys written into session state are not a sign-in and not a scope."""
     os.environ["REPORTING_DB_URL"] = tiny
     at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state[auth.TOKEN_KEY] = "A" * 43  # a token of the right shape
+    at.session_state[session.TOKEN_KEY] = "A" * 43  # a token of the right shape
     for key, value in {
         "username": "demo_admin",
         "user": "demo_admin",
@@ -486,7 +486,7 @@ def test_demo_accounts_are_created_once_and_printed_once(tmp_path, capsys, appte
     # a printed password signs in; a second start prints nothing and creates nothing
     sign_in(at, "demo_county", listed["demo_county"])
     assert [t.value for t in at.title] == ["新建区总览"]
-    auth.ensure_demo_accounts.clear()
+    signin.ensure_demo_accounts.clear()
     open_app(url)
     assert "demo_" not in capsys.readouterr().out
     assert accounts.count_users(eng) == 4
@@ -558,7 +558,7 @@ def test_oidc_identity_maps_to_an_account(tiny, apptest_env, tiny_engine):
 
 
 def test_session_store_tokens_are_random_and_unguessable():
-    store = auth.SessionStore()
+    store = session.SessionStore()
     a = store.create("u", "sqlite://", "password", T0)
     b = store.create("u", "sqlite://", "password", T0)
     assert a.token != b.token and len(a.token) >= 43
