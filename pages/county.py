@@ -1,7 +1,8 @@
 """县区详情: one county (`?county=360730`) — or one prefecture (`?prefecture=360700`), the same
 view one level up — against its prefecture and the province, with its ranks and trend, its
 townships and villages with their gaps (a prefecture: its counties), its open and overdue
-cases and its staff roster (masked), and a printable layout.
+cases and its staff roster (masked, except for a user allowed to see unmasked personal data:
+components/record_lists.py, audited), and a printable layout.
 
 Opened from the overview's map, the 预警 and 红黑榜 lists, or by its own URL; the code is
 checked against the province and the user's scope, and a refused code gets a short Chinese
@@ -15,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import db, drill, kpi, tables, views
+from components import db, drill, kpi, record_lists, region_detail, tables, views
 from components import overview_map as om
 from components.format import (
     DASH,
@@ -30,17 +31,8 @@ from components.format import (
 )
 from components.views import Col
 from core.metrics import BY_CODE, METRICS, target_status
-from data.labels import (
-    CASE_CONCERN,
-    CASE_SOURCE,
-    CASE_STATUS,
-    CHILD_CATEGORY,
-    GENDER,
-    RISK_LEVEL,
-    STAFF_ROLE,
-)
 from queries import county as county_q
-from queries import rankings, records
+from queries import rankings
 from queries.alerts import metric_alerts
 
 PAGE = "pages/county.py"
@@ -125,19 +117,7 @@ def score_text(score) -> str:
 
 
 def show_table(df: pd.DataFrame, cols: list[Col], *, title: str, key: str, empty: str) -> None:
-    """A list as an interactive, downloadable table; in the print layout a static table
-    (an interactive table prints only the rows in view)."""
-    if print_mode:
-        shown = views.display_frame(df, cols)
-        if shown.empty:
-            st.success(empty, icon=":material/check_circle:")
-            return
-        for c in cols:
-            if c.percent:
-                shown[c.header] = [DASH if is_null(v) else f"{v:.1f}%" for v in shown[c.header]]
-        st.table(shown.astype(object).where(shown.notna(), DASH))
-        return
-    views.show_list(df, cols, title=title, scope_name=name, period=ctx.period, key=key, empty=empty)
+    region_detail.show_table(detail, df, cols, title=title, key=key, empty=empty)
 
 
 def comparison_frame(
@@ -383,6 +363,7 @@ with st.container(horizontal=True, vertical_alignment="center", key="print_bar")
     )
     if print_mode:
         st.iframe(PRINT_BUTTON, width=160, height=48)  # a constant: no user input
+detail = region_detail.Detail(ctx.url, ctx.scope, ctx.period, code, name, level, print_mode)
 if place.get("is_former_poverty_county"):
     st.caption("原国家扶贫开发工作重点县")
 
@@ -608,73 +589,6 @@ else:
             key="pref_counties",
         )
 
-# ---------------------------------------------------------------- cases
-st.subheader("在办个案")
-case_rows = db.query(records.case_list, ctx.url, ctx.scope, ctx.period, code)
-n_overdue = int(case_rows["overdue"].sum()) if len(case_rows) else 0
-c1, c2, c3 = st.columns(3)
-c1.metric("在办个案", f"{len(case_rows):,} 件")
-c2.metric("其中逾期", f"{n_overdue:,} 件")
-c3.metric(
-    "高风险在办",
-    f"{int((case_rows['risk_level'] == 'high').sum()) if len(case_rows) else 0:,} 件",
-)
-overdue_only = st.toggle("只看逾期个案", value=n_overdue > 0, key="county_overdue_only")
-show_table(
-    case_rows[case_rows["overdue"]] if overdue_only and len(case_rows) else case_rows,
-    [
-        Col("id", "个案编号", fmt="%d"),
-        *([Col("county_name", "县（市、区）")] if level == "prefecture" else []),
-        Col("township_name", "乡镇（街道）", none="县本级"),
-        Col("village_name", "村（社区）", none=DASH),
-        Col("child_name", "儿童", none="未关联"),
-        Col("child_category", "类别", labels=CHILD_CATEGORY),
-        Col("concern", "问题类型", labels=CASE_CONCERN),
-        Col("risk_level", "风险", labels=RISK_LEVEL),
-        Col("source", "来源", labels=CASE_SOURCE),
-        Col("stage", "办理阶段", labels=CASE_STATUS),
-        Col("received_on", "受理日期"),
-        Col("due_on", "办理期限"),
-        Col("days_open", "已办天数", fmt="%d"),
-        Col("days_overdue", "逾期天数", fmt="%d"),
-    ],
-    title=f"{name}在办个案",
-    key="county_cases",
-    empty="没有逾期个案。" if overdue_only else "本月末没有在办个案。",
-)
-st.caption("儿童姓名已脱敏；“县本级”指直接登记在县（市、区）的个案。")
-
-# ---------------------------------------------------------------- staff roster
-st.subheader("工作人员名册")
-roster = db.query(records.staff_roster, ctx.url, ctx.scope, ctx.period, code)
-if len(roster):
-    sup = roster["role"] == "supervisor"
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("在岗儿童督导员", f"{int(sup.sum()):,} 人")
-    c2.metric("在岗儿童主任", f"{int((~sup).sum()):,} 人")
-    c3.metric("持证上岗", fmt_rate(roster["certified"].mean()))
-    c4.metric("近一年参加培训", fmt_rate(roster["trained_12m"].mean()))
-show_table(
-    roster,
-    [
-        Col("role", "岗位", labels=STAFF_ROLE),
-        Col("name", "姓名"),
-        Col("gender", "性别", labels=GENDER),
-        Col("phone", "电话"),
-        *([Col("county_name", "县（市、区）")] if level == "prefecture" else []),
-        Col("township_name", "乡镇（街道）"),
-        Col("village_name", "村（社区）", none=DASH),
-        Col("is_female_committee_member", "女性村（居）委委员", yes_no=True),
-        Col("is_dedicated", "专人专岗", yes_no=True),
-        Col("is_registered", "实名录入", yes_no=True),
-        Col("certified", "持证上岗", yes_no=True),
-        Col("trained_12m", "近一年培训", yes_no=True),
-        Col("last_trained_on", "最近培训", none="从未培训"),
-        Col("appointed_on", "任职日期"),
-        Col("info_updated_on", "信息更新", none=DASH),
-    ],
-    title=f"{name}工作人员名册",
-    key="county_roster",
-    empty="本月末没有在岗的儿童督导员和儿童主任。",
-)
-st.caption("姓名、电话已脱敏。")
+# ---------------------------------------------------------------- cases and staff
+record_lists.cases_section(detail)
+record_lists.roster_section(detail)

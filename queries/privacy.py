@@ -1,7 +1,11 @@
-"""Masking of personal data (DESIGN.md §6). Lists of people leave `queries/` only masked:
-张*明, 3601**********1234, 138****5678."""
+"""Masking of personal data (DESIGN.md §6). Lists of people leave `queries/` masked:
+张*明, 3601**********1234, 138****5678 — unless the caller asks for them unmasked
+(`maskers(unmasked=True)`), which only the drill-down's lists do for a user with the
+permission (queries/records.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -41,6 +45,23 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 MASKERS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone}
+
+
+def _unmasked(value: str | None) -> str | None:
+    """The value as stored (stripped), None for a missing one: what a masker returns for
+    a user allowed to see unmasked data."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value).strip()
+
+
+def maskers(unmasked: bool = False) -> dict[str, Callable[[str | None], str | None]]:
+    """The functions a list applies to its personal columns (keys of MASKERS): the masks,
+    or with `unmasked` the raw values, for the one view that may show them (a user with
+    the 可查看未脱敏信息 permission, audited as view_personal)."""
+    if unmasked:
+        return dict.fromkeys(MASKERS, _unmasked)
+    return dict(MASKERS)
 
 
 def mask_frame(df: pd.DataFrame) -> pd.DataFrame:

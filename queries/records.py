@@ -4,8 +4,10 @@ scope, 县区详情's lists for one county or prefecture, the briefing's new ove
 
 Every list takes the user's scope, a period 'YYYY-MM' (D its last day, "active on D" per
 DESIGN.md §3) and optionally a narrower `region` inside the scope. Personal data leaves
-masked (queries.privacy): child names and ID numbers, staff names and phones. No Streamlit
-here.
+masked (queries.privacy): child names and ID numbers, staff names and phones. Only with
+`unmasked=True` are they as recorded: the one caller that asks is 县区详情's view for a user
+with the permission to see them (components/record_lists.py, which audits each such view).
+No Streamlit here.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from core.periods import parse_period
 from data.schema import cases, children, regions, staff, trainings
 from metric_engine import descendant_units
 from queries.places import places, to_dates
-from queries.privacy import mask_id_number, mask_name, mask_phone
+from queries.privacy import maskers
 from queries.regions import narrow_scope
 
 __all__ = [
@@ -101,16 +103,18 @@ def case_list(
     period: str,
     region: str | None = None,
     overdue_only: bool = False,
+    *,
+    unmasked: bool = False,
 ) -> pd.DataFrame:
     """Cases open on D at or under the scope (or `region` inside it; ScopeError outside),
     with `overdue_only` only those due before D: CASE_COLUMNS, overdue first (most days
     overdue first), then high risk first, then oldest, then id. The child's name and ID
-    number are masked."""
+    number are masked unless `unmasked`."""
     d = parse_period(period).d_end
     where = narrow_scope(engine, scope, region)
     cond = [overdue_on(d) if overdue_only else open_on(d)]
     cond.append(cases.c.region_code.in_(codes_under(where)))
-    return cases_where(engine, d, *cond)
+    return cases_where(engine, d, *cond, unmasked=unmasked)
 
 
 def _places() -> tuple[list, object, object]:
@@ -137,10 +141,12 @@ def _names_by_level(row: dict) -> dict:
     return out
 
 
-def cases_where(engine: Engine, d: date, *conditions) -> pd.DataFrame:
-    """Masked case rows (CASE_COLUMNS) meeting `conditions`, their stage and ages counted at
-    D; overdue first (most days overdue first), then high risk first, then oldest, then id."""
+def cases_where(engine: Engine, d: date, *conditions, unmasked: bool = False) -> pd.DataFrame:
+    """Case rows (CASE_COLUMNS) meeting `conditions`, their stage and ages counted at D;
+    overdue first (most days overdue first), then high risk first, then oldest, then id.
+    Masked unless `unmasked`."""
     c, ch = cases, children
+    mask = maskers(unmasked)
     cols, joined, place = _places()
     stmt = (
         select(
@@ -175,8 +181,8 @@ def cases_where(engine: Engine, d: date, *conditions) -> pd.DataFrame:
                 "id": r["id"],
                 "region_code": r["region_code"],
                 **names,
-                "child_name": mask_name(r["child_name"]),
-                "child_id_number": mask_id_number(r["child_id_number"]),
+                "child_name": mask["name"](r["child_name"]),
+                "child_id_number": mask["id_number"](r["child_id_number"]),
                 "child_category": r["child_category"],
                 "source": r["source"],
                 "concern": r["concern"],
@@ -303,13 +309,15 @@ def staff_roster(
     region: str | None = None,
     role: str | None = None,
     uncertified_only: bool = False,
+    *,
+    unmasked: bool = False,
 ) -> pd.DataFrame:
     """Supervisors and directors active on D at or under the scope (or `region` inside it;
     ScopeError outside), optionally of one `role` or only those without a passed initial
     training on or before D (`uncertified_only`): STAFF_COLUMNS in roster order. certified:
     a passed initial training on or before D; failed_initial: a failed one; trained_12m: a
     passed training in the 365 days ending D; last_trained_on: the latest passed one on or
-    before D. Name and phone are masked (张*明, 138****5678)."""
+    before D. Name and phone are masked (张*明, 138****5678) unless `unmasked`."""
     if role is not None and role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     d = parse_period(period).d_end
@@ -322,8 +330,9 @@ def staff_roster(
         df = pd.read_sql(stmt, conn)
     for c in ("county_name", "township_name", "village_name"):  # None, not NaN, on both
         df[c] = df[c].astype(object).where(df[c].notna(), None)
-    df["name"] = df["name"].map(mask_name)
-    df["phone"] = df["phone"].map(mask_phone)
+    mask = maskers(unmasked)
+    df["name"] = df["name"].map(mask["name"])
+    df["phone"] = df["phone"].map(mask["phone"])
     df = to_dates(df, ("appointed_on", "info_updated_on", "last_trained_on"))
     for c in FLAGS:
         df[c] = df[c].fillna(False).astype(bool)

@@ -243,6 +243,31 @@ def test_staff_roster_masked_by_hand(county_db):
     assert "李建国" not in text and "欧阳娜娜" not in text and "13812340001" not in text
 
 
+def test_lists_unmasked_only_when_asked(county_db):
+    """`unmasked=True` (the drill-down, for a user with the permission) gives the values as
+    recorded; every other call is masked. Same rows and columns either way."""
+    cases_masked = records.case_list(county_db, P, PERIOD, A1)
+    cases_raw = records.case_list(county_db, P, PERIOD, A1, unmasked=True)
+    assert cases_raw.drop(columns=["child_name", "child_id_number"]).equals(
+        cases_masked.drop(columns=["child_name", "child_id_number"])
+    )
+    assert cases_raw.iloc[0][["child_name", "child_id_number"]].tolist() == [
+        "刘小红",
+        "360102201001011234",
+    ]
+    assert cases_raw["child_name"].iloc[1:].isna().all()  # no child: nothing to unmask
+    staff_masked = records.staff_roster(county_db, P, PERIOD, A1)
+    staff_raw = records.staff_roster(county_db, P, PERIOD, A1, unmasked=True)
+    assert staff_raw.drop(columns=["name", "phone"]).equals(
+        staff_masked.drop(columns=["name", "phone"])
+    )
+    assert staff_raw[["name", "phone"]].values.tolist() == [
+        ["李建国", "13812340001"],
+        ["欧阳娜娜", "13812340003"],
+    ]
+    assert staff_masked["name"].tolist() == ["李*国", "欧**娜"]
+
+
 def test_county_queries_are_scoped(county_db):
     with pytest.raises(ScopeError):
         county_q.township_gaps(county_db, B2, PERIOD, A1)

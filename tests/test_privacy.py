@@ -2,7 +2,16 @@
 
 import pandas as pd
 
-from queries.privacy import mask_frame, mask_id_number, mask_name, mask_phone, small_count
+from queries.privacy import (
+    mask_frame,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    maskers,
+    small_count,
+)
+
+SAMPLE = {"name": "张小明", "id_number": "360102201001011234", "phone": "13812345678"}
 
 
 def test_examples_from_the_design():
@@ -37,6 +46,19 @@ def test_mask_frame_masks_people_not_places():
         "phone": "159****1111",
     }
     assert df.iloc[0]["name"] == "张小明"  # the input is untouched
+
+
+def test_maskers_mask_unless_unmasked():
+    masked, raw = maskers(), maskers(unmasked=True)
+    assert set(masked) == set(raw) == {"name", "id_number", "phone"}
+    assert [masked[k](v) for k, v in SAMPLE.items()] == [
+        "张*明",
+        "3601**********1234",
+        "138****5678",
+    ]
+    assert [raw[k](v) for k, v in SAMPLE.items()] == list(SAMPLE.values())
+    assert raw["name"](None) is None and raw["phone"](float("nan")) is None
+    assert raw["name"](" 张小明 ") == "张小明"
 
 
 def test_small_counts():
