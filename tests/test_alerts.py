@@ -1,6 +1,6 @@
-"""预警 on the hand-built province of test_rankings.py, on SQLite and PostgreSQL.
+"""预警 on the hand-built province of tests/fixtures/province.py, on SQLite and PostgreSQL.
 
-Settings (test_rankings.SETTINGS): targets home ≥ .9, visit ≥ .9, overdue = 0 (÷ open);
+Settings: targets home ≥ .9, visit ≥ .9, overdue = 0 (÷ open);
 alert weights home 1, visit 2, overdue 2; bands severe ≥ .20, moderate ≥ .05.
 
   region  value                         shortfall                 severity  band      gap
@@ -36,7 +36,7 @@ from sqlalchemy import Engine
 from core.metrics import BY_CODE
 from core.settings import Settings
 from queries import alerts
-from tests.test_rankings import (
+from tests.fixtures.province import (
     A1,
     A2,
     A3,

@@ -1,6 +1,6 @@
-"""会议简报 on the hand-built province of test_rankings.py (plus a township and a village under
-东湖区 A1 and 珠山区 B2, children and cases), on SQLite and PostgreSQL; and its one-page
-Word document.
+"""会议简报 on the hand-built province of tests/fixtures/province.py (plus a township and a
+village under 东湖区 A1 and 珠山区 B2, children and cases), on SQLite and PostgreSQL; and its
+one-page Word document.
 
 Periods: NOW 2026-03 (D1 = 2026-03-31) against BEFORE 2026-02 (D0 = 2026-02-28).
 
@@ -43,7 +43,7 @@ from core.metrics import METRIC_CODES
 from core.settings import Settings
 from data.schema import cases, children
 from queries import briefing, indicators
-from tests.test_rankings import (
+from tests.fixtures.province import (
     A1,
     A2,
     A3,

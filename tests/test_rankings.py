@@ -1,7 +1,7 @@
 """红黑榜 ranks and the composite score on a hand-built province (kpi_snapshots written by
 hand, values worked out below), on SQLite and PostgreSQL; plus the settings file.
 
-Regions (shared with test_alerts.py and test_briefing.py through `load_regions`):
+Regions (tests/fixtures/province.py, shared with test_alerts.py and test_briefing.py):
   360000 江西省 P
     360100 南昌市 A: 360102 东湖区 A1, 360103 西湖区 A2, 360104 青云谱区 A3
     360200 景德镇市 B: 360202 昌江区 B1 (no snapshots at all), 360203 珠山区 B2
@@ -26,7 +26,7 @@ import math
 
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from core.metrics import BY_CODE, METRICS
 from core.settings import (
@@ -37,65 +37,24 @@ from core.settings import (
     parse,
     unknown_codes,
 )
-from data.schema import kpi_snapshots, regions
 from queries import rankings
 from queries.regions import ScopeError
-
-P, A, B = "360000", "360100", "360200"
-A1, A2, A3, B1, B2 = "360102", "360103", "360104", "360202", "360203"
-NOW, BEFORE = "2026-03", "2026-02"
-
-REGIONS = [
-    (P, "江西省", "province", None),
-    (A, "南昌市", "prefecture", P),
-    (B, "景德镇市", "prefecture", P),
-    (A1, "东湖区", "county", A),
-    (A2, "西湖区", "county", A),
-    (A3, "青云谱区", "county", A),
-    (B1, "昌江区", "county", B),
-    (B2, "珠山区", "county", B),
-]
-
-SETTINGS = Settings(
-    targets={"home_coverage": 0.9, "visit_rate_90d": 0.9, "overdue_cases": 0.0},
-    relative_to={"overdue_cases": "open_cases"},
-    alert_weights={"home_coverage": 1.0, "visit_rate_90d": 2.0, "overdue_cases": 2.0},
-    composite_weights={"home_coverage": 1.0, "visit_rate_90d": 1.0, "overdue_cases": 2.0},
-    min_weight_share=0.5,
-    source="test",
+from tests.fixtures.province import (
+    A1,
+    A2,
+    A3,
+    B1,
+    B2,
+    BEFORE,
+    NOW,
+    SETTINGS,
+    A,
+    B,
+    P,
+    load_regions,
+    load_snapshots,
+    snap,
 )
-
-
-def load_regions(engine: Engine, extra: list[tuple] = ()) -> None:
-    """The province above plus `extra` (code, name, level, parent) rows."""
-    rows = [
-        {"code": c, "name": n, "level": lv, "parent_code": p, "kind": None}
-        for c, n, lv, p in [*REGIONS, *extra]
-    ]
-    with engine.begin() as conn:
-        conn.execute(insert(regions), rows)
-
-
-def snap(code: str, period: str, metric: str, num, den=None, value="auto") -> dict:
-    """One kpi_snapshots row; a rate's value is num/den (null for a zero denominator), a
-    count's is its numerator unless `value` is given (None tests the coalesce path)."""
-    if value == "auto":
-        rate = None if not den else num / den
-        value = num if BY_CODE[metric].kind in ("count", "sum") else rate
-    return {
-        "region_code": code,
-        "period": period,
-        "metric": metric,
-        "numerator": num,
-        "denominator": den,
-        "value": value,
-    }
-
-
-def load_snapshots(engine: Engine, rows: list[dict]) -> None:
-    with engine.begin() as conn:
-        conn.execute(insert(kpi_snapshots), rows)
-
 
 SNAPSHOTS = [
     # NOW: home coverage, visit rate, overdue and open cases (see the table above)
