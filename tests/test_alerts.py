@@ -36,6 +36,7 @@ from sqlalchemy import Engine
 from core.metrics import BY_CODE
 from core.settings import Settings
 from queries import alerts
+from tests.fixtures.demo import tiny_sqlite_url
 from tests.fixtures.province import (
     A1,
     A2,
@@ -204,14 +205,12 @@ def test_shortfall_and_misses():
 # ---------------------------------------------------------------- the page (AppTest)
 
 
-def test_alerts_page(apptest_env, tmp_path):
+def test_alerts_page(apptest_env, tmp_path_factory):
     from data.db import make_engine
-    from data.demo import build_demo
     from tests.apptest import run_app
 
-    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "alerts_page")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     at = run_app(url, page="pages/alerts.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [t.value for t in at.title] == ["预警"]

@@ -43,6 +43,7 @@ from core.metrics import METRIC_CODES
 from core.settings import Settings
 from data.schema import cases, children
 from queries import briefing, indicators
+from tests.fixtures.demo import tiny_sqlite_url
 from tests.fixtures.province import (
     A1,
     A2,
@@ -386,15 +387,10 @@ def test_document_stays_on_one_page_with_long_lists(db):
 # ---------------------------------------------------------------- the page (AppTest)
 
 
-def test_briefing_page(apptest_env, tmp_path):
-    from data.db import make_engine
-    from data.demo import build_demo
+def test_briefing_page(apptest_env, tmp_path_factory):
     from tests.apptest import run_app
 
-    url = f"sqlite:///{tmp_path / 'tiny.db'}"
-    engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
-    engine.dispose()
+    url = tiny_sqlite_url(tmp_path_factory, "briefing_page")
     at = run_app(url, page="pages/briefing.py")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [t.value for t in at.title] == ["会议简报"]
@@ -416,16 +412,16 @@ def test_briefing_page(apptest_env, tmp_path):
     assert not at.exception and not at.error
 
 
-def test_briefing_page_lists_the_most_overdue_and_counts_all(apptest_env, tmp_path, monkeypatch):
+def test_briefing_page_lists_the_most_overdue_and_counts_all(
+    apptest_env, tmp_path_factory, monkeypatch
+):
     """At province scale the new overdue cases run to thousands: the page lists the most
     overdue (NEW_OVERDUE_LISTED) and says how many there are in all."""
     from data.db import make_engine
-    from data.demo import build_demo
     from tests.apptest import run_app
 
-    url = f"sqlite:///{tmp_path / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "briefing_overdue")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     periods = indicators.periods(engine, "360000")
     with engine.begin() as conn:  # three more cases of 宁都县 that fell overdue this month
         conn.execute(

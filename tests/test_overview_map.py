@@ -23,12 +23,12 @@ from components import overview_map as om
 from components.format import fmt_value
 from core.metrics import BY_CODE
 from data.db import make_engine
-from data.demo import build_demo
 from data.regions import real_units
 from data.schema import kpi_snapshots, regions
 from queries import indicators
 from tests.apptest import APP, ensure_user, password_of, run_app, sign_in, sign_in_form_shown
 from tests.conftest import BACKENDS
+from tests.fixtures.demo import tiny_demo_url
 
 PROVINCE = "360000"
 PERIOD = "2026-10"  # the demo's as-of month (2026-10-31)
@@ -54,14 +54,7 @@ def cn_codes(level: str, parent: str | None = None) -> list[str]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def tiny_db(request, tmp_path_factory, pg_database_factory) -> str:
     """The tiny demo database, built once per module and backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('overview_map') / 'tiny.db'}"
-    else:
-        url = pg_database_factory("overview_map")
-    tiny_engine = make_engine(url)
-    build_demo(tiny_engine, "tiny", progress=lambda _msg: None)
-    tiny_engine.dispose()
-    return url
+    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "overview_map")
 
 
 @pytest.fixture(scope="module")

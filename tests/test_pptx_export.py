@@ -24,12 +24,12 @@ from components import deck as deckmod
 from components import pptx_export
 from components.pptx_export import CJK_FONT, build_pptx
 from data.db import make_engine
-from data.demo import build_demo
 from data.schema import children, kpi_snapshots, staff
 from queries import indicators
 from queries.regions import ScopeError
 from tests.conftest import BACKENDS
 from tests.fixtures.deck import PROVINCE_TITLES
+from tests.fixtures.demo import tiny_demo_url
 
 PROVINCE, NANCHANG, GANZHOU, XINGGUO = "360000", "360100", "360700", "360732"
 PERIOD = "2026-10"
@@ -38,12 +38,7 @@ COUNTY_NAMES = {"东湖区", "新建区", "进贤县", "宁都县", "兴国县"}
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def eng(request, tmp_path_factory, pg_database_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('pptx') / 'tiny.db'}"
-    else:
-        url = pg_database_factory("pptx")
-    e = make_engine(url)
-    build_demo(e, "tiny", progress=lambda _msg: None)
+    e = make_engine(tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "pptx"))
     yield e
     e.dispose()
 

@@ -15,9 +15,9 @@ import pytest
 
 from components import deck as deckmod
 from data.db import make_engine
-from data.demo import build_demo
 from tests.apptest import ensure_user, run_app
 from tests.fixtures.deck import PROVINCE_SLIDES
+from tests.fixtures.demo import tiny_sqlite_url
 
 PAGE = "pages/presentation.py"
 PERIOD = "2026-10"
@@ -25,11 +25,7 @@ PERIOD = "2026-10"
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('presentation') / 'tiny.db'}"
-    engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
-    engine.dispose()
-    return url
+    return tiny_sqlite_url(tmp_path_factory, "presentation")
 
 
 def html_bodies(at) -> list[str]:

@@ -39,6 +39,7 @@ from core.settings import (
 )
 from queries import rankings
 from queries.regions import ScopeError
+from tests.fixtures.demo import tiny_sqlite_url
 from tests.fixtures.province import (
     A1,
     A2,
@@ -316,14 +317,7 @@ def test_settings_parse_and_errors(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_url(tmp_path_factory) -> str:
     """The tiny demo: five counties of two prefectures, one of them without any township."""
-    from data.db import make_engine
-    from data.demo import build_demo
-
-    url = f"sqlite:///{tmp_path_factory.mktemp('rankings_page') / 'tiny.db'}"
-    engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
-    engine.dispose()
-    return url
+    return tiny_sqlite_url(tmp_path_factory, "rankings_page")
 
 
 def test_rankings_page(apptest_env, tiny_url):

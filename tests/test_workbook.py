@@ -18,10 +18,10 @@ from sqlalchemy import select
 from components.workbook import build_workbook
 from core.metrics import METRICS
 from data.db import make_engine
-from data.demo import build_demo
 from data.schema import children, kpi_snapshots, staff
 from queries.regions import ScopeError
 from tests.conftest import BACKENDS
+from tests.fixtures.demo import tiny_demo_url
 
 PROVINCE, GANZHOU, XINGGUO, XINJIAN = "360000", "360700", "360732", "360112"
 PERIOD = "2026-10"
@@ -30,12 +30,7 @@ COUNTIES = ["360102", "360112", "360124", "360730", "360732"]
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def eng(request, tmp_path_factory, pg_database_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('wb') / 'tiny.db'}"
-    else:
-        url = pg_database_factory("wb")
-    e = make_engine(url)
-    build_demo(e, "tiny", progress=lambda _msg: None)
+    e = make_engine(tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "wb"))
     yield e
     e.dispose()
 
