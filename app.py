@@ -1,5 +1,5 @@
 """Entry point: page config, database check, sign-in (components/signin.py), the signed-in
-user's scope, global filters, navigation by role.
+user's scope, global filters, navigation by role (the page table, components/nav.py).
 
 Run with `streamlit run app.py`. The database URL comes from `REPORTING_DB_URL`, else
 `.streamlit/secrets.toml` `[connections.reporting] url`, else the demo SQLite file.
@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db, print_css, signin
+from components import auth, db, nav, print_css, signin
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -37,93 +37,11 @@ def current_scope() -> str:
     return user.scope
 
 
-# Who sees which page (DESIGN.md §6). Views: every role, each filtered to its own scope.
-# Administration (data imports, audit log, users): admin only. A page not listed for a role is
-# not passed to st.navigation at all, so its URL does not exist for that role.
-#   page                                   province  prefecture  county  admin
-#   全省总览 … 县区详情 (the views)              ✓          ✓          ✓       ✓
-#   审计日志 audit, 用户管理 users (数据管理)      –          –          –       ✓
-ADMIN_ROLES = frozenset({"admin"})
-OVERVIEW_TITLES = {"prefecture": "全市总览", "county": "本县总览"}
-
-
-def build_pages(role: str | None = None) -> list[st.Page]:
-    """Pages the user may open. Pages a role may not use are left out entirely (hidden pages
-    stay reachable by URL, DESIGN.md §8). `role` None (nobody signed in yet): the views, only
-    so a deep link keeps its path through the sign-in form; none of them is run then."""
-    overview = OVERVIEW_TITLES.get(role or "", "全省总览")
-    pages = [
-        st.Page(
-            "pages/overview.py",
-            title=overview,
-            icon=":material/dashboard:",
-            url_path="overview",
-            default=True,
-        ),
-        st.Page("pages/homes.py", title="儿童之家", icon=":material/home:", url_path="homes"),
-        st.Page(
-            "pages/staffing.py", title="队伍建设", icon=":material/groups:", url_path="staffing"
-        ),
-        st.Page(
-            "pages/interventions.py",
-            title="个案与关爱",
-            icon=":material/volunteer_activism:",
-            url_path="interventions",
-        ),
-        st.Page(
-            "pages/institutions.py",
-            title="机构与保障",
-            icon=":material/account_balance:",
-            url_path="institutions",
-        ),
-        st.Page(
-            "pages/county.py", title="县区详情", icon=":material/location_on:", url_path="county"
-        ),
-        st.Page(
-            "pages/rankings.py", title="红黑榜", icon=":material/leaderboard:", url_path="rankings"
-        ),
-        st.Page(
-            "pages/alerts.py",
-            title="预警",
-            icon=":material/notification_important:",
-            url_path="alerts",
-        ),
-        st.Page(
-            "pages/briefing.py",
-            title="会议简报",
-            icon=":material/description:",
-            url_path="briefing",
-        ),
-        st.Page(
-            "pages/presentation.py",
-            title="汇报模式",
-            icon=":material/slideshow:",
-            url_path="presentation",
-        ),
-    ]
-    if role in ADMIN_ROLES:  # administration pages: admin only
-        pages += [
-            st.Page(
-                "pages/data.py", title="数据管理", icon=":material/upload_file:", url_path="data"
-            ),
-            st.Page(
-                "pages/audit.py", title="审计日志", icon=":material/history:", url_path="audit"
-            ),
-            st.Page(
-                "pages/users.py",
-                title="用户管理",
-                icon=":material/manage_accounts:",
-                url_path="users",
-            ),
-        ]
-    return pages
-
-
 def sign_in_and_stop(url: str, meta: db.Meta) -> None:
     """Nobody is signed in: the sign-in form, then stop. The views are handed to a hidden
     navigation without being run, so a deep link (/county?county=…) keeps its page and query
     string through the sign-in and opens once signed in."""
-    st.navigation(build_pages(None), position="hidden")
+    st.navigation(nav.navigation(None), position="hidden")
     st.title(APP_TITLE)
     if meta.is_demo:
         st.badge("演示数据", color="orange")
@@ -209,7 +127,8 @@ def main() -> None:
         st.sidebar.caption(f"数据日期：{fmt_date(meta.data_date)}")
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
     print_css.inject()  # every view prints cleanly to A4
-    page = st.navigation(build_pages(user.role))
+    page = st.navigation(nav.navigation(user.role))
+    signin.guard_page(user, nav.row_of(page, user.role))  # the guard from the page's row
     run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon=":material/warning:"))
 
 

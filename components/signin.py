@@ -1,6 +1,7 @@
 """What the user sees of sign-in (DESIGN.md §6): the password form or the single sign-on
-button, who is signed in with the sign-out button in the sidebar, and the demo accounts the
-form points to on a demo database.
+button, who is signed in with the sign-out button in the sidebar, the demo accounts the form
+points to on a demo database, and the role guard of a page (from its row in
+components/nav.py, the same row its place in the navigation comes from).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
-from components import auth, oidc, session
+from components import auth, nav, oidc, session
 from components.session import AuthUser
 from data import accounts
 
@@ -82,6 +83,26 @@ def sidebar(url: str, user: AuthUser, region_name: str) -> None:
     if st.sidebar.button("退出登录", key="sign_out", icon=":material/logout:"):
         auth.sign_out(url)
         st.rerun()
+
+
+# ---------------------------------------------------------------- role guard
+
+
+def guard_page(user: AuthUser | None, row: nav.PageRow | None) -> AuthUser:
+    """`user`, when their role may open the page of `row`; otherwise 无权访问 and the run
+    stops (nobody signed in, or `row` None: a page that is not in the table, refused too)."""
+    if user is not None and row is not None and row.allows(user.role):
+        return user
+    message = row.refusal() if row is not None else "您无权查看该页面。"
+    st.error(f"**无权访问**\n\n{message}", icon=":material/warning:")
+    st.stop()
+
+
+def page_user(url: str, page_file: str) -> AuthUser:
+    """For a page's first lines, `user = signin.page_user(ctx.url, __file__)`: the
+    signed-in user when their role may open this page (its row in components/nav.py);
+    otherwise the refusal, and the run stops."""
+    return guard_page(auth.current_user(url), nav.row(page_file))
 
 
 # ---------------------------------------------------------------- demo accounts

@@ -9,6 +9,7 @@ The tiny demo holds 南昌市 360100 (东湖区 360102, 新建区 360112, 进贤
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime, timedelta
 
@@ -16,9 +17,10 @@ import pytest
 from sqlalchemy import Engine, insert, select, update
 from streamlit.testing.v1 import AppTest
 
-from components import session, signin
+from components import nav, session, signin
 from components.db import CONTEXT_KEY, AppContext, Meta
 from data import accounts
+from data.config import REPO_ROOT
 from data.db import make_engine
 from data.demo import build_demo
 from data.schema import app_users, audit_log, regions
@@ -400,6 +402,103 @@ def test_navigation_by_role(tiny, apptest_env):
     assert views | admin_only <= registered_pages(at)
     at.switch_page("pages/audit.py").run()
     assert not at.exception and [t.value for t in at.title] == ["审计日志"]
+
+
+def navigation_of(at: AppTest) -> list[tuple[str, str, str, str]]:
+    """(file, title, icon, URL) of each page this run passed to st.navigation, in order."""
+    return [
+        (
+            os.path.relpath(str(info["script_path"]), os.path.dirname(APP)),
+            info["page_name"],
+            info["icon"],
+            info["url_pathname"],
+        )
+        for info in at._registered_pages.values()
+    ]
+
+
+def test_navigation_and_role_guards_come_from_the_one_page_table(tiny, apptest_env, monkeypatch):
+    """A role's navigation is exactly the rows of components/nav.py open to it, and the guard
+    app.py puts before every page run is built from the same row: a county user is refused an
+    administration page even when a navigation bug lists it, and changing one row's roles
+    changes both the navigation and the guard."""
+    county = ensure_user(tiny, "county", "360112")
+    at = run_app(tiny, user=county)
+    # st.Page gives the default page (the overview) the URL "", i.e. "/"
+    assert navigation_of(at) == [
+        (r.path, r.title_for("county"), r.icon, "" if r.default else r.url_path)
+        for r in nav.PAGES
+        if r.allows("county")
+    ]
+    assert navigation_of(at)[:2] == [
+        ("pages/overview.py", "本县总览", ":material/dashboard:", ""),
+        ("pages/homes.py", "儿童之家", ":material/home:", "homes"),
+    ]
+    admin_rows = [r for r in nav.PAGES if not r.allows("county")]
+    assert [r.path for r in admin_rows] == ["pages/data.py", "pages/audit.py", "pages/users.py"]
+
+    listed_for_all = nav.rows_for
+    monkeypatch.setattr(nav, "rows_for", lambda role: list(nav.PAGES))  # the navigation bug
+    at = run_app(tiny, user=county)
+    for row in admin_rows:
+        at.switch_page(row.path).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [e.value for e in at.error] == [f"**无权访问**\n\n{row.refusal()}"], row.path
+        assert not at.title and not at.dataframe  # the page itself never ran
+
+    # one row changed: 儿童之家 admin-only
+    homes = nav.row("pages/homes.py")
+    changed = tuple(dataclasses.replace(r, roles=nav.ADMIN) if r is homes else r for r in nav.PAGES)
+    monkeypatch.setattr(nav, "PAGES", changed)
+    at = run_app(tiny, user=county, page="pages/homes.py")  # still listed by the bug
+    assert [e.value for e in at.error] == ["**无权访问**\n\n儿童之家仅供系统管理员使用。"]
+    assert not at.metric and not at.title
+    monkeypatch.setattr(nav, "rows_for", listed_for_all)
+    at = run_app(tiny, user=county)
+    assert "pages/homes.py" not in registered_pages(at)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/homes.py")
+    at = run_app(tiny, user=ensure_user(tiny, "admin"), page="pages/homes.py")
+    assert not at.exception and [t.value for t in at.title] == ["儿童之家"]
+
+
+def test_every_page_file_is_one_row_of_the_page_table():
+    """A page added under pages/ without its row (or a row left for a removed file) would be
+    missing from every navigation, or break it."""
+    files = sorted(f.relative_to(REPO_ROOT).as_posix() for f in (REPO_ROOT / "pages").glob("*.py"))
+    assert sorted(r.path for r in nav.PAGES) == files
+    assert len({r.url_path for r in nav.PAGES}) == len(nav.PAGES)
+    assert [r.path for r in nav.PAGES if r.default] == ["pages/overview.py"]
+    assert all(r.roles <= set(accounts.ROLES) and r.roles for r in nav.PAGES)
+    assert nav.rows_for(None) == [r for r in nav.PAGES if r.roles == nav.EVERY_ROLE]
+
+
+def test_a_page_guards_itself_by_its_own_row(tiny, apptest_env):
+    """signin.page_user(url, __file__), a page's first line: the signed-in user when the
+    page's row allows their role, else the row's refusal and nothing more of the page."""
+
+    def script(url: str, username: str, password: str, page_file: str) -> None:
+        import streamlit as st
+
+        from components import session, signin
+
+        session.sign_in(url, username, password)
+        user = signin.page_user(url, page_file)
+        st.write(f"opened as {user.username}")
+
+    audit_page = str(REPO_ROOT / "pages" / "audit.py")
+    for user, said in (
+        (ensure_user(tiny, "county", "360112"), []),
+        (ensure_user(tiny, "admin"), ["opened as apptest_admin_province"]),
+    ):
+        at = AppTest.from_function(
+            script, args=(tiny, user, password_of(tiny, user), audit_page), default_timeout=60
+        ).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [m.value for m in at.markdown] == said
+        refused = [] if said else [f"**无权访问**\n\n{nav.row('pages/audit.py').refusal()}"]
+        assert [e.value for e in at.error] == refused
+    assert nav.row("pages/audit.py").refusal() == "审计日志仅供系统管理员使用。"
 
 
 def test_forged_session_state_grants_nothing(tiny, apptest_env, tiny_engine):

@@ -1,0 +1,133 @@
+"""The pages of the app as data (DESIGN.md §6): one row per page — its file, title, icon, URL,
+the roles that may open it and its navigation section.
+
+app.py builds each role's `st.navigation` from these rows, and guards every page run with the
+same row (components/signin.py), so adding a page or changing who may see it is one row here.
+A page a role may not open is left out of that role's navigation altogether (hidden pages
+would stay reachable by URL, DESIGN.md §8), and is refused should it run all the same.
+
+Who sees what today: the views, every role, each filtered to its own scope; administration
+(data imports, the audit log, users), admin only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+
+from data import accounts
+from data.config import REPO_ROOT
+
+EVERY_ROLE = frozenset(accounts.ROLES)
+ADMIN = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """One page: what st.Page is given, and who may open it."""
+
+    path: str  # the page file, relative to the repository root (app.py's folder)
+    title: str
+    icon: str
+    url_path: str
+    roles: frozenset[str]
+    section: str = ""  # navigation section heading; "" lists the page without one
+    role_titles: Mapping[str, str] = field(default_factory=dict)  # a role's own title
+    default: bool = False  # the page "/" opens
+
+    def allows(self, role: str | None) -> bool:
+        return role in self.roles
+
+    def title_for(self, role: str | None) -> str:
+        return self.role_titles.get(role or "", self.title)
+
+    def refusal(self) -> str:
+        """The Chinese message for a role this page is not open to."""
+        who = "、".join(accounts.ROLE_LABELS[r] for r in accounts.ROLES if r in self.roles)
+        return f"{self.title}仅供{who}使用。"
+
+
+PAGES: tuple[PageRow, ...] = (
+    PageRow(
+        "pages/overview.py",
+        "全省总览",
+        ":material/dashboard:",
+        "overview",
+        EVERY_ROLE,
+        role_titles={"prefecture": "全市总览", "county": "本县总览"},
+        default=True,
+    ),
+    PageRow("pages/homes.py", "儿童之家", ":material/home:", "homes", EVERY_ROLE),
+    PageRow("pages/staffing.py", "队伍建设", ":material/groups:", "staffing", EVERY_ROLE),
+    PageRow(
+        "pages/interventions.py",
+        "个案与关爱",
+        ":material/volunteer_activism:",
+        "interventions",
+        EVERY_ROLE,
+    ),
+    PageRow(
+        "pages/institutions.py",
+        "机构与保障",
+        ":material/account_balance:",
+        "institutions",
+        EVERY_ROLE,
+    ),
+    PageRow("pages/county.py", "县区详情", ":material/location_on:", "county", EVERY_ROLE),
+    PageRow("pages/rankings.py", "红黑榜", ":material/leaderboard:", "rankings", EVERY_ROLE),
+    PageRow("pages/alerts.py", "预警", ":material/notification_important:", "alerts", EVERY_ROLE),
+    PageRow("pages/briefing.py", "会议简报", ":material/description:", "briefing", EVERY_ROLE),
+    PageRow(
+        "pages/presentation.py", "汇报模式", ":material/slideshow:", "presentation", EVERY_ROLE
+    ),
+    PageRow("pages/data.py", "数据管理", ":material/upload_file:", "data", ADMIN),
+    PageRow("pages/audit.py", "审计日志", ":material/history:", "audit", ADMIN),
+    PageRow("pages/users.py", "用户管理", ":material/manage_accounts:", "users", ADMIN),
+)
+
+
+def rows_for(role: str | None) -> list[PageRow]:
+    """The rows `role` may open, in table order. None (nobody signed in yet): the rows every
+    role may open, only so a deep link keeps its path through the sign-in form (none of them
+    is run then)."""
+    if role is None:
+        return [r for r in PAGES if r.roles >= EVERY_ROLE]
+    return [r for r in PAGES if r.allows(role)]
+
+
+def navigation(role: str | None) -> dict[str, list[st.Page]]:
+    """What app.py passes to st.navigation for `role`: its rows as st.Page, by section."""
+    sections: dict[str, list[st.Page]] = {}
+    for r in rows_for(role):
+        page = st.Page(
+            r.path, title=r.title_for(role), icon=r.icon, url_path=r.url_path, default=r.default
+        )
+        sections.setdefault(r.section, []).append(page)
+    return sections
+
+
+def row(path: str | Path) -> PageRow:
+    """The row of a page file: a path relative to the repository root ("pages/audit.py") or
+    a page's own `__file__`. KeyError for a file that is not in the table."""
+    p = Path(path)
+    if p.is_absolute():
+        p = p.resolve()
+        root = REPO_ROOT.resolve()
+        p = p.relative_to(root) if p.is_relative_to(root) else p
+    for r in PAGES:
+        if r.path == p.as_posix():
+            return r
+    raise KeyError(f"{path} is not a page of components/nav.py")
+
+
+def row_of(page: st.Page, role: str | None) -> PageRow | None:
+    """The row of the page st.navigation chose from `navigation(role)` (None: not a page of
+    the table). The default page reports the URL "" (st.Page's convention for "/"), so it is
+    the role's default row, or its first as st.navigation takes when none is marked."""
+    rows = rows_for(role)
+    if page.url_path == "":
+        return next((r for r in rows if r.default), rows[0] if rows else None)
+    return next((r for r in rows if r.url_path == page.url_path), None)
