@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from core.periods import parse_period
 from data.labels import PURCHASE_ITEM
 from data.schema import institutions, kpi_snapshots, service_purchases
-from queries.live import scope_areas
+from queries.live import areas_at, scope_areas
 from queries.regions import ScopeError, narrow_scope, within_scope
 
 __all__ = [
@@ -40,13 +40,6 @@ READY_STATUSES = ("transformed", "designated")
 KINDS = ("minor_protection_center", "child_welfare_institution", "welfare_guidance_center")
 
 
-def _counties(engine: Engine, scope: str) -> pd.DataFrame:
-    sub = within_scope(scope, "county").subquery()
-    stmt = select(sub.c.code, sub.c.name, sub.c.parent_name).order_by(sub.c.code)
-    with engine.connect() as conn:
-        return pd.read_sql(stmt, conn)
-
-
 def _num(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce").astype(float)
 
@@ -63,7 +56,7 @@ def protection_centers_by_county(
     numerator of protection_center_ready)."""
     scope = narrow_scope(engine, scope, region)
     parse_period(period)
-    counties = _counties(engine, scope)
+    counties = areas_at(engine, scope, "county")
     i = institutions
     stmt = select(i.c.region_code, i.c.status, i.c.capacity, i.c.children_in_care).where(
         i.c.kind == "minor_protection_center",
@@ -182,6 +175,34 @@ def _per_child(amount: pd.Series | float, kids: pd.Series | float):
     return amount / kids if kids and kids > 0 else np.nan
 
 
+def _purchase_sums(
+    engine: Engine, scope: str, by: tuple[str, ...], year: int, earlier_years: bool = False
+) -> pd.DataFrame:
+    """The scope's purchases of `year` (with `earlier_years`, of every year up to it), bought
+    at the scope's own region or any under it, summed per `by` (year, item, county_code: the
+    county a purchase lies in, null above a county): amount_yuan (float), purchases and
+    providers (distinct provider organisations)."""
+    sp = service_purchases
+    area = scope_areas(scope)
+    columns = {"year": sp.c.year, "item": sp.c.item, "county_code": area.c.county_code}
+    keys = [columns[name] for name in by]
+    stmt = (
+        select(
+            *keys,
+            func.sum(sp.c.amount_yuan).label("amount_yuan"),
+            func.count().label("purchases"),
+            func.count(func.distinct(sp.c.provider_org)).label("providers"),
+        )
+        .select_from(sp.join(area, area.c.code == sp.c.region_code))
+        .where(sp.c.year <= year if earlier_years else sp.c.year == year)
+        .group_by(*keys)
+    )
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["amount_yuan"] = _num(df["amount_yuan"])
+    return df
+
+
 def purchases_by_item(
     engine: Engine, scope: str, period: str, region: str | None = None
 ) -> pd.DataFrame:
@@ -190,20 +211,7 @@ def purchases_by_item(
     per_child_yuan (amount / active children of the scope on D)."""
     scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
-    sp = service_purchases
-    area = scope_areas(scope)
-    stmt = (
-        select(
-            sp.c.item,
-            func.sum(sp.c.amount_yuan).label("amount_yuan"),
-            func.count().label("purchases"),
-            func.count(func.distinct(sp.c.provider_org)).label("providers"),
-        )
-        .where(sp.c.year == p.year, sp.c.region_code.in_(select(area.c.code)))
-        .group_by(sp.c.item)
-    )
-    with engine.connect() as conn:
-        found = {r.item: r for r in conn.execute(stmt)}
+    found = {r.item: r for r in _purchase_sums(engine, scope, ("item",), p.year).itertuples()}
     kids = _children_snapshot(engine, [scope], period).get(scope)
     rows = []
     for item in PURCHASE_ITEM:
@@ -230,36 +238,22 @@ def purchases_by_year(
     (amount in yuan) for the stacked chart."""
     scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
-    sp = service_purchases
-    area = scope_areas(scope)
-    stmt = (
-        select(
-            sp.c.year,
-            sp.c.item,
-            func.sum(sp.c.amount_yuan).label("amount"),
-            func.count().label("n"),
-        )
-        .where(sp.c.year <= p.year, sp.c.region_code.in_(select(area.c.code)))
-        .group_by(sp.c.year, sp.c.item)
-    )
-    with engine.connect() as conn:
-        long = pd.read_sql(stmt, conn)
+    long = _purchase_sums(engine, scope, ("year", "item"), p.year, earlier_years=True)
     cols = ["year", "amount_yuan", "purchases", "children_active", "per_child_yuan", *PURCHASE_ITEM]
     if long.empty:
         return pd.DataFrame(columns=cols)
-    long["amount"] = _num(long["amount"])
     rows = []
     for year in range(int(long["year"].min()), p.year + 1):
         part = long[long["year"] == year]
         as_of = period if year == p.year else f"{year}-12"
         kids = _children_snapshot(engine, [scope], as_of).get(scope, np.nan)
-        amount = round(float(part["amount"].sum()), 2)
-        by_item = part.set_index("item")["amount"]
+        amount = round(float(part["amount_yuan"].sum()), 2)
+        by_item = part.set_index("item")["amount_yuan"]
         rows.append(
             {
                 "year": year,
                 "amount_yuan": amount,
-                "purchases": int(part["n"].sum()),
+                "purchases": int(part["purchases"].sum()),
                 "children_active": kids,
                 "per_child_yuan": _per_child(amount, kids),
                 **{i: round(float(by_item.get(i, 0.0)), 2) for i in PURCHASE_ITEM},
@@ -276,21 +270,12 @@ def purchases_by_area(
     and one column per item (amount in yuan). Counties that bought nothing show 0."""
     scope = narrow_scope(engine, scope, region)
     p = parse_period(period)
-    sp = service_purchases
-    area = scope_areas(scope)
-    stmt = (
-        select(
-            area.c.county_code.label("code"), sp.c.item, func.sum(sp.c.amount_yuan).label("amount")
-        )
-        .select_from(sp.join(area, area.c.code == sp.c.region_code))
-        .where(sp.c.year == p.year, area.c.county_code.is_not(None))
-        .group_by(area.c.county_code, sp.c.item)
+    long = _purchase_sums(engine, scope, ("county_code", "item"), p.year)
+    long = long[long["county_code"].notna()]  # bought above a county: in no county's row
+    out = areas_at(engine, scope, "county")
+    wide = long.pivot_table(
+        index="county_code", columns="item", values="amount_yuan", aggfunc="sum"
     )
-    with engine.connect() as conn:
-        long = pd.read_sql(stmt, conn)
-    long["amount"] = _num(long["amount"])
-    out = _counties(engine, scope)
-    wide = long.pivot_table(index="code", columns="item", values="amount", aggfunc="sum")
     for item in PURCHASE_ITEM:
         col = wide[item] if item in wide.columns else pd.Series(dtype=float)
         out[item] = out["code"].map(col).fillna(0.0).round(2)
