@@ -46,6 +46,18 @@ ACTIVITY_WINDOW_DAYS = 90
 HOME_STATES = ("operating", "building", "closed")
 ACTIVITY_KINDS = ("psych_course", "parent_child", "tutoring", "safety_education", "other")
 GROUP_LEVELS = ("prefecture", "county", "township")
+# The counts of `homes_by_region`, which `totals_from` sums over counties.
+COUNTS = (
+    "villages",
+    "covered",
+    "operating",
+    "building",
+    "closed",
+    "demo",
+    "paper",
+    "activities",
+    "participants",
+)
 
 
 # ---------------------------------------------------------------- levels
@@ -72,6 +84,11 @@ def home_state(d: date) -> ColumnElement:
 
 def _window_start(d: date, days: int = ACTIVITY_WINDOW_DAYS) -> date:
     return d - timedelta(days=days)
+
+
+def _days_to(d: date, days: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """Days from each date to D (a nullable integer; null where there is no date)."""
+    return pd.array([None if v is None else (d - v).days for v in days], dtype="Int64")
 
 
 def _home_rows(scope: str, d: date) -> Select:
@@ -179,18 +196,7 @@ def homes_by_region(engine: Engine, scope: str, period: str, level: str) -> pd.D
     )
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
-    counts = (
-        "villages",
-        "covered",
-        "operating",
-        "building",
-        "closed",
-        "demo",
-        "paper",
-        "activities",
-        "participants",
-    )
-    df = int_columns(df, counts)
+    df = int_columns(df, COUNTS)
     df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
     df["coverage"] = safe_rate(df["covered"], df["villages"])
     df["demo_per_100_villages"] = 100 * safe_rate(df["demo"], df["villages"])
@@ -254,25 +260,12 @@ def demo_by_poverty(engine: Engine, scope: str, period: str) -> pd.DataFrame:
     return poverty_split(homes_by_region(engine, scope, period, "county"))
 
 
-TOTAL_COUNTS = (
-    "villages",
-    "covered",
-    "operating",
-    "building",
-    "closed",
-    "demo",
-    "paper",
-    "activities",
-    "participants",
-)
-
-
 def totals_from(by_county: pd.DataFrame) -> dict:
     """Scope totals from a `homes_by_region(..., "county")` frame: the counts summed, plus
     uncovered villages, coverage, paper_share (paper / operating), demo_poverty (demo homes
     in former poverty counties) and demo_poverty_share (of all demo homes); shares are None
     with a zero denominator."""
-    out = {c: int(by_county[c].sum()) for c in TOTAL_COUNTS}
+    out = {c: int(by_county[c].sum()) for c in COUNTS}
     out["uncovered"] = out["villages"] - out["covered"]
     out["coverage"] = out["covered"] / out["villages"] if out["villages"] else None
     out["paper_share"] = out["paper"] / out["operating"] if out["operating"] else None
@@ -354,12 +347,8 @@ def paper_homes(engine: Engine, scope: str, period: str, region: str | None = No
         df = pd.read_sql(stmt, conn)
     df = to_dates(df, ("established_on", "last_activity_on"))
     df["is_demonstration"] = df["is_demonstration"].astype(bool)
-    df["days_idle"] = pd.array(
-        [None if v is None else (d - v).days for v in df["last_activity_on"]], dtype="Int64"
-    )
-    df["days_operating"] = pd.array(
-        [None if v is None else (d - v).days for v in df["established_on"]], dtype="Int64"
-    )
+    df["days_idle"] = _days_to(d, df["last_activity_on"])
+    df["days_operating"] = _days_to(d, df["established_on"])
     return df
 
 
