@@ -31,7 +31,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
-    Select,
     String,
     Table,
     and_,
@@ -42,7 +41,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.sql import FromClause
 
 from core.metrics import METRIC_CODES, window_column, window_lengths
 from data.db import make_engine, write_meta
@@ -73,6 +71,7 @@ from metric_engine import (
     parse_period,
     unpivot,
     value_expr,
+    with_value,
 )
 
 Progress = Callable[[str], None]
@@ -242,18 +241,6 @@ def _upper_rows(t: dict[str, Table], metrics: list[str]):
     )
 
 
-def _with_value(rows: FromClause) -> Select:
-    """Long rows plus value = numerator / denominator (see value_expr)."""
-    return select(
-        rows.c.group_code,
-        rows.c.period,
-        rows.c.metric,
-        rows.c.numerator,
-        rows.c.denominator,
-        value_expr(rows.c.numerator, rows.c.denominator),
-    )
-
-
 # Refreshes in one process (the app after two imports) wait for each other: on SQLite the
 # second would otherwise fail with "database is locked" when it comes to write.
 _REFRESH_LOCK = threading.Lock()
@@ -361,12 +348,12 @@ def refresh(
         conn.execute(delete)
         k = kpi_snapshots
         out_cols = ["region_code", "period", "metric", "numerator", "denominator", "value"]
-        conn.execute(k.insert().from_select(out_cols, _with_value(t["rows"])))
+        conn.execute(k.insert().from_select(out_cols, with_value(t["rows"])))
         conn.execute(k.insert().from_select(out_cols, _upper_rows(t, county_metrics)))
         for fam in DIRECT_FAMILIES:
             wide = family_select(fam, t["units_up"], t["periods"]).subquery("direct")
             long = unpivot(wide, FAMILIES[fam][1]).subquery("direct_long")
-            conn.execute(k.insert().from_select(out_cols, _with_value(long)))
+            conn.execute(k.insert().from_select(out_cols, with_value(long)))
         say(f"[rollup] {'write':<14}{time.perf_counter() - t1:8.1f} s")
         for table in reversed(list(t.values())):
             table.drop(conn)

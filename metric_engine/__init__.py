@@ -98,6 +98,7 @@ __all__ = [
     "staff_family",
     "unpivot",
     "value_expr",
+    "with_value",
 ]
 
 Builder = Callable[[FromClause, FromClause], Select]
@@ -181,7 +182,12 @@ def metric_rows(
         if ms:
             wide = family_select(fam, units, periods).cte(f"wide_{fam}")
             parts += _unpivot_parts(wide, ms)
-    rows = _union(parts).subquery("metric_rows")
+    return with_value(_union(parts).subquery("metric_rows"))
+
+
+def with_value(rows: FromClause) -> Select:
+    """Long rows (group_code, period, metric, numerator, denominator) plus their value (see
+    `value_expr`): what the drill-down reads and the rollup writes."""
     return select(
         rows.c.group_code,
         rows.c.period,
