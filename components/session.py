@@ -19,7 +19,6 @@ data/accounts.py.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from components.engine import engine_for
+from core.settings import environment
 from data import accounts
 from data.audit import USERNAME_MAX
 from queries import audit
@@ -46,20 +46,14 @@ def now() -> datetime:
     return audit.utc_now()
 
 
-def _hours(name: str, default: float) -> timedelta:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        value = default
-    return timedelta(hours=value if value > 0 else default)
-
-
 def idle_timeout() -> timedelta:
-    return _hours("AUTH_IDLE_HOURS", 8)
+    """AUTH_IDLE_HOURS (core/settings.py `Environment`, 8 h by default)."""
+    return timedelta(hours=environment().auth_idle_hours)
 
 
 def max_session() -> timedelta:
-    return _hours("AUTH_MAX_SESSION_HOURS", 24)
+    """AUTH_MAX_SESSION_HOURS (core/settings.py `Environment`, 24 h by default)."""
+    return timedelta(hours=environment().auth_max_session_hours)
 
 
 # ---------------------------------------------------------------- who is signed in

@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from components import auth, db, tables
+from components import db, signin, tables
 from components.exports import XLSX_MIME
 from components.format import fmt_rate
 from data.load import BATCH_STATUS, KINDS, SPECS, TITLES, import_file, template_bytes
@@ -25,10 +25,7 @@ STATUS_WORDS = {**BATCH_STATUS, "checked": "校验通过（未写入）"}
 ROLLUP_WORDS = {"full": "已全部重算", "failed": "刷新失败", "": "无需刷新"}
 
 ctx = db.get_context()
-user = auth.current_user(ctx.url)
-if user is None or user.role != "admin":  # not in other roles' navigation anyway
-    st.error("**无权访问**\n\n数据管理仅供系统管理员使用。", icon=":material/warning:")
-    st.stop()
+user = signin.page_user(ctx.url, __file__)  # its row of components/nav.py: admins only
 engine = db.engine_for(ctx.url)
 
 st.title("数据管理")
