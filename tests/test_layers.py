@@ -8,12 +8,8 @@ from __future__ import annotations
 from functools import cache
 
 import grimp
-import pytest
 
 PACKAGES = ("components", "queries", "metric_engine", "core", "data")
-
-# Being removed (issue 14); when it is gone the xfail below passes, fails as strict, and goes.
-KNOWN_CYCLE = frozenset({"components.auth", "components.db"})
 
 
 @cache
@@ -112,15 +108,5 @@ def test_cycles_are_found() -> None:
 
 def test_no_import_cycles() -> None:
     graph = _graph()
-    cycles = [cycle for cycle in import_cycles(graph) if cycle != KNOWN_CYCLE]
+    cycles = import_cycles(graph)
     assert not cycles, "import cycles:\n" + describe(graph, cycles)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known cycle components/auth.py <-> components/db.py, being removed: "
-    "when this passes, delete KNOWN_CYCLE and this xfail",
-)
-def test_known_cycle_components_auth_db_is_gone() -> None:
-    graph = _graph()
-    assert KNOWN_CYCLE not in import_cycles(graph), describe(graph, [KNOWN_CYCLE])
