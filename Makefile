@@ -1,6 +1,7 @@
 # Two commands on a fresh machine: `make run` (dashboard on the demo DB) and `make test`.
 # Both create what they need: the virtual env with pinned requirements, the demo database.
-# CI (.ci/run): `make lint drift` then `make test` (everything, browser tests included).
+# Before a commit: `make check` (lint + the tests not marked slow or browser). CI (.ci/run):
+# `make lint drift` then `make test` (everything, browser tests included).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -11,7 +12,7 @@ DEMO_DB := data/reporting.db
 DEMO_URL := sqlite:///$(CURDIR)/$(DEMO_DB)
 PORT ?= 8501
 
-.PHONY: run test bench lint drift demo-db venv browser clean
+.PHONY: run test check bench lint drift demo-db venv browser clean
 
 venv: $(STAMP)
 
@@ -57,6 +58,11 @@ lint: $(STAMP)
 # The migrations and data/schema.py describe the same schema (fresh SQLite database at head).
 drift: $(STAMP)
 	@$(PY) -m data.db check
+
+# Lint, then every test not marked slow or browser (markers assigned in tests/conftest.py).
+# PYTEST_ARGS passes more, e.g. make check PYTEST_ARGS="-x --durations=20".
+check: lint
+	@$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data/cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -14,8 +15,38 @@ from sqlalchemy.engine import make_url
 from data.db import make_engine, upgrade
 from data.schema import metadata
 
+# `slow` tests, by module and test function (parameters left off): each sweeps every county,
+# prefecture, page or view, or takes over 20 s alone. `make check` leaves them out; `make test`
+# and CI run them. Assigned here so the test files need not change.
+SLOW_TESTS = {
+    "test_county_view.py": {"test_county_view_renders", "test_prefecture_view_renders"},
+    "test_robustness.py": {
+        "test_unknown_period_falls_back_to_newest_on_every_view",
+        "test_24_simultaneous_sessions_see_only_their_own_scope",
+    },
+    "test_scope_pages.py": {"test_every_page_shows_only_the_users_subtree"},
+}
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_ADMIN_URL else [])
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """`browser` on every test under tests/browser/, `slow` on the tests of SLOW_TESTS. A name
+    there that its module no longer defines is an error, so a rename cannot drop the marker."""
+    for item in items:
+        path = Path(item.path)
+        if BROWSER_DIR in path.parents:
+            item.add_marker(pytest.mark.browser)
+        slow = SLOW_TESTS.get(path.name)
+        if slow is None:
+            continue
+        missing = sorted(name for name in slow if not hasattr(item.module, name))
+        if missing:
+            raise pytest.UsageError(f"SLOW_TESTS names tests {path.name} lacks: {missing}")
+        if getattr(item, "originalname", item.name) in slow:
+            item.add_marker(pytest.mark.slow)
 
 
 def _pg_admin() -> Engine:
