@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Integer, Table, and_, case, func, literal_column, null, or_, select
+from sqlalchemy import Integer, Table, and_, case, func, literal_column, null, or_, select, true
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from core.activity import active_on
@@ -142,6 +142,26 @@ def _window_pieces(
 
 def _on_group_period(agg: FromClause, grp: FromClause, periods: FromClause) -> ColumnElement:
     return and_(agg.c.group_code == grp.c.group_code, agg.c.period == periods.c.period)
+
+
+def _grid(
+    grp: FromClause, periods: FromClause, *aggs: FromClause, counts: FromClause | None = None
+) -> FromClause:
+    """Every group × every period, joined to the groups' unit `counts` when given, and
+    outer-joined to each per-group aggregate of `aggs` on its group and period (on its group
+    alone when it has no period column: the same in every period), so that a group with
+    nothing in a period still has its row."""
+    from_ = grp.join(periods, true())
+    if counts is not None:
+        from_ = from_.join(counts, counts.c.group_code == grp.c.group_code)
+    for agg in aggs:
+        on = (
+            _on_group_period(agg, grp, periods)
+            if "period" in agg.c
+            else agg.c.group_code == grp.c.group_code
+        )
+        from_ = from_.outerjoin(agg, on)
+    return from_
 
 
 def _z(col: ColumnElement) -> ColumnElement:

@@ -11,11 +11,11 @@ yet against 80–84 in each earlier month, and the card read 74.8% (−11.7 poin
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, not_, or_, select, true
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from data.schema import cases, referrals
-from metric_engine.blocks import _active_on_d, _on_group_period, _sum_if, _wide, _z
+from metric_engine.blocks import _active_on_d, _grid, _sum_if, _wide, _z
 from metric_engine.dialect import days_between, plus_days
 from metric_engine.units import _groups
 
@@ -80,16 +80,10 @@ def cases_family(units: FromClause, periods: FromClause) -> Select:
         .subquery("referrals_made")
     )
     grp = _groups(units)
-    from_ = (
-        grp.join(p, true())
-        .outerjoin(open_, _on_group_period(open_, grp, p))
-        .outerjoin(closed, _on_group_period(closed, grp, p))
-        .outerjoin(refs, _on_group_period(refs, grp, p))
-    )
     return _wide(
         grp,
         p,
-        from_,
+        _grid(grp, p, open_, closed, refs),
         {
             "open_cases": (_z(open_.c.open), None),
             "overdue_cases": (_z(open_.c.overdue), None),

@@ -4,15 +4,15 @@ visit_rate_90d and care_coverage, on month-index intervals.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, case, func, literal_column, select, true
+from sqlalchemy import Integer, case, func, literal_column, select
 from sqlalchemy.sql import FromClause, Select
 
 from core.metrics import BY_CODE
 from data.schema import care_actions, children, visits
 from metric_engine.blocks import (
     _active_in_span,
+    _grid,
     _interval_counts,
-    _on_group_period,
     _owners,
     _wide,
     _window_pieces,
@@ -93,17 +93,11 @@ def children_family(units: FromClause, periods: FromClause) -> Select:
     cared = _interval_counts(care_rows, p, ("n",), "kids_cared")
 
     grp = _groups(units)
-    from_ = (
-        grp.join(p, true())
-        .outerjoin(kids, _on_group_period(kids, grp, p))
-        .outerjoin(visited, _on_group_period(visited, grp, p))
-        .outerjoin(cared, _on_group_period(cared, grp, p))
-    )
     active = _z(kids.c.n)
     return _wide(
         grp,
         p,
-        from_,
+        _grid(grp, p, kids, visited, cared),
         {
             "children_active": (active, None),
             "children_left_behind": (_z(kids.c.left_behind), None),

@@ -4,15 +4,15 @@ staffing metrics).
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, distinct, func, select, true
+from sqlalchemy import and_, case, distinct, func, select
 from sqlalchemy.sql import FromClause, Select
 
 from core.metrics import BY_CODE
 from data.schema import children_homes, regions, staff, trainings
 from metric_engine.blocks import (
     _active_on_d,
+    _grid,
     _interval_counts,
-    _on_group_period,
     _owners,
     _sum_if,
     _wide,
@@ -42,15 +42,10 @@ def homes_family(units: FromClause, periods: FromClause) -> Select:
         .subquery("homes_active")
     )
     grp, uc = _groups(units), _unit_counts(units)
-    from_ = (
-        grp.join(p, true())
-        .join(uc, uc.c.group_code == grp.c.group_code)
-        .outerjoin(agg, _on_group_period(agg, grp, p))
-    )
     return _wide(
         grp,
         p,
-        from_,
+        _grid(grp, p, agg, counts=uc),
         {
             "home_coverage": (_z(agg.c.covered), _z(uc.c.villages)),
             "demo_homes": (_z(agg.c.demo), None),
@@ -111,17 +106,11 @@ def staff_family(units: FromClause, periods: FromClause) -> Select:
     )
     trained = _interval_counts(trained_rows, p, ("n",), "staff_trained")
     grp, uc = _groups(units), _unit_counts(units)
-    from_ = (
-        grp.join(p, true())
-        .join(uc, uc.c.group_code == grp.c.group_code)
-        .outerjoin(agg, _on_group_period(agg, grp, p))
-        .outerjoin(trained, _on_group_period(trained, grp, p))
-    )
     n_staff = _z(agg.c.staff)
     return _wide(
         grp,
         p,
-        from_,
+        _grid(grp, p, agg, trained, counts=uc),
         {
             "supervisor_coverage": (_z(agg.c.sup_townships), _z(uc.c.townships)),
             "director_coverage": (_z(agg.c.dir_villages), _z(uc.c.villages)),

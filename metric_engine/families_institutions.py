@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, func, select, true
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.sql import FromClause, Select
 
 from data.schema import institutions, regions, service_purchases
-from metric_engine.blocks import _on_group_period, _sum_if, _wide, _z
+from metric_engine.blocks import _grid, _sum_if, _wide, _z
 from metric_engine.units import _groups
 
 
@@ -36,8 +36,12 @@ def institutions_family(units: FromClause, periods: FromClause) -> Select:
         .subquery("centers")
     )
     grp = _groups(units)
-    from_ = grp.join(p, true()).outerjoin(agg, agg.c.group_code == grp.c.group_code)
-    return _wide(grp, p, from_, {"protection_center_ready": (_z(agg.c.ready), _z(agg.c.counties))})
+    return _wide(
+        grp,
+        p,
+        _grid(grp, p, agg),
+        {"protection_center_ready": (_z(agg.c.ready), _z(agg.c.counties))},
+    )
 
 
 def purchases_family(units: FromClause, periods: FromClause) -> Select:
@@ -57,5 +61,4 @@ def purchases_family(units: FromClause, periods: FromClause) -> Select:
         .subquery("purchases")
     )
     grp = _groups(units)
-    from_ = grp.join(p, true()).outerjoin(agg, _on_group_period(agg, grp, p))
-    return _wide(grp, p, from_, {"purchase_yuan": (_z(agg.c.amount), None)})
+    return _wide(grp, p, _grid(grp, p, agg), {"purchase_yuan": (_z(agg.c.amount), None)})
