@@ -38,13 +38,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 
-from core.metrics import METRIC_CODES
+from core.metrics import METRIC_CODES, TOLERANCE
 from data.regions import build_region_tree
 from data.schema import cases, children, children_homes, staff, trainings, visits
 from queries import county as county_q
 from queries import records
 from queries.regions import ScopeError
-from tests.test_rankings import A1, B2, A, P, load_regions
+from tests.test_rankings import A1, A2, B2, A, P, load_regions
 
 PROVINCE = "360000"
 PERIOD = "2026-03"
@@ -201,6 +201,48 @@ def test_village_gaps_by_hand(county_db):
     assert list(df["low_visits"]) == [True, False, False]
     assert list(df["children"]) == [2, 1, 0]
     assert list(df["gaps"]) == [1, 2, 2]
+
+
+def _visited_villages(engine: Engine, villages: dict[str, tuple[int, int]]) -> None:
+    """Under county A2, one township per village; village → (registered children, children
+    visited on 2026-03-15, inside the 90 days ending D)."""
+    rows = []
+    for i, code in enumerate(villages, start=1):
+        town = f"{A2}{i:03d}"
+        rows += [(town, f"乡镇{i}", "township", A2), (code, f"村{i}", "village", town)]
+    load_regions(engine, rows)
+    kids, seen = [], []
+    for code, (n, visited) in villages.items():
+        first = len(kids) + 1
+        kids += [_child(first + k, code, f"儿童{first + k}") for k in range(n)]
+        seen += [
+            {"id": first + k, "child_id": first + k, "visited_on": day("2026-03-15")}
+            for k in range(visited)
+        ]
+    with engine.begin() as conn:
+        conn.execute(insert(children), kids)
+        conn.execute(insert(visits), seen)
+
+
+def test_visit_rate_exactly_on_target_is_no_gap(engine):
+    """探访率低 is a rate below the target: a village (and its township) exactly on it has
+    no visit gap, one just below it has (kills `<` vs `<=` and off-by-a-margin mutants of
+    the comparison)."""
+    assert county_q.visit_target() == pytest.approx(0.9)  # the counts below assume it
+    on, below = f"{A2}001001", f"{A2}002001"
+    _visited_villages(engine, {on: (10, 9), below: (1000, 899)})
+    villages = county_q.village_gaps(engine, P, PERIOD, A2).set_index("code")
+    assert villages.loc[on, "visit_rate"] == pytest.approx(0.9)
+    assert villages.loc[below, "visit_rate"] == pytest.approx(0.899)
+    assert not villages.loc[on, "low_visits"] and villages.loc[below, "low_visits"]
+    assert (villages.loc[on, "gaps"], villages.loc[below, "gaps"]) == (2, 3)  # + director, home
+    towns = county_q.township_gaps(engine, P, PERIOD, A2).set_index("code")
+    assert list(towns["low_visits"]) == [False, True]
+    # the comparison itself, at the edge of the one tolerance (core.metrics.meets_target)
+    t = county_q.visit_target()
+    rates = pd.Series([t, t + TOLERANCE / 2, t - TOLERANCE / 2, t - 1e-6, t + 1e-6, None])
+    low = county_q._low(pd.to_numeric(rates), t)
+    assert low.tolist() == [False, False, False, True, False, False]
 
 
 def test_case_list_masked_by_hand(county_db):
