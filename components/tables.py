@@ -53,6 +53,12 @@ def number_column(metric: Metric) -> st.column_config.NumberColumn:
     return st.column_config.NumberColumn(column_header(metric), format=fmt, help=help_text)
 
 
+def rows_height(rows: int) -> int:
+    """The height in pixels of a table that shows its header and `rows` rows without
+    scrolling (Streamlit's 35 px rows and a 3 px border)."""
+    return 35 * (rows + 1) + 3
+
+
 def for_display(df: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
     """Scale metric columns to the shown unit (fraction → %, yuan → 万元)."""
     out = df.copy()
@@ -92,7 +98,7 @@ def region_table(
         order += ["parent_name", "is_former_poverty_county"]
     order += list(metrics)
     if height == "auto" and len(shown) <= 20:  # short tables show every row, no scrolling
-        height = 35 * (len(shown) + 1) + 3
+        height = rows_height(len(shown))
     data_table(
         shown,
         title=f"各{LEVEL_NAME.get(level, '地区')}指标明细",

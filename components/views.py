@@ -177,7 +177,7 @@ def show_list(
         for c in cols
     }
     if height == "auto" and len(shown) <= 15:
-        height = 35 * (len(shown) + 1) + 3
+        height = tables.rows_height(len(shown))
     tables.data_table(
         shown,
         title=title,

@@ -115,7 +115,7 @@ def board(frame: pd.DataFrame, title: str, key: str) -> None:
         caption=tables.export_caption(
             f"{title}（{metric_name(metric)}）", scope["name"], ctx.period
         ),
-        height=35 * (len(rows) + 1) + 3,
+        height=tables.rows_height(len(rows)),
         key=key,
     )
 
