@@ -384,15 +384,12 @@ def bar_figure(
     shown = list(text) if text is not None else [f"{v:,.0f}" for v in values]
     fig = go.Figure(
         go.Bar(
-            x=values if horizontal else labels,
-            y=labels if horizontal else values,
-            orientation="h" if horizontal else "v",
+            **_bar_axes(labels, values, horizontal),
             marker_color=color,
             text=shown,
             textposition="outside",
             cliponaxis=False,
-            hovertemplate=("%{y}" if horizontal else "%{x}")
-            + f"<br>{axis_title}：%{{text}}<extra></extra>",
+            hovertemplate=_bar_hover(horizontal, f"{axis_title}：%{{text}}"),
         )
     )
     _bar_layout(fig, labels, axis_title, horizontal, height)
@@ -416,13 +413,10 @@ def stacked_figure(
     for (name, values), color in zip(series.items(), colors, strict=False):
         values = list(values)
         fig.add_bar(
-            x=values if horizontal else labels,
-            y=labels if horizontal else values,
-            orientation="h" if horizontal else "v",
+            **_bar_axes(labels, values, horizontal),
             name=name,
             marker_color=color,
-            hovertemplate=("%{y}" if horizontal else "%{x}")
-            + f"<br>{name}：%{{{'x' if horizontal else 'y'}:,}}<extra></extra>",
+            hovertemplate=_bar_hover(horizontal, f"{name}：%{{{'x' if horizontal else 'y'}:,}}"),
         )
     _bar_layout(fig, labels, axis_title, horizontal, height)
     fig.update_layout(
@@ -437,6 +431,18 @@ def stacked_figure(
         },
     )
     return fig
+
+
+def _bar_axes(labels: list[str], values: list[float], horizontal: bool) -> dict[str, Any]:
+    """x, y and orientation of a bar trace: regions along y when horizontal, along x when not."""
+    if horizontal:
+        return {"x": values, "y": labels, "orientation": "h"}
+    return {"x": labels, "y": values, "orientation": "v"}
+
+
+def _bar_hover(horizontal: bool, line: str) -> str:
+    """Hover text: the region (the category axis), then `line`."""
+    return ("%{y}" if horizontal else "%{x}") + f"<br>{line}<extra></extra>"
 
 
 def _bar_layout(
