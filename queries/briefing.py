@@ -30,9 +30,9 @@ from core.settings import Settings
 from data.schema import cases, regions
 from data.schema import kpi_snapshots as k
 from queries.alerts import metric_alerts, misses
-from queries.county import cases_where, codes_under, overdue_on
 from queries.indicators import metric_by_region, region_table
 from queries.rankings import COMPOSITE, ranking, settings_or_default
+from queries.records import cases_where, codes_under, overdue_on
 from queries.regions import ScopeError, region, require_within
 
 __all__ = [

@@ -23,16 +23,10 @@ from core.metrics import BY_CODE, meets_target
 from data.schema import regions
 from metric_engine import descendant_units, metric_rows, parse_period, periods_select
 from queries.drilldown import unit_indicators
-
-# Re-exported for queries/briefing.py until its import names queries.records (their home).
-from queries.records import cases_where, codes_under, overdue_on
 from queries.regions import ScopeError, region, require_within
 
 __all__ = [
     "ScopeError",
-    "cases_where",
-    "codes_under",
-    "overdue_on",
     "township_gaps",
     "village_gaps",
     "visit_target",
