@@ -19,7 +19,6 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement
 
-from core.activity import active_on
 from core.periods import parse_period
 from data.labels import CASE_SOURCE, RISK_LEVEL
 from data.schema import cases
@@ -34,7 +33,7 @@ from queries.live import (
     window_start,
 )
 from queries.privacy import small_count
-from queries.records import case_stage
+from queries.records import case_stage, open_on
 from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
@@ -54,10 +53,6 @@ STAGES = ("received", "assessing", "in_progress", "closed")  # 受理 → 评估
 AGE_BUCKETS = DAY_BUCKETS  # days since received_on on D
 
 
-def _case_active(d: date) -> ColumnElement:
-    return active_on(cases.c.received_on, cases.c.closed_on, d)
-
-
 # --------------------------------------------------------------------------- cases
 
 
@@ -75,7 +70,7 @@ def case_pipeline(
     active = (
         select(case_stage(p.d_end).label("stage"), k.c.risk_level)
         .select_from(base)
-        .where(_case_active(p.d_end))
+        .where(open_on(p.d_end))
     )
     closed = (
         select(literal("closed").label("stage"), k.c.risk_level)
@@ -132,7 +127,7 @@ def open_cases_by_area(
             sum_if(k.c.concern == "abuse").label("abuse_open"),
         )
         .select_from(k.join(area, area.c.code == k.c.region_code))
-        .where(_case_active(d))
+        .where(open_on(d))
         .group_by(group)
     )
     with engine.connect() as conn:
@@ -170,7 +165,7 @@ def open_case_ageing(
     rows = (
         select(age.label("bucket"), k.c.risk_level)
         .select_from(k.join(area, area.c.code == k.c.region_code))
-        .where(_case_active(d))
+        .where(open_on(d))
         .subquery("ages")
     )
     stmt = select(
