@@ -480,6 +480,38 @@ def stat_card(
             st.caption(note)
 
 
+class Stat(NamedTuple):
+    """A live figure of a card row: `stat_card`'s arguments."""
+
+    label: str
+    value: str
+    help: str
+    note: str | None = None
+    alert: bool = False
+
+
+def card_row(
+    title: str,
+    snap: Mapping[str, Mapping],
+    metrics: Sequence[str],
+    stats: Sequence[Stat] = (),
+    *,
+    columns: int,
+) -> None:
+    """A heading and one row of `columns` equal columns: the KPI cards of `metrics` (from the
+    scope's indicator rows `snap`), then the live figures `stats`, left to right."""
+    if len(metrics) + len(stats) > columns:
+        raise ValueError(f"{len(metrics) + len(stats)} cards do not fit in {columns} columns")
+    st.markdown(f"##### {title}")
+    cols = st.columns(columns)
+    for col, code in zip(cols, metrics, strict=False):
+        with col:
+            kpi.metric_card(snap, code)
+    for col, s in zip(cols[len(metrics) :], stats, strict=False):
+        with col:
+            stat_card(s.label, s.value, help=s.help, note=s.note, alert=s.alert)
+
+
 ALL = "__all__"
 
 

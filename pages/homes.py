@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, kpi, tables, views
+from components import db, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import ACTIVITY_KIND, HOME_STATUS, REGION_KIND
@@ -30,51 +30,54 @@ totals = homes.totals_from(by_county)
 lists = views.PageLists(scope["name"], ctx.period)
 
 # ---------------------------------------------------------------- KPI cards
-st.markdown("##### 覆盖与运营")
-cols = st.columns(4)
-with cols[0]:
-    kpi.metric_card(snap, "home_coverage")
-with cols[1]:
-    views.stat_card(
-        "尚无儿童之家的村",
-        fmt_count(totals["uncovered"], "个"),
-        help="月末没有运营中儿童之家的村（社区）。清单见页面下方。",
-        note=f"共 {totals['villages']:,} 个村（社区）",
-        alert=totals["uncovered"] > 0,
-    )
-with cols[2]:
-    views.stat_card(
-        "运营中儿童之家",
-        fmt_count(totals["operating"], "个"),
-        help="月末正在运营的儿童之家（已开始运营且未停用，不含筹建中）。",
-        note=f"筹建中 {totals['building']:,} 个 · 已停用 {totals['closed']:,} 个",
-    )
-with cols[3]:
-    views.stat_card(
-        "空壳儿童之家",
-        fmt_count(totals["paper"], "个"),
-        help=PAPER_HELP,
-        note=f"占运营中的 {fmt_rate(totals['paper_share'])}",
-        alert=totals["paper"] > 0,
-    )
-st.markdown("##### 示范与活动")
-cols = st.columns(4)
-with cols[0]:
-    kpi.metric_card(snap, "demo_homes")
-with cols[1]:
-    views.stat_card(
-        "示范之家位于原贫困县",
-        fmt_rate(totals["demo_poverty_share"]),
-        help="运营中的示范性儿童之家中，位于原国家扶贫开发工作重点县的比例（政策要求向原贫困县倾斜）。",
-        note=f"{totals['demo_poverty']:,} / {totals['demo']:,} 个",
-    )
-with cols[2]:
-    views.stat_card(
-        "近 90 天活动",
-        fmt_count(totals["activities"], "次"),
-        help="近 90 天（含月末当天）各儿童之家开展的活动次数。",
-        note=f"参与 {totals['participants']:,} 人次",
-    )
+views.card_row(
+    "覆盖与运营",
+    snap,
+    ["home_coverage"],
+    [
+        views.Stat(
+            "尚无儿童之家的村",
+            fmt_count(totals["uncovered"], "个"),
+            help="月末没有运营中儿童之家的村（社区）。清单见页面下方。",
+            note=f"共 {totals['villages']:,} 个村（社区）",
+            alert=totals["uncovered"] > 0,
+        ),
+        views.Stat(
+            "运营中儿童之家",
+            fmt_count(totals["operating"], "个"),
+            help="月末正在运营的儿童之家（已开始运营且未停用，不含筹建中）。",
+            note=f"筹建中 {totals['building']:,} 个 · 已停用 {totals['closed']:,} 个",
+        ),
+        views.Stat(
+            "空壳儿童之家",
+            fmt_count(totals["paper"], "个"),
+            help=PAPER_HELP,
+            note=f"占运营中的 {fmt_rate(totals['paper_share'])}",
+            alert=totals["paper"] > 0,
+        ),
+    ],
+    columns=4,
+)
+views.card_row(
+    "示范与活动",
+    snap,
+    ["demo_homes"],
+    [
+        views.Stat(
+            "示范之家位于原贫困县",
+            fmt_rate(totals["demo_poverty_share"]),
+            help="运营中的示范性儿童之家中，位于原国家扶贫开发工作重点县的比例（政策要求向原贫困县倾斜）。",
+            note=f"{totals['demo_poverty']:,} / {totals['demo']:,} 个",
+        ),
+        views.Stat(
+            "近 90 天活动",
+            fmt_count(totals["activities"], "次"),
+            help="近 90 天（含月末当天）各儿童之家开展的活动次数。",
+            note=f"参与 {totals['participants']:,} 人次",
+        ),
+    ],
+    columns=4,
+)
 
 # ---------------------------------------------------------------- map + ranking
 st.subheader(f"儿童之家覆盖率 · 按{unit}")

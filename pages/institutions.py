@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import db, kpi, views
+from components import db, views
 from components.format import STATUS_COLORS, fmt_count, fmt_rate, fmt_wan_yuan
 from components.views import Col
 from data.labels import INSTITUTION_KIND, INSTITUTION_STATUS, PURCHASE_ITEM
@@ -51,52 +51,56 @@ by_county = q(ins.purchases_by_area)
 # ---------------------------------------------------------------- KPI cards
 not_ready = centers[~centers["ready"]]
 cwi = summary.loc["child_welfare_institution"]
-st.markdown("##### 机构建设")
-cols = st.columns(3)
-with cols[0]:
-    kpi.metric_card(snap, "protection_center_ready")
-with cols[1]:
-    views.stat_card(
-        "未落实救助保护机构的县",
-        fmt_count(len(not_ready), "个"),
-        help="本县（市、区）没有已转型或已指定的未成年人救助保护机构。",
-        note=(
-            f"待落实 {int((not_ready['status'] == 'pending').sum()):,} 个 · "
-            f"未设立 {int((not_ready['status'] == 'none').sum()):,} 个"
+views.card_row(
+    "机构建设",
+    snap,
+    ["protection_center_ready"],
+    [
+        views.Stat(
+            "未落实救助保护机构的县",
+            fmt_count(len(not_ready), "个"),
+            help="本县（市、区）没有已转型或已指定的未成年人救助保护机构。",
+            note=(
+                f"待落实 {int((not_ready['status'] == 'pending').sum()):,} 个 · "
+                f"未设立 {int((not_ready['status'] == 'none').sum()):,} 个"
+            ),
+            alert=len(not_ready) > 0,
         ),
-        alert=len(not_ready) > 0,
-    )
-with cols[2]:
-    views.stat_card(
-        "儿童福利机构",
-        fmt_count(cwi["institutions"], "个"),
-        help="辖区内登记的儿童福利机构（含区域性机构），床位与在院儿童为各机构填报数之和。",
-        note=(
-            f"床位 {fmt_count(cwi['capacity'], '张')} · 在院 {fmt_count(cwi['children_in_care'], '人')}"
-            f" · 入住率 {fmt_rate(cwi['occupancy'])}"
+        views.Stat(
+            "儿童福利机构",
+            fmt_count(cwi["institutions"], "个"),
+            help="辖区内登记的儿童福利机构（含区域性机构），床位与在院儿童为各机构填报数之和。",
+            note=(
+                f"床位 {fmt_count(cwi['capacity'], '张')} · 在院 {fmt_count(cwi['children_in_care'], '人')}"
+                f" · 入住率 {fmt_rate(cwi['occupancy'])}"
+            ),
         ),
-    )
-st.markdown("##### 政府购买服务")
-cols = st.columns(3)
-with cols[0]:
-    kpi.metric_card(snap, "purchase_yuan")
-with cols[1]:
-    kids = this_year["children_active"].iloc[0] if len(this_year) else None
-    views.stat_card(
-        "生均购买服务金额",
-        per_child(this_year["per_child_yuan"].iloc[0] if len(this_year) else None),
-        help=f"{year} 年政府购买儿童关爱服务金额 ÷ 月末在册儿童人数。",
-        note=f"在册儿童 {fmt_count(kids, '人')}",
-    )
+    ],
+    columns=3,
+)
+kids = this_year["children_active"].iloc[0] if len(this_year) else None
 no_purchase = by_county[by_county["amount_yuan"] == 0]
-with cols[2]:
-    views.stat_card(
-        "本年未购买服务的县",
-        fmt_count(len(no_purchase), "个"),
-        help=f"{year} 年在本县（市、区）及其乡镇、村均没有政府购买儿童关爱服务项目的县。",
-        note=f"共 {len(by_county):,} 个县（市、区）",
-        alert=len(no_purchase) > 0,
-    )
+views.card_row(
+    "政府购买服务",
+    snap,
+    ["purchase_yuan"],
+    [
+        views.Stat(
+            "生均购买服务金额",
+            per_child(this_year["per_child_yuan"].iloc[0] if len(this_year) else None),
+            help=f"{year} 年政府购买儿童关爱服务金额 ÷ 月末在册儿童人数。",
+            note=f"在册儿童 {fmt_count(kids, '人')}",
+        ),
+        views.Stat(
+            "本年未购买服务的县",
+            fmt_count(len(no_purchase), "个"),
+            help=f"{year} 年在本县（市、区）及其乡镇、村均没有政府购买儿童关爱服务项目的县。",
+            note=f"共 {len(by_county):,} 个县（市、区）",
+            alert=len(no_purchase) > 0,
+        ),
+    ],
+    columns=3,
+)
 
 # ---------------------------------------------------------------- map + ranking
 if draw_map:
