@@ -13,10 +13,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import db, kpi, tables, views
-from components.format import fmt_count, fmt_days, fmt_rate
+from components import case_handling, db, kpi, tables, views
+from components.case_handling import AGE_LABEL, TEXT_MARGIN, WINDOW_LABEL
+from components.format import fmt_count, fmt_rate
 from components.views import Col
-from data.labels import ACTION_TYPE, CASE_CONCERN, CASE_SOURCE, CASE_STATUS, DEPARTMENT, RISK_LEVEL
+from data.labels import ACTION_TYPE, CASE_CONCERN, CASE_SOURCE, CASE_STATUS, RISK_LEVEL
 from queries import care, drilldown, records, referrals
 from queries import interventions as iv
 
@@ -32,15 +33,6 @@ MAP_METRICS = (
 )
 STAGE_LABEL = {**CASE_STATUS, "closed": "结案（本月）"}
 RISK_LABEL = {code: f"{name}风险" for code, name in RISK_LEVEL.items()}
-AGE_LABEL = {
-    "d0_15": "≤15天",
-    "d16_30": "16–30天",
-    "d31_60": "31–60天",
-    "d61_90": "61–90天",
-    "d91_plus": ">90天",
-}
-WINDOW_LABEL = {"period": "本月", "12m": "近12个月"}
-TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
 CHART_TOP = 20  # area charts show the areas with most open cases; tables hold all
 
 ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
@@ -286,94 +278,15 @@ with src_col:
         period=ctx.period,
     )
 refs = q(referrals.referrals_by_department, window)
-shown_refs = refs[refs["referrals"] > 0].sort_values("referrals", ascending=False)
 with ref_col:
-    st.markdown(f"**转介部门与响应（{WINDOW_LABEL[window]}发出）**")
-    summary = ref_summary.loc[window]
-    st.caption(
-        f"共转介 {int(summary['referrals']):,} 件，7 天内响应 {fmt_rate(summary['timely_share'])}"
-        f"（不含待响应 {int(summary['pending']):,} 件），"
-        f"响应用时中位数 {fmt_days(summary['median_days'])}、平均 {fmt_days(summary['mean_days'])}，"
-        f"超过 7 天未响应 {int(summary['unanswered']):,} 件。"
-    )
-    ref_fig = views.bar_figure(
-        [DEPARTMENT[d] for d in shown_refs["department"]],
-        shown_refs["referrals"],
-        axis_title="转介（件）",
-        text=[
-            f"{n:,} 件 · 及时 {fmt_rate(s)}"
-            for n, s in zip(shown_refs["referrals"], shown_refs["timely_share"], strict=True)
-        ],
-    )
-    ref_fig.update_layout(margin={"r": TEXT_MARGIN})  # room for the text after the bars
-    views.chart_tabs(
-        ref_fig,
-        refs,
-        [
-            Col("department", "部门", labels=DEPARTMENT),
-            Col("referrals", "转介（件）", fmt="%,d"),
-            Col("answered", "已响应（件）", fmt="%,d"),
-            Col("unanswered", "超时未响应（件）", fmt="%,d"),
-            Col("pending", "待响应（件）", fmt="%,d"),
-            Col("timely", "7天内响应（件）", fmt="%,d"),
-            Col("timely_share", "7天内响应率", percent=True),
-            Col("median_days", "响应用时中位数（天）", fmt="%.1f"),
-            Col("mean_days", "平均响应用时（天）", fmt="%.1f"),
-        ],
-        key=f"iv_referrals_{window}",
-        title=f"转介部门与响应（{WINDOW_LABEL[window]}）",
-        scope_name=scope["name"],
-        period=ctx.period,
-    )
-
-closure = q(referrals.closure_summary).set_index("window").loc[window]
-dist = q(referrals.closure_distribution)
-st.markdown(f"**办结时长（{WINDOW_LABEL[window]}办结）**")
-cards, chart = st.columns([2, 3])
-with cards:
-    c1, c2 = st.columns(2)
-    c3, c4 = st.columns(2)
-with c1:
-    views.stat_card(
-        "办结个案", fmt_count(closure["closed"], "件"), help="结案日期在统计时段内的个案。"
-    )
-with c2:
-    views.stat_card(
-        "平均办结天数",
-        fmt_days(closure["mean_days"]),
-        help="从受理到结案的天数的平均值（本月即指标“平均办结天数”）。",
-    )
-with c3:
-    views.stat_card(
-        "办结天数中位数", fmt_days(closure["median_days"]), help="从受理到结案天数的中位数。"
-    )
-with c4:
-    views.stat_card(
-        "30天内办结",
-        fmt_rate(closure["within_30_share"]),
-        help="受理后 30 天内（含）结案的个案占办结个案的比例。",
-        note=f"{int(closure['within_30']):,} 件",
-    )
-with chart:
-    views.chart_tabs(
-        views.bar_figure(
-            [AGE_LABEL[b] for b in dist["bucket"]],
-            dist[count_col],
-            axis_title="办结个案（件）",
-            horizontal=False,
-            height=260,
-        ),
-        dist,
-        [
-            Col("bucket", "办结用时", labels=AGE_LABEL),
-            Col("period_cases", "本月办结（件）", fmt="%,d"),
-            Col("cases_12m", "近12个月办结（件）", fmt="%,d"),
-        ],
-        key="iv_closure",
-        title="办结时长分布",
-        scope_name=scope["name"],
-        period=ctx.period,
-    )
+    case_handling.referral_panel(refs, ref_summary.loc[window], window, scope["name"], ctx.period)
+case_handling.closure_panel(
+    q(referrals.closure_summary).set_index("window").loc[window],
+    q(referrals.closure_distribution),
+    window,
+    scope["name"],
+    ctx.period,
+)
 
 # ---------------------------------------------------------------- care actions
 st.subheader("两提升、四关爱")

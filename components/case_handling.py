@@ -1,0 +1,125 @@
+"""The referral and closure panels of 个案与关爱 (DESIGN.md §5 view 4): referrals by
+department with their answer times and pending ones (referral_timely as of D, DESIGN §4),
+and closure times with their distribution, for the period or the last 12 months.
+
+Layout only, from the frames of queries/referrals.py the page has read; split out of
+pages/interventions.py, which passed 450 lines.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import views
+from components.format import fmt_count, fmt_days, fmt_rate
+from components.views import Col
+from data.labels import DEPARTMENT
+
+WINDOW_LABEL = {"period": "本月", "12m": "近12个月"}
+AGE_LABEL = {
+    "d0_15": "≤15天",
+    "d16_30": "16–30天",
+    "d31_60": "31–60天",
+    "d61_90": "61–90天",
+    "d91_plus": ">90天",
+}
+TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
+
+
+def referral_panel(
+    refs: pd.DataFrame, summary: pd.Series, window: str, scope_name: str, period: str
+) -> None:
+    """Referrals by department (queries.referrals.referrals_by_department) under a caption
+    of the window's totals (referral_summary), pending referrals named apart from late ones."""
+    st.markdown(f"**转介部门与响应（{WINDOW_LABEL[window]}发出）**")
+    st.caption(
+        f"共转介 {int(summary['referrals']):,} 件，7 天内响应 {fmt_rate(summary['timely_share'])}"
+        f"（不含待响应 {int(summary['pending']):,} 件），"
+        f"响应用时中位数 {fmt_days(summary['median_days'])}、平均 {fmt_days(summary['mean_days'])}，"
+        f"超过 7 天未响应 {int(summary['unanswered']):,} 件。"
+    )
+    shown = refs[refs["referrals"] > 0].sort_values("referrals", ascending=False)
+    fig = views.bar_figure(
+        [DEPARTMENT[d] for d in shown["department"]],
+        shown["referrals"],
+        axis_title="转介（件）",
+        text=[
+            f"{n:,} 件 · 及时 {fmt_rate(s)}"
+            for n, s in zip(shown["referrals"], shown["timely_share"], strict=True)
+        ],
+    )
+    fig.update_layout(margin={"r": TEXT_MARGIN})  # room for the text after the bars
+    views.chart_tabs(
+        fig,
+        refs,
+        [
+            Col("department", "部门", labels=DEPARTMENT),
+            Col("referrals", "转介（件）", fmt="%,d"),
+            Col("answered", "已响应（件）", fmt="%,d"),
+            Col("unanswered", "超时未响应（件）", fmt="%,d"),
+            Col("pending", "待响应（件）", fmt="%,d"),
+            Col("timely", "7天内响应（件）", fmt="%,d"),
+            Col("timely_share", "7天内响应率", percent=True),
+            Col("median_days", "响应用时中位数（天）", fmt="%.1f"),
+            Col("mean_days", "平均响应用时（天）", fmt="%.1f"),
+        ],
+        key=f"iv_referrals_{window}",
+        title=f"转介部门与响应（{WINDOW_LABEL[window]}）",
+        scope_name=scope_name,
+        period=period,
+    )
+
+
+def closure_panel(
+    closure: pd.Series, dist: pd.DataFrame, window: str, scope_name: str, period: str
+) -> None:
+    """Four cards of closure times (queries.referrals.closure_summary) beside the
+    distribution by duration band (closure_distribution)."""
+    count_col = "period_cases" if window == "period" else "cases_12m"
+    st.markdown(f"**办结时长（{WINDOW_LABEL[window]}办结）**")
+    cards, chart = st.columns([2, 3])
+    with cards:
+        c1, c2 = st.columns(2)
+        c3, c4 = st.columns(2)
+    with c1:
+        views.stat_card(
+            "办结个案", fmt_count(closure["closed"], "件"), help="结案日期在统计时段内的个案。"
+        )
+    with c2:
+        views.stat_card(
+            "平均办结天数",
+            fmt_days(closure["mean_days"]),
+            help="从受理到结案的天数的平均值（本月即指标“平均办结天数”）。",
+        )
+    with c3:
+        views.stat_card(
+            "办结天数中位数", fmt_days(closure["median_days"]), help="从受理到结案天数的中位数。"
+        )
+    with c4:
+        views.stat_card(
+            "30天内办结",
+            fmt_rate(closure["within_30_share"]),
+            help="受理后 30 天内（含）结案的个案占办结个案的比例。",
+            note=f"{int(closure['within_30']):,} 件",
+        )
+    with chart:
+        views.chart_tabs(
+            views.bar_figure(
+                [AGE_LABEL[b] for b in dist["bucket"]],
+                dist[count_col],
+                axis_title="办结个案（件）",
+                horizontal=False,
+                height=260,
+            ),
+            dist,
+            [
+                Col("bucket", "办结用时", labels=AGE_LABEL),
+                Col("period_cases", "本月办结（件）", fmt="%,d"),
+                Col("cases_12m", "近12个月办结（件）", fmt="%,d"),
+            ],
+            key="iv_closure",
+            title="办结时长分布",
+            scope_name=scope_name,
+            period=period,
+        )
