@@ -48,6 +48,7 @@ if st.session_state.get("briefing_base") not in older:
 base = c2.selectbox("对比期", older, format_func=fmt_period, key="briefing_base")
 
 b = db.query(briefing.build_briefing, ctx.url, ctx.scope, period, base)
+lists = views.PageLists(scope["name"], period)
 
 st.download_button(
     "下载简报（Word，一页）",
@@ -144,7 +145,7 @@ if len(b.crossings):
                 {"fell": "✖ 跌破目标", "rose": "✔ 重新达标"}
             ),
         )
-        views.show_list(
+        lists.show_list(
             detail,
             [
                 Col("direction_text", "变化"),
@@ -157,8 +158,6 @@ if len(b.crossings):
                 Col("gap_text", "缺口", help=GAP_HELP.format(min_sample=settings.min_sample)),
             ],
             title="达标变化明细",
-            scope_name=scope["name"],
-            period=period,
             key="briefing_crossings",
         )
 
@@ -166,7 +165,7 @@ if len(b.crossings):
 st.subheader("三、新增逾期个案")
 st.markdown(briefing_doc.overdue_summary(b.overdue_counts))
 if len(b.new_overdue):
-    views.show_list(
+    lists.show_list(
         b.new_overdue,
         [
             Col("id", "个案编号", fmt="%d"),
@@ -181,8 +180,6 @@ if len(b.new_overdue):
             Col("days_overdue", "逾期天数", fmt="%d"),
         ],
         title="新增逾期个案",
-        scope_name=scope["name"],
-        period=period,
         key="briefing_overdue",
     )
     listed = (
