@@ -17,6 +17,7 @@ from data import users as cli
 from data.config import REPO_ROOT
 from data.schema import app_users, audit_log, regions
 from queries import audit
+from tests.fixtures.audit import audit_rows
 
 TREE = [
     ("360000", "江西省", "province", None),
@@ -59,18 +60,6 @@ def every_stored_text(engine: Engine) -> str:
     return "\n".join(str(v) for row in rows for v in row)
 
 
-def audit_actions(engine: Engine) -> list[tuple[str, str, str]]:
-    with engine.connect() as conn:
-        return [
-            tuple(r)
-            for r in conn.execute(
-                select(audit_log.c.username, audit_log.c.action, audit_log.c.target).order_by(
-                    audit_log.c.id
-                )
-            )
-        ]
-
-
 def test_add_prints_the_password_once_and_stores_only_its_hash(db, capsys):
     engine, url = db
     code, out, err = run(url, capsys, "add", "ruijin01", "--role", "county", "--region", "360781")
@@ -84,7 +73,7 @@ def test_add_prints_the_password_once_and_stores_only_its_hash(db, capsys):
         ).scalar_one()
     assert stored.startswith("$argon2id$") and accounts.verify_password(stored, password)
     assert password not in every_stored_text(engine)
-    actor = audit_actions(engine)[-1]
+    actor = audit_rows(engine)[-1]
     assert actor[0].startswith("cli") and actor[1:] == ("user_add", "ruijin01 county 360781")
     # listing shows the account, never a hash or a password
     code, out, _ = run(url, capsys, "list")
@@ -109,7 +98,7 @@ def test_refusals_are_chinese_and_change_nothing(db, capsys):
     assert code == 2 and out == "" and "设区市" in err
     code, _, err = run(url, capsys, "disable", "nobody")
     assert code == 2 and "用户 nobody 不存在" in err
-    assert accounts.count_users(engine) == 0 and audit_actions(engine) == []
+    assert accounts.count_users(engine) == 0 and audit_rows(engine) == []
 
 
 def test_disable_enable_reset_unlock_personal(db, capsys):
@@ -142,7 +131,7 @@ def test_disable_enable_reset_unlock_personal(db, capsys):
     assert run(url, capsys, "personal", "nanchang", "off")[0] == 0
     assert not accounts.get_user(engine, "nanchang").can_view_personal
 
-    actions = [(a, t) for _u, a, t in audit_actions(engine)]
+    actions = [(a, t) for _u, a, t in audit_rows(engine)]
     assert actions == [
         ("user_add", "nanchang prefecture 360100"),
         ("user_disable", "nanchang"),
