@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, views
+from components import db, tables, views
 from components.format import GAP_HELP, SMALL_SAMPLE, fmt_gap, fmt_target, fmt_value
 from components.views import Col
 from core.metrics import BY_CODE
@@ -23,7 +23,6 @@ TITLE = "预警"
 PAGE_SIZE = 30
 BAND_TEXT = {"severe": "🔴 严重", "moderate": "🟠 较重", "minor": "🟡 一般"}
 BAND_MD = {"severe": ":red[▲▲ 严重]", "moderate": ":orange[▲ 较重]", "minor": ":gray[△ 一般]"}
-LEVEL_WORD = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
 
 ctx = db.get_context()
 scope = views.scoped_page_header(TITLE, ctx)
@@ -78,7 +77,7 @@ chosen_levels = f1.segmented_control(
     present,
     default=present,
     selection_mode="multi",
-    format_func=LEVEL_WORD.get,
+    format_func=tables.LEVEL_NAME.get,
     key="alerts_levels",
 )
 chosen_bands = f2.segmented_control(
@@ -141,7 +140,7 @@ with table_tab:
     table = detail[detail["code"].isin(shown["code"])].copy()
     if chosen_metric != "all":
         table = table[table["metric"] == chosen_metric]
-    table["level_text"] = table["level"].map(LEVEL_WORD)
+    table["level_text"] = table["level"].map(tables.LEVEL_NAME)
     table["band_text"] = table["band"].map(BAND_TEXT)
     table["value_text"] = [
         fmt_value(m, v) for m, v in zip(table["metric"], table["value"], strict=True)

@@ -19,7 +19,6 @@ from queries import rankings
 
 TITLE = "红黑榜"
 BOARD = 10  # regions on each of 红榜 and 黑榜
-LEVEL_WORD = {"county": "县（市、区）", "prefecture": "设区市"}
 
 ctx = db.get_context()
 scope = views.scoped_page_header(TITLE, ctx)
@@ -69,7 +68,7 @@ if len(levels) > 1:
             "排名对象",
             levels,
             default=levels[0],
-            format_func=LEVEL_WORD.get,
+            format_func=tables.LEVEL_NAME.get,
             key="rankings_level",
             required=True,
         )
@@ -91,7 +90,7 @@ if compare is None:  # the first month: no earlier ranks to compare with
     ranked = ranked.assign(prev_rank=pd.NA, rank_change=pd.NA)
 better = True if metric == rankings.COMPOSITE else BY_CODE[metric].higher_is_better
 valued = ranked[ranked["rank"].notna()]
-noun = LEVEL_WORD[level]
+noun = tables.LEVEL_NAME[level]
 direction = "数值越高名次越前" if better else "数值越低名次越前"
 st.caption(
     f"{metric_name(metric)}：{direction}；参与排名 {len(valued)} 个{noun}，"
