@@ -194,11 +194,7 @@ def ranking(
     cur = _values(engine, scope, period, metric, _level(level), s)
     old = _values(engine, scope, compare, metric, level, s)
     cur = cur[["code", "name", "parent_name", "value", "numerator", "denominator"]].copy()
-    cur["rank"] = competition_rank(cur["value"], better)
-    cur["n_ranked"] = _ranked_count(cur["rank"])
-    parent = cur["parent_name"].fillna("")
-    cur["rank_in_parent"] = competition_rank(cur["value"], better, parent)
-    cur["n_in_parent"] = _ranked_count(cur["rank_in_parent"], parent)
+    cur = cur.assign(**_ranks(cur["value"], better, cur["parent_name"].fillna("")))
     old = old[["code", "value"]].rename(columns={"value": "prev_value"})
     old["prev_rank"] = competition_rank(old["prev_value"], better)
     out = cur.merge(old, on="code", how="left")
@@ -224,25 +220,27 @@ def ranking(
     return out[cols].reset_index(drop=True)
 
 
+def _ranks(value: pd.Series, better: bool, parent: pd.Series) -> dict[str, pd.Series]:
+    """rank and n_ranked among all the regions, rank_in_parent and n_in_parent among those
+    of the same `parent`."""
+    rank = competition_rank(value, better)
+    in_parent = competition_rank(value, better, parent)
+    return {
+        "rank": rank,
+        "n_ranked": _ranked_count(rank),
+        "rank_in_parent": in_parent,
+        "n_in_parent": _ranked_count(in_parent, parent),
+    }
+
+
 def _wide_ranks(wide: pd.DataFrame, codes: list[str]) -> dict[str, pd.DataFrame]:
     """Per metric: rank, n_ranked, rank_in_parent, n_in_parent of every region."""
     parent = wide["parent_code"].fillna("")
     out = {}
     for code in codes:
         col = "score" if code == COMPOSITE else code
-        better = _higher_is_better(code)
-        rank = competition_rank(wide[col], better)
-        in_parent = competition_rank(wide[col], better, parent)
-        out[code] = pd.DataFrame(
-            {
-                "code": wide["code"],
-                "value": wide[col],
-                "rank": rank,
-                "n_ranked": _ranked_count(rank),
-                "rank_in_parent": in_parent,
-                "n_in_parent": _ranked_count(in_parent, parent),
-            }
-        )
+        ranks = _ranks(wide[col], _higher_is_better(code), parent)
+        out[code] = pd.DataFrame({"code": wide["code"], "value": wide[col], **ranks})
     return out
 
 
