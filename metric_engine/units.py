@@ -8,9 +8,9 @@ from sqlalchemy import select, union_all
 from sqlalchemy.sql import FromClause, Select
 from sqlalchemy.sql.expression import CTE
 
+from core.regions import MAX_DEPTH, descend
 from data.schema import regions
 from metric_engine.blocks import _sum_if
-from queries.regions import MAX_DEPTH, descend
 
 
 def descendant_units(groups: Select, name: str = "units") -> CTE:
@@ -20,7 +20,7 @@ def descendant_units(groups: Select, name: str = "units") -> CTE:
     The tree is at most five levels deep, so this is a union of fixed self-joins rather than
     a recursive CTE: the planner then estimates a drill-down's few hundred units as such
     (PostgreSQL guessed thousands for the recursive form and chose full scans). The walk
-    down is `queries.regions.descend`, shared with `within_scope`."""
+    down is `core.regions.descend`, shared with `queries.regions.within_scope`."""
     g = groups.subquery(f"{name}_groups")
     (code,) = list(g.c)
     parts = [select(code.label("leaf_code"), code.label("group_code"))]

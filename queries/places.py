@@ -11,7 +11,8 @@ from sqlalchemy import Alias, case, func
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
-from queries.regions import MAX_DEPTH, walk_down
+from core.regions import MAX_DEPTH
+from queries.regions import walk_down
 
 __all__ = [
     "int_columns",

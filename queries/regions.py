@@ -9,16 +9,13 @@ one statement, same SQL on SQLite and PostgreSQL, no recursive CTE.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import Alias, CompoundSelect, Engine, Join, Select, and_, select, union_all
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy import Alias, CompoundSelect, Engine, Select, select, union_all
+from sqlalchemy.sql import ColumnElement
 
+from core.regions import LEVELS, MAX_DEPTH, ancestor_chain, descend
 from data.schema import regions
-
-LEVELS: tuple[str, ...] = ("province", "prefecture", "county", "township", "village")
-MAX_DEPTH = len(LEVELS) - 1  # ancestors above a village
 
 REGION_COLUMNS = (
     "code",
@@ -33,40 +30,6 @@ REGION_COLUMNS = (
 
 class ScopeError(PermissionError):
     """A region outside the signed-in user's scope was asked for."""
-
-
-def _ancestor_chain(prefix: str) -> tuple[list[Alias], Join | Alias]:
-    """Aliases r, parent(r), grandparent(r), ... outer-joined up to the root (for one row's
-    breadcrumb; to find the regions under a scope, walk down with `descend`)."""
-    chain = [regions.alias(f"{prefix}{i}") for i in range(MAX_DEPTH + 1)]
-    joined: Join | Alias = chain[0]
-    for child, parent in pairwise(chain):
-        joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
-    return chain, joined
-
-
-def descend(
-    top: FromClause, top_code: ColumnElement, depth: int, prefix: str
-) -> tuple[FromClause, list[Alias]]:
-    """`top` joined with `depth` generations of regions below `top_code` along parent_code
-    (aliases `{prefix}_{depth}_{i}`, i = 0 the child of `top_code`); returns the join and
-    the aliases, top-down. A row naming itself as its parent is not its own child.
-
-    Walking down from known rows reads only the subtree, each step an index lookup on
-    parent_code. The former filter "the scope is r or one of r's ancestors" (an OR over an
-    ancestor chain) joined five scans of the whole table before filtering, and PostgreSQL
-    guessed ~5 rows for 21,000 villages. Its estimate of a walk is still low (one child per
-    parent: 45 rows for the province's villages), so the gain is in the work, 3-4x less for
-    a whole subtree, not in the estimate."""
-    chain = [regions.alias(f"{prefix}_{depth}_{i}") for i in range(depth)]
-    joined = top
-    upper_code = top_code
-    for lower in chain:
-        joined = joined.join(
-            lower, and_(lower.c.parent_code == upper_code, lower.c.code != upper_code)
-        )
-        upper_code = lower.c.code
-    return joined, chain
 
 
 def walk_down(
@@ -136,7 +99,7 @@ def region(engine: Engine, code: str, scope: str | None = None) -> dict | None:
 def path(engine: Engine, code: str) -> list[dict]:
     """The chain from the root down to `code` (江西省 › 赣州市 › 瑞金市), for breadcrumbs;
     empty when the code is unknown."""
-    chain, joined = _ancestor_chain("p")
+    chain, joined = ancestor_chain("p")
     cols = []
     for i, a in enumerate(chain):
         cols += [a.c.code.label(f"code{i}"), a.c.name.label(f"name{i}"), a.c.level.label(f"lv{i}")]
