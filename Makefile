@@ -59,10 +59,12 @@ lint: $(STAMP)
 drift: $(STAMP)
 	@$(PY) -m data.db check
 
-# Lint, then every test not marked slow or browser (markers assigned in tests/conftest.py).
+# Lint, then the fast part: every test not marked slow, browser or apptest (markers assigned in
+# tests/conftest.py), on SQLite, in two processes (pytest-xdist): 2 min 45 s on this 2-core
+# machine. `make test` (and CI) runs everything, PostgreSQL included.
 # PYTEST_ARGS passes more, e.g. make check PYTEST_ARGS="-x --durations=20".
 check: lint
-	@$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	@TEST_POSTGRES_URL= $(PY) -m pytest -m "not slow and not browser and not apptest" -n 2 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data/cache $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -33,12 +33,15 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_ADMIN_URL else [])
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """`browser` on every test under tests/browser/, `slow` on the tests of SLOW_TESTS. A name
+    """`browser` on every test under tests/browser/, `apptest` on every test that renders the
+    app through AppTest (the `apptest_env` fixture), `slow` on the tests of SLOW_TESTS. A name
     there that its module no longer defines is an error, so a rename cannot drop the marker."""
     for item in items:
         path = Path(item.path)
         if BROWSER_DIR in path.parents:
             item.add_marker(pytest.mark.browser)
+        if "apptest_env" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.apptest)  # renders app.py (1–10 s each)
         slow = SLOW_TESTS.get(path.name)
         if slow is None:
             continue
