@@ -12,16 +12,13 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from components import auth, db, tables
+from components import db, signin, tables
 from queries import audit
 
 LIMIT = 2000
 
 ctx = db.get_context()
-user = auth.current_user(ctx.url)
-if user is None or user.role != "admin":  # not in the navigation of other roles anyway
-    st.error("**无权访问**\n\n审计日志仅供系统管理员查看。", icon=":material/warning:")
-    st.stop()
+user = signin.page_user(ctx.url, __file__)  # its row of components/nav.py: admins only
 engine = db.engine_for(ctx.url)
 
 st.title("审计日志")

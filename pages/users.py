@@ -8,15 +8,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import auth, db, tables
+from components import db, signin, tables
 from data import accounts
 from queries import audit, regions
 
 ctx = db.get_context()
-admin = auth.current_user(ctx.url)
-if admin is None or admin.role != "admin":  # not in the navigation of other roles anyway
-    st.error("**无权访问**\n\n用户管理仅供系统管理员使用。", icon=":material/warning:")
-    st.stop()
+admin = signin.page_user(ctx.url, __file__)  # its row of components/nav.py: admins only
 engine = db.engine_for(ctx.url)
 
 
