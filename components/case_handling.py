@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import views
+from components import charts, views
 from components.format import fmt_count, fmt_days, fmt_rate
 from components.views import Col
 from data.labels import DEPARTMENT
@@ -40,7 +40,7 @@ def referral_panel(
         f"超过 7 天未响应 {int(summary['unanswered']):,} 件。"
     )
     shown = refs[refs["referrals"] > 0].sort_values("referrals", ascending=False)
-    fig = views.bar_figure(
+    fig = charts.bar_figure(
         [DEPARTMENT[d] for d in shown["department"]],
         shown["referrals"],
         axis_title="转介（件）",
@@ -105,7 +105,7 @@ def closure_panel(
         )
     with chart:
         views.chart_tabs(
-            views.bar_figure(
+            charts.bar_figure(
                 [AGE_LABEL[b] for b in dist["bucket"]],
                 dist[count_col],
                 axis_title="办结个案（件）",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, tables, views
+from components import charts, db, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import ACTIVITY_KIND, HOME_STATUS, REGION_KIND
@@ -123,7 +123,7 @@ if len(status_order) > views.RANK_WINDOW:
     st.caption(f"图中为筹建中和已停用儿童之家最多的 {views.RANK_WINDOW} 个{unit}；全部见“表格”。")
 top = status_order.head(views.RANK_WINDOW)
 lists.chart_tabs(
-    views.stacked_figure(
+    charts.stacked_figure(
         top["name"],
         {HOME_STATUS[s]: top[s] for s in homes.HOME_STATES},
         axis_title="儿童之家（个）",
@@ -151,7 +151,7 @@ if level == "county":
     with demo_left:
         st.markdown("**每百个村（社区）的示范之家**")
         lists.chart_tabs(
-            views.bar_figure(
+            charts.bar_figure(
                 split["group"],
                 split["demo_per_100_villages"].fillna(0),
                 axis_title="每百个村（社区）示范之家（个）",
@@ -199,7 +199,7 @@ act_left, act_right = st.columns(2)
 with act_left:
     st.markdown("**活动类型**")
     lists.chart_tabs(
-        views.bar_figure(kinds["label"], kinds["activities"], axis_title="活动（次）"),
+        charts.bar_figure(kinds["label"], kinds["activities"], axis_title="活动（次）"),
         kinds,
         [
             Col("label", "活动类型"),
@@ -222,11 +222,11 @@ with act_right:
         )
     else:
         lists.chart_tabs(
-            views.bar_figure(
+            charts.bar_figure(
                 paper_rank["name"].head(20),
                 paper_rank["paper"].head(20),
                 axis_title="空壳儿童之家（个）",
-                color=views.STATUS_MISSED,
+                color=charts.STATUS_MISSED,
             ),
             paper_rank,
             [

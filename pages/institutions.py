@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import db, views
+from components import charts, db, views
 from components.format import STATUS_COLORS, fmt_count, fmt_rate, fmt_wan_yuan
 from components.views import Col
 from data.labels import INSTITUTION_KIND, INSTITUTION_STATUS, PURCHASE_ITEM
@@ -126,7 +126,7 @@ labels = [f"{y}年" for y in years_shown["year"]]
 with left:
     st.markdown("**各年度金额（按服务项目）**")
     lists.chart_tabs(
-        views.stacked_figure(
+        charts.stacked_figure(
             labels,
             {PURCHASE_ITEM[i]: years_shown[i] for i in PURCHASE_ITEM},
             axis_title="金额（万元）",
@@ -150,7 +150,7 @@ with left:
 with right:
     st.markdown("**生均金额（元/人）**")
     lists.chart_tabs(
-        views.bar_figure(
+        charts.bar_figure(
             labels,
             years_shown["per_child_yuan"].fillna(0),
             axis_title="生均金额（元/人）",
@@ -175,7 +175,7 @@ items_shown = by_item.assign(amount_wan=by_item["amount_yuan"] / WAN).sort_value
 item_left, item_right = st.columns([3, 2])
 with item_left:
     lists.chart_tabs(
-        views.bar_figure(
+        charts.bar_figure(
             [PURCHASE_ITEM[i] for i in items_shown["item"]],
             items_shown["amount_wan"],
             axis_title="金额（万元）",
@@ -242,7 +242,7 @@ center_cols = [
 if scope["level"] == "province":
     counts = ins.center_status_counts(centers)
     lists.chart_tabs(
-        views.stacked_figure(
+        charts.stacked_figure(
             counts["parent_name"],
             {CENTER_LABEL[s]: counts[s] for s in ins.CENTER_STATUSES},
             axis_title="县（市、区）（个）",
@@ -314,7 +314,7 @@ inst_cols = [
 ]
 if not with_beds.empty:
     lists.chart_tabs(
-        views.stacked_figure(
+        charts.stacked_figure(
             with_beds["display_name"],
             {
                 "在院儿童": with_beds["children_in_care"].fillna(0),

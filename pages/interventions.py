@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import case_handling, db, kpi, tables, views
+from components import case_handling, charts, db, kpi, tables, views
 from components.case_handling import AGE_LABEL, TEXT_MARGIN, WINDOW_LABEL
 from components.format import fmt_count, fmt_rate
 from components.views import Col
@@ -162,7 +162,7 @@ stage_rows = pd.DataFrame(
 with left:
     st.markdown("**受理 → 评估 → 处置 → 结案**")
     views.chart_tabs(
-        views.stacked_figure(
+        charts.stacked_figure(
             [STAGE_LABEL[s] for s in iv.STAGES],
             {RISK_LABEL[r]: stage_rows[r] for r in RISK_LEVEL},
             axis_title="个案（件）",
@@ -184,7 +184,7 @@ ageing = q(iv.open_case_ageing)
 with right:
     st.markdown("**在办个案账龄（自受理日起）**")
     views.chart_tabs(
-        views.stacked_figure(
+        charts.stacked_figure(
             [AGE_LABEL[b] for b in ageing["bucket"]],
             {
                 "高风险": ageing["high_risk"],
@@ -225,7 +225,7 @@ area_cols = [
 ]
 busiest = by_area.sort_values(["open_cases", "code"], ascending=[False, True]).head(CHART_TOP)
 views.chart_tabs(
-    views.stacked_figure(
+    charts.stacked_figure(
         busiest["name"],
         {
             "逾期": busiest["overdue_cases"],
@@ -261,7 +261,7 @@ src_col, ref_col = st.columns(2)
 with src_col:
     st.markdown(f"**个案来源（{WINDOW_LABEL[window]}受理）**")
     views.chart_tabs(
-        views.bar_figure(
+        charts.bar_figure(
             [CASE_SOURCE[s] for s in sources["source"]],
             sources[count_col],
             axis_title="个案（件）",
@@ -295,7 +295,7 @@ totals = care.care_action_totals(care_by_area)
 care_left, care_right = st.columns([2, 3])
 with care_left:
     st.markdown("**月末在关爱中的儿童（按行动）**")
-    care_fig = views.bar_figure(
+    care_fig = charts.bar_figure(
         [ACTION_TYPE[a] for a in totals["action_type"]],
         totals["children"],
         axis_title="儿童（人）",

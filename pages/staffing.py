@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, kpi, tables, views
+from components import charts, db, kpi, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import BACKGROUND, GENDER, STAFF_ROLE
@@ -159,7 +159,7 @@ flow_rows = flow.reset_index()
 flow_left, flow_right = st.columns([3, 2])
 with flow_left:
     views.chart_tabs(
-        views.bar_figure(
+        charts.bar_figure(
             flow_rows["role"].map(ROLE_ALL),
             (flow_rows["turnover"].fillna(0) * 100).round(1),
             axis_title="近12个月流失率（%）",
