@@ -28,7 +28,7 @@ TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
 
 
 def referral_panel(
-    refs: pd.DataFrame, summary: pd.Series, window: str, scope_name: str, period: str
+    refs: pd.DataFrame, summary: pd.Series, window: str, lists: views.PageLists
 ) -> None:
     """Referrals by department (queries.referrals.referrals_by_department) under a caption
     of the window's totals (referral_summary), pending referrals named apart from late ones."""
@@ -50,7 +50,7 @@ def referral_panel(
         ],
     )
     fig.update_layout(margin={"r": TEXT_MARGIN})  # room for the text after the bars
-    views.chart_tabs(
+    lists.chart_tabs(
         fig,
         refs,
         [
@@ -66,13 +66,11 @@ def referral_panel(
         ],
         key=f"iv_referrals_{window}",
         title=f"转介部门与响应（{WINDOW_LABEL[window]}）",
-        scope_name=scope_name,
-        period=period,
     )
 
 
 def closure_panel(
-    closure: pd.Series, dist: pd.DataFrame, window: str, scope_name: str, period: str
+    closure: pd.Series, dist: pd.DataFrame, window: str, lists: views.PageLists
 ) -> None:
     """Four cards of closure times (queries.referrals.closure_summary) beside the
     distribution by duration band (closure_distribution)."""
@@ -104,7 +102,7 @@ def closure_panel(
             note=f"{int(closure['within_30']):,} 件",
         )
     with chart:
-        views.chart_tabs(
+        lists.chart_tabs(
             charts.bar_figure(
                 [AGE_LABEL[b] for b in dist["bucket"]],
                 dist[count_col],
@@ -120,6 +118,4 @@ def closure_panel(
             ],
             key="iv_closure",
             title="办结时长分布",
-            scope_name=scope_name,
-            period=period,
         )

@@ -36,6 +36,7 @@ RISK_LABEL = {code: f"{name}风险" for code, name in RISK_LEVEL.items()}
 CHART_TOP = 20  # area charts show the areas with most open cases; tables hold all
 
 ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+lists = views.PageLists(scope["name"], ctx.period)  # every list here names the scope
 
 
 def q(fn, *args, **kwargs):
@@ -161,7 +162,7 @@ stage_rows = pd.DataFrame(
 )
 with left:
     st.markdown("**受理 → 评估 → 处置 → 结案**")
-    views.chart_tabs(
+    lists.chart_tabs(
         charts.stacked_figure(
             [STAGE_LABEL[s] for s in iv.STAGES],
             {RISK_LABEL[r]: stage_rows[r] for r in RISK_LEVEL},
@@ -176,14 +177,12 @@ with left:
         ],
         key="iv_pipeline",
         title="个案办理流程",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
     st.caption("受理、评估、处置为月末在办个案所处环节（按评估日期判断）；结案为本月内办结的个案。")
 ageing = q(iv.open_case_ageing)
 with right:
     st.markdown("**在办个案账龄（自受理日起）**")
-    views.chart_tabs(
+    lists.chart_tabs(
         charts.stacked_figure(
             [AGE_LABEL[b] for b in ageing["bucket"]],
             {
@@ -201,8 +200,6 @@ with right:
         ],
         key="iv_ageing",
         title="在办个案账龄",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 
 # ---------------------------------------------------------------- open cases by area
@@ -224,7 +221,7 @@ area_cols = [
     ),
 ]
 busiest = by_area.sort_values(["open_cases", "code"], ascending=[False, True]).head(CHART_TOP)
-views.chart_tabs(
+lists.chart_tabs(
     charts.stacked_figure(
         busiest["name"],
         {
@@ -237,8 +234,6 @@ views.chart_tabs(
     area_cols,
     key="iv_by_area",
     title=f"各{unit}在办与逾期个案",
-    scope_name=scope["name"],
-    period=ctx.period,
 )
 if len(by_area) > CHART_TOP:
     st.caption(f"图中为在办个案最多的 {CHART_TOP} 个{unit}，全部见“表格”。")
@@ -260,7 +255,7 @@ count_col = "period_cases" if window == "period" else "cases_12m"
 src_col, ref_col = st.columns(2)
 with src_col:
     st.markdown(f"**个案来源（{WINDOW_LABEL[window]}受理）**")
-    views.chart_tabs(
+    lists.chart_tabs(
         charts.bar_figure(
             [CASE_SOURCE[s] for s in sources["source"]],
             sources[count_col],
@@ -274,18 +269,15 @@ with src_col:
         ],
         key="iv_sources",
         title="个案来源",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 refs = q(referrals.referrals_by_department, window)
 with ref_col:
-    case_handling.referral_panel(refs, ref_summary.loc[window], window, scope["name"], ctx.period)
+    case_handling.referral_panel(refs, ref_summary.loc[window], window, lists)
 case_handling.closure_panel(
     q(referrals.closure_summary).set_index("window").loc[window],
     q(referrals.closure_distribution),
     window,
-    scope["name"],
-    ctx.period,
+    lists,
 )
 
 # ---------------------------------------------------------------- care actions
@@ -305,7 +297,7 @@ with care_left:
         ],
     )
     care_fig.update_layout(margin={"r": TEXT_MARGIN})
-    views.chart_tabs(
+    lists.chart_tabs(
         care_fig,
         totals,
         [
@@ -315,8 +307,6 @@ with care_left:
         ],
         key="iv_care_totals",
         title="两提升、四关爱覆盖儿童",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
     st.caption("一名儿童可同时接受多项关爱行动；占比的分母为月末在册儿童。")
 with care_right:
@@ -325,7 +315,7 @@ with care_right:
         coverage=care_by_area["any_action"]
         / care_by_area["children_active"].where(care_by_area["children_active"] > 0)
     ).sort_values("coverage", na_position="last")
-    views.show_list(
+    lists.show_list(
         care_table,
         [
             Col("name", unit),
@@ -336,8 +326,6 @@ with care_right:
             *(Col(a, f"{ACTION_TYPE[a]}（人）", fmt="%,d") for a in ACTION_TYPE),
         ],
         title=f"各{unit}关爱行动覆盖",
-        scope_name=scope["name"],
-        period=ctx.period,
         key="iv_care_by_area",
         height=420 if len(care_table) > 15 else "auto",
     )

@@ -38,6 +38,7 @@ VACANCY_HELP = (
 ROLE_ALL = {**STAFF_ROLE, "all": "合计"}
 
 ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+lists = views.PageLists(scope["name"], ctx.period)  # every list here names the scope
 by_county, by_unit = views.by_county_and_unit(staffing.staffing_by_region, ctx, level)
 flow = db.query(staffing.turnover, ctx.url, ctx.scope, ctx.period).set_index("role")
 vacant_towns = int(by_county["vacant_townships"].sum())
@@ -130,7 +131,7 @@ for col, codes, name in (
 
 # ---------------------------------------------------------------- by region
 st.subheader(f"各{unit}配备、持证与流失")
-views.show_list(
+lists.show_list(
     by_unit,
     [
         Col("name", unit),
@@ -148,8 +149,6 @@ views.show_list(
         Col("turnover", "近12个月流失率（%）", percent=True, help=TURNOVER_HELP),
     ],
     title=f"各{unit}队伍配备情况",
-    scope_name=scope["name"],
-    period=ctx.period,
     key="staff_units",
 )
 
@@ -158,7 +157,7 @@ st.subheader("近 12 个月人员流失", help=TURNOVER_HELP)
 flow_rows = flow.reset_index()
 flow_left, flow_right = st.columns([3, 2])
 with flow_left:
-    views.chart_tabs(
+    lists.chart_tabs(
         charts.bar_figure(
             flow_rows["role"].map(ROLE_ALL),
             (flow_rows["turnover"].fillna(0) * 100).round(1),
@@ -176,8 +175,6 @@ with flow_left:
         ],
         key="staff_turnover",
         title="近12个月人员流失",
-        scope_name=scope["name"],
-        period=ctx.period,
     )
 with flow_right:
     st.caption(TURNOVER_HELP)
@@ -188,6 +185,7 @@ region = None
 if level == "county":
     region = views.region_filter("县（市、区）", by_county[["code", "name"]], key=FILTER_KEY)
 where_name = scope["name"] if region is None else by_county.set_index("code").at[region, "name"]
+gap_lists = views.PageLists(where_name, ctx.period)  # the gap lists follow the filter
 PEOPLE_COLS = [
     Col("role", "岗位", labels=STAFF_ROLE),
     Col("county_name", "县（市、区）"),
@@ -205,7 +203,7 @@ with town_tab:
         f"**{len(towns):,} 个乡镇（街道）没有在岗儿童督导员**，其中从未配备 {never:,} 个。",
         help=VACANCY_HELP,
     )
-    views.show_list(
+    gap_lists.show_list(
         towns,
         [
             Col("county_name", "县（市、区）"),
@@ -214,8 +212,6 @@ with town_tab:
             Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
         ],
         title="儿童督导员空缺的乡镇",
-        scope_name=where_name,
-        period=ctx.period,
         key="staff_town_vacancies",
         empty="所有乡镇（街道）都配有在岗儿童督导员。",
     )
@@ -226,7 +222,7 @@ with village_tab:
         f"**{len(villages):,} 个村（社区）没有在岗儿童主任**，其中从未配备 {never:,} 个。",
         help=VACANCY_HELP,
     )
-    views.show_list(
+    gap_lists.show_list(
         villages,
         [
             Col("county_name", "县（市、区）"),
@@ -236,8 +232,6 @@ with village_tab:
             Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
         ],
         title="儿童主任空缺的村",
-        scope_name=where_name,
-        period=ctx.period,
         key="staff_village_vacancies",
         empty="所有村（社区）都配有在岗儿童主任。",
     )
@@ -248,7 +242,7 @@ with cert_tab:
     st.markdown(
         f":red[**✖ {len(violations):,} 人在岗但未通过初任培训考核**]（先培训、后上岗）",
     )
-    views.show_list(
+    gap_lists.show_list(
         violations,
         [
             *PEOPLE_COLS,
@@ -257,8 +251,6 @@ with cert_tab:
             Col("failed_initial", "参加过初任培训但未通过", yes_no=True),
         ],
         title="未持证上岗人员",
-        scope_name=where_name,
-        period=ctx.period,
         key="staff_violations",
         empty="在岗人员全部通过了初任培训考核。",
     )
@@ -283,7 +275,7 @@ with roster_tab:
         f"共 {len(roster):,} 人。姓名、电话已脱敏。近一年轮训：近 365 天内通过过培训；"
         "持证：月末或之前通过初任培训考核。"
     )
-    views.show_list(
+    gap_lists.show_list(
         roster,
         [
             *PEOPLE_COLS,
@@ -299,8 +291,6 @@ with roster_tab:
             Col("is_registered", "实名录入", yes_no=True),
         ],
         title="在岗人员花名册",
-        scope_name=where_name,
-        period=ctx.period,
         key="staff_roster",
         empty="没有在岗人员。",
         height=420,
