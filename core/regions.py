@@ -9,27 +9,33 @@ indicator SQL's units and the scoped region lookups).
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 from sqlalchemy import Alias, Join, and_
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from data.schema import regions
 
-__all__ = ["LEVELS", "MAX_DEPTH", "ancestor_chain", "descend"]
+__all__ = ["LEVELS", "MAX_DEPTH", "ancestor_chain", "descend", "join_ancestors"]
 
 LEVELS: tuple[str, ...] = ("province", "prefecture", "county", "township", "village")
 MAX_DEPTH = len(LEVELS) - 1  # ancestors above a village
 
 
-def ancestor_chain(prefix: str) -> tuple[list[Alias], Join | Alias]:
-    """Aliases r, parent(r), grandparent(r), ... outer-joined up to the root (for one row's
-    breadcrumb; to find the regions under a scope, walk down with `descend`)."""
-    chain = [regions.alias(f"{prefix}{i}") for i in range(MAX_DEPTH + 1)]
-    joined: Join | Alias = chain[0]
-    for child, parent in pairwise(chain):
+def ancestor_chain(prefix: str, length: int = MAX_DEPTH + 1) -> tuple[list[Alias], Join | Alias]:
+    """Aliases r, parent(r), grandparent(r), ... (`length` of them; by default up to the
+    root) outer-joined, for one row's breadcrumb or to read a record's county off its
+    region. To find the regions under a scope, walk down with `descend`."""
+    chain = [regions.alias(f"{prefix}{i}") for i in range(length)]
+    return chain, join_ancestors(chain[0], chain[0], chain[1:])
+
+
+def join_ancestors(joined: FromClause, child: FromClause, parents: list[Alias]) -> FromClause:
+    """`joined` outer-joined with `parents`, each the parent of the one before, the first
+    the parent of `child` (a region alias inside `joined`). The one upward walk: the
+    breadcrumb, a record's county, the scope's own ancestors in `queries.regions`."""
+    for parent in parents:
         joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
-    return chain, joined
+        child = parent
+    return joined
 
 
 def descend(

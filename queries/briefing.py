@@ -18,7 +18,6 @@ Every function takes the user's scope and both periods; the base must be before 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ from sqlalchemy import Engine, and_, false, not_, or_, select
 
 from core.metrics import BY_CODE, METRIC_CODES, METRICS, gap_count, small_sample
 from core.periods import check_period, parse_period
+from core.regions import join_ancestors
 from core.settings import Settings
 from data.schema import cases, regions
 from data.schema import kpi_snapshots as k
@@ -239,9 +239,9 @@ def _newly_overdue(engine: Engine, scope: str, period: str, base: str) -> pd.Dat
     check_pair(period, base)
     require_within(engine, scope, scope)
     chain = [regions.alias(f"up{i}") for i in range(UP)]
-    joined = cases.join(chain[0], chain[0].c.code == cases.c.region_code)
-    for child, parent in pairwise(chain):
-        joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
+    joined = join_ancestors(
+        cases.join(chain[0], chain[0].c.code == cases.c.region_code), chain[0], chain[1:]
+    )
     c = cases.c
     found = (
         select(

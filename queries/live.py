@@ -13,6 +13,7 @@ from sqlalchemy import Engine, case, func, select
 from sqlalchemy.sql import ColumnElement, Subquery
 
 from core.periods import parse_period
+from core.regions import join_ancestors
 from data.schema import regions
 from queries.regions import within_scope
 
@@ -74,11 +75,7 @@ def scope_areas(scope: str) -> Subquery:
     )
     return (
         select(ws.c.code, county.label("county_code"), township.label("township_code"))
-        .select_from(
-            ws.outerjoin(r1, r1.c.code == ws.c.parent_code).outerjoin(
-                r2, r2.c.code == r1.c.parent_code
-            )
-        )
+        .select_from(join_ancestors(ws, ws, [r1, r2]))
         .subquery("area")
     )
 

@@ -13,7 +13,6 @@ No Streamlit here.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from itertools import pairwise
 
 import pandas as pd
 from sqlalchemy import Date, Engine, Select, and_, case, exists, func, select
@@ -22,6 +21,7 @@ from sqlalchemy.sql import ColumnElement
 from core.activity import active_on
 from core.metrics import BY_CODE
 from core.periods import parse_period
+from core.regions import ancestor_chain
 from data.schema import cases, children, regions, staff, trainings
 from metric_engine import descendant_units
 from queries.places import places, to_dates
@@ -121,10 +121,7 @@ def _places() -> tuple[list, object, object]:
     """Ancestor aliases of a record's region (itself, parent, grandparent, great-grand-
     parent) so that its county, township and village names can be read off by level:
     (name and level columns, the join, the record's own region alias)."""
-    chain = [regions.alias(f"place{i}") for i in range(4)]
-    joined = chain[0]
-    for child, parent in pairwise(chain):
-        joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
+    chain, joined = ancestor_chain("place", 4)
     cols = []
     for i, a in enumerate(chain):
         cols += [a.c.level.label(f"lv{i}"), a.c.name.label(f"nm{i}")]

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Alias, CompoundSelect, Engine, Select, select, union_all
 from sqlalchemy.sql import ColumnElement
 
-from core.regions import LEVELS, MAX_DEPTH, ancestor_chain, descend
+from core.regions import LEVELS, MAX_DEPTH, ancestor_chain, descend, join_ancestors
 from data.schema import regions
 
 REGION_COLUMNS = (
@@ -56,10 +56,7 @@ def walk_down(
     parts = []
     for depth in range(deepest + 1):
         joined, chain = descend(top, top.c.code, depth, prefix)
-        child = top
-        for parent in above:
-            joined = joined.outerjoin(parent, parent.c.code == child.c.parent_code)
-            child = parent
+        joined = join_ancestors(joined, top, above)
         lineage = [*chain[::-1], top, *above]
         stmt = select(*columns(lineage)).select_from(joined).where(top.c.code == scope)
         if level is not None:
