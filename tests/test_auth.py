@@ -23,7 +23,7 @@ from data import accounts
 from data.config import REPO_ROOT
 from data.db import make_engine
 from data.demo import build_demo
-from data.schema import app_users, audit_log, regions
+from data.schema import app_users, regions
 from queries import audit, indicators
 from tests.apptest import (
     APP,
@@ -34,6 +34,7 @@ from tests.apptest import (
     sign_in_form_shown,
 )
 from tests.conftest import BACKENDS
+from tests.fixtures.audit import audit_rows
 from tests.fixtures.demo import tiny_demo_url
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
@@ -57,16 +58,6 @@ def small(engine: Engine) -> Engine:
             [dict(code=c, name=n, level=lv, parent_code=p) for c, n, lv, p in SMALL_TREE],
         )
     return engine
-
-
-def audit_rows(engine: Engine) -> list[tuple[str | None, str, str | None]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(audit_log.c.username, audit_log.c.action, audit_log.c.target).order_by(
-                audit_log.c.id
-            )
-        ).all()
-    return [tuple(r) for r in rows]
 
 
 def stored_hash(engine: Engine, username: str) -> str:
