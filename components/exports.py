@@ -1,5 +1,6 @@
 """Excel downloads: every table in the app leaves as .xlsx with Chinese headers, a title row
-that names the table, the scope and the period, and the data date (DESIGN.md §9).
+that names the table, the scope and the period, and the data date (DESIGN.md §9); the file
+itself is written by components/xlsx.py, the one Excel writer.
 
 Every download is audited (DESIGN.md §6): the workbook is built only when the user clicks
 (Streamlit's deferred `data` callable), and building it writes an `export` row to audit_log
@@ -9,32 +10,14 @@ for the signed-in user. Other download buttons (PPTX, other builders) wrap their
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from components.xlsx import XLSX_MIME, excel_bytes
 
-
-def excel_bytes(sheets: Mapping[str, pd.DataFrame], caption: str) -> bytes:
-    """A workbook with one sheet per frame; row 1 holds the caption (title, scope, period),
-    the table starts on row 3. Sheet names are cut to Excel's 31 characters."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, df in sheets.items():
-            sheet = name[:31]
-            df.to_excel(writer, sheet_name=sheet, index=False, startrow=2)
-            ws = writer.sheets[sheet]
-            ws.cell(row=1, column=1, value=caption).font = Font(bold=True, size=12)
-            for i, col in enumerate(df.columns, start=1):
-                values = [str(col), *(str(v) for v in df[col].head(200))]
-                width = min(max(len(v) for v in values) * 2 + 2, 60)
-                ws.column_dimensions[get_column_letter(i)].width = width
-    return buf.getvalue()
+__all__ = ["XLSX_MIME", "audited", "download_excel", "excel_bytes"]
 
 
 def audited(build: Callable[[], bytes], target: str) -> Callable[[], bytes]:

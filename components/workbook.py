@@ -10,26 +10,20 @@ no personal data. No Streamlit here.
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Engine
 
+from components import xlsx
 from components.format import fmt_period
 from components.kpi import as_of_date
 from core.metrics import METRICS, Metric
 from core.periods import check_period
 from queries import indicators, regions
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-HEADER_ROW = 3  # row 1 caption, row 2 notes, row 3 headers, data from row 4
+XLSX_MIME = xlsx.XLSX_MIME
 LEVEL_SHEETS = {"county": "县（市、区）", "prefecture": "设区市"}
 SCOPE_SHEET = {"province": "全省", "prefecture": "全市", "county": "本县"}
 DEMO_NOTE = "演示数据：本表数据为程序生成的演示数据，不是真实统计。"
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def metric_header(m: Metric) -> str:
@@ -68,34 +62,29 @@ def indicator_frames(engine: Engine, scope: str, period: str) -> dict[str, pd.Da
     return out
 
 
-def _write_sheet(ws, df: pd.DataFrame, caption: str, notes: str) -> None:
-    ws.cell(row=1, column=1, value=caption).font = Font(bold=True, size=13)
-    ws.cell(row=2, column=1, value=notes).font = Font(size=10, color="555555")
-    fixed = [("地区代码", "code", 12), ("地区名称", "name", 14), ("上级地区", "parent_name", 12)]
-    has_poverty = "is_former_poverty_county" in df and df["is_former_poverty_county"].any()
-    if has_poverty:
-        fixed.append(("原贫困县", "is_former_poverty_county", 10))
-    headers = [h for h, _, _ in fixed] + [metric_header(m) for m in METRICS]
-    for j, text in enumerate(headers, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=j, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    for i, rec in enumerate(df.to_dict("records"), start=HEADER_ROW + 1):
-        for j, (_, col, _) in enumerate(fixed, start=1):
-            value = rec.get(col)
-            if col == "is_former_poverty_county":
-                value = "是" if value else "否"
-            ws.cell(row=i, column=j, value=None if pd.isna(value) else value)
-        for j, m in enumerate(METRICS, start=len(fixed) + 1):
-            cell = ws.cell(row=i, column=j, value=cell_value(m, rec.get(m.code)))
-            cell.number_format = cell_format(m)
-    for j, (_, _, width) in enumerate(fixed, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = width
-    for j in range(len(fixed) + 1, len(headers) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 14
-    ws.row_dimensions[HEADER_ROW].height = 45
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=3)
+def sheet_frame(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """`indicator_frames`' frame as the sheet shows it: Chinese headers with units, values
+    in the shown unit, 原贫困县 as 是/否 when any county is one; with the `xlsx.write_sheet`
+    options (number formats by metric, widths, header style, frozen name columns)."""
+    fixed = {"code": ("地区代码", 12), "name": ("地区名称", 14), "parent_name": ("上级地区", 12)}
+    out = pd.DataFrame({header: df[col] for col, (header, _) in fixed.items()})
+    widths = {header: width for header, width in fixed.values()}
+    if "is_former_poverty_county" in df and df["is_former_poverty_county"].any():
+        out["原贫困县"] = df["is_former_poverty_county"].map(lambda v: "是" if v else "否")
+        widths["原贫困县"] = 10
+    formats = {}
+    for m in METRICS:
+        header = metric_header(m)
+        out[header] = [cell_value(m, v) for v in df.get(m.code, pd.Series(index=df.index))]
+        formats[header] = cell_format(m)
+        widths[header] = 14
+    options = {
+        "number_formats": formats,
+        "widths": widths,
+        "styled_header": True,
+        "freeze_columns": 2,
+    }
+    return out, options
 
 
 def build_workbook(
@@ -112,17 +101,15 @@ def build_workbook(
     notes = "空白单元格：无数据或分母为 0。比率以百分比显示，金额单位为万元。"
     if is_demo:
         notes = f"{DEMO_NOTE}{notes}"
-    wb = Workbook()
-    wb.remove(wb.active)
+    sheets = {}
     for sheet, df in indicator_frames(engine, scope, period).items():
         caption = (
             f"全部指标 · {sheet} · {crumbs} · {fmt_period(period)}"
             f" · 数据截至 {as_of_date(period, data_date)}"
         )
-        _write_sheet(wb.create_sheet(sheet), df, caption, notes)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+        frame, options = sheet_frame(df)
+        sheets[sheet] = (frame, {"caption": caption, "notes": notes, **options})
+    return xlsx.workbook_bytes(sheets)
 
 
 def file_stem(scope_name: str, period: str) -> str:
