@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -98,34 +99,40 @@ def parse_text(raw: pd.Series) -> Parsed:
     return text_of(raw), _empty_messages(raw.index)
 
 
+def _by_text(raw: pd.Series, one: Callable[[str], object], message: str) -> Parsed:
+    """`one` over the text of every filled cell; `message` where a cell holds text that `one`
+    could not turn into a value. The shape of every parser with a single message."""
+    text = text_of(raw)
+    values = cells(text, lambda t: None if _none(t) else one(t))
+    bad = text.notna() & values.isna()
+    return values, pd.Series(np.where(bad, message, None), index=raw.index, dtype=object)
+
+
+def _by_cell(raw: pd.Series, one: Callable[[object], tuple[object, str | None]]) -> Parsed:
+    """`one` over every raw cell, returning (value, message): for parsers that must see the
+    cell as stored (a date or an ID number typed as a number) and say what is wrong."""
+    pairs = [one(v) for v in raw.tolist()]
+    values = pd.Series([v for v, _m in pairs], index=raw.index, dtype=object)
+    return values, pd.Series([m for _v, m in pairs], index=raw.index, dtype=object)
+
+
 def parse_int(raw: pd.Series) -> Parsed:
     """Whole numbers: 12, 12.0, '12', '1,200', '１２'."""
-    text = text_of(raw)
-    cleaned = cells(text, lambda t: None if _none(t) else t.replace(",", "").replace(" ", ""))
 
-    def one(t: str | None) -> int | None:
-        if _none(t):
-            return None
+    def one(t: str) -> int | None:
         try:
-            d = Decimal(t)
+            d = Decimal(t.replace(",", "").replace(" ", ""))
         except InvalidOperation:
             return None
         return int(d) if d == d.to_integral_value() else None
 
-    values = cells(cleaned, one)
-    msg = pd.Series(
-        np.where(text.notna() & values.isna(), "须为整数", None), index=raw.index, dtype=object
-    )
-    return values, msg
+    return _by_text(raw, one, "须为整数")
 
 
 def parse_money(raw: pd.Series, scale: int = 1) -> Parsed:
     """Amounts in yuan ('1,234.5', '￥800', '800元'); `scale` 10000 for a 万元 column."""
-    text = text_of(raw)
 
-    def one(t: str | None) -> Decimal | None:
-        if _none(t):
-            return None
+    def one(t: str) -> Decimal | None:
         t = t.replace(",", "").replace("¥", "").replace("元", "").replace(" ", "")
         try:
             d = Decimal(t) * scale
@@ -133,13 +140,7 @@ def parse_money(raw: pd.Series, scale: int = 1) -> Parsed:
             return None
         return d.quantize(Decimal("0.01"), ROUND_HALF_UP) if d.is_finite() else None
 
-    values = cells(text, one)
-    msg = pd.Series(
-        np.where(text.notna() & values.isna(), "须为金额（数字，单位元）", None),
-        index=raw.index,
-        dtype=object,
-    )
-    return values, msg
+    return _by_text(raw, one, "须为金额（数字，单位元）")
 
 
 def _excel_serial(n: float, epoch: datetime) -> tuple[date | None, str | None]:
@@ -157,15 +158,7 @@ def parse_date(raw: pd.Series, epoch: datetime = WINDOWS_EPOCH) -> Parsed:
     """Dates as Excel dates, Excel serial numbers (45356, counted from the workbook's `epoch`:
     `Grid.epoch`), text '2024-03-05', '2024/3/5', '2024.3.5', '2024年3月5日', '20240305',
     with or without a time."""
-    values: list[date | None] = []
-    msgs: list[str | None] = []
-    for v in raw.tolist():
-        d, m = _one_date(v, epoch)
-        values.append(d)
-        msgs.append(m)
-    return pd.Series(values, index=raw.index, dtype=object), pd.Series(
-        msgs, index=raw.index, dtype=object
-    )
+    return _by_cell(raw, lambda v: _one_date(v, epoch))
 
 
 _DATE_HELP = "无法识别的日期，请填写如 2024-03-05 的格式"
@@ -212,21 +205,12 @@ def _make_date(y: int, m: int, d: int) -> tuple[date | None, str | None]:
 
 def parse_bool(raw: pd.Series) -> Parsed:
     """是/否, Y/N, 1/0, TRUE/FALSE, √/×, 合格/不合格."""
-    text = text_of(raw)
 
-    def one(t: str | None) -> bool | None:
-        if _none(t):
-            return None
+    def one(t: str) -> bool | None:
         k = norm_key(t)
         return True if k in _TRUE else False if k in _FALSE else None
 
-    values = cells(text, one)
-    msg = pd.Series(
-        np.where(text.notna() & values.isna(), "请填写“是”或“否”", None),
-        index=raw.index,
-        dtype=object,
-    )
-    return values, msg
+    return _by_text(raw, one, "请填写“是”或“否”")
 
 
 def enum_lookup(enum: str) -> dict[str, str]:
@@ -248,15 +232,8 @@ def enum_lookup(enum: str) -> dict[str, str]:
 def parse_enum(raw: pd.Series, enum: str) -> Parsed:
     """Chinese labels (and the English codes, and common synonyms) → codes."""
     lookup = enum_lookup(enum)
-    text = text_of(raw)
-    values = cells(text, lambda t: None if _none(t) else lookup.get(norm_key(t)))
     choices = "、".join(ENUMS[enum].values())
-    msg = pd.Series(
-        np.where(text.notna() & values.isna(), f"不是有效选项，可选：{choices}", None),
-        index=raw.index,
-        dtype=object,
-    )
-    return values, msg
+    return _by_text(raw, lambda t: lookup.get(norm_key(t)), f"不是有效选项，可选：{choices}")
 
 
 _CODE_RUN = re.compile(r"(?<!\d)(\d{12}|\d{9}|\d{6})(?!\d)")
@@ -264,42 +241,21 @@ _CODE_RUN = re.compile(r"(?<!\d)(\d{12}|\d{9}|\d{6})(?!\d)")
 
 def parse_region(raw: pd.Series) -> Parsed:
     """6-, 9- or 12-digit codes; a code inside text ('东湖区…村 360102001001') is taken out."""
-    text = text_of(raw)
 
-    def one(t: str | None) -> str | None:
-        if _none(t):
-            return None
+    def one(t: str) -> str | None:
         t = t.replace(" ", "")
         if t.isdigit():
             return t if len(t) in (6, 9, 12) else None
         runs = _CODE_RUN.findall(t)
         return runs[0] if len(runs) == 1 else None
 
-    values = cells(text, one)
-    msg = pd.Series(
-        np.where(
-            text.notna() & values.isna(),
-            "区划代码应为6位（县级及以上）、9位（乡镇）或12位（村、社区）数字",
-            None,
-        ),
-        index=raw.index,
-        dtype=object,
-    )
-    return values, msg
+    return _by_text(raw, one, "区划代码应为6位（县级及以上）、9位（乡镇）或12位（村、社区）数字")
 
 
 def parse_id_number(raw: pd.Series) -> Parsed:
     """18-character GB 11643 numbers. A cell Excel stored as a number is reported: a double
     keeps 15 significant digits, so the last digits (and any X check character) are gone."""
-    values: list[str | None] = []
-    msgs: list[str | None] = []
-    for v in raw.tolist():
-        n, m = _one_id(v)
-        values.append(n)
-        msgs.append(m)
-    return pd.Series(values, index=raw.index, dtype=object), pd.Series(
-        msgs, index=raw.index, dtype=object
-    )
+    return _by_cell(raw, _one_id)
 
 
 _LOST = (
@@ -340,22 +296,13 @@ def _one_id(v: object) -> tuple[str | None, str | None]:
 
 def parse_phone(raw: pd.Series) -> Parsed:
     """Digits with optional '-' (landlines), 7-20 characters."""
-    text = text_of(raw)
 
-    def one(t: str | None) -> str | None:
-        if _none(t):
-            return None
+    def one(t: str) -> str | None:
         t = t.replace(" ", "")
         ok = 7 <= len(t) <= 20 and t.replace("-", "").lstrip("+").isdigit()
         return t if ok else None
 
-    values = cells(text, one)
-    msg = pd.Series(
-        np.where(text.notna() & values.isna(), "电话号码格式不正确", None),
-        index=raw.index,
-        dtype=object,
-    )
-    return values, msg
+    return _by_text(raw, one, "电话号码格式不正确")
 
 
 def is_blank(raw: pd.Series) -> pd.Series:
