@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
+from data.load import fields as ft
 from data.load.idnumber import id_check_digit, is_valid_id_number
 from data.load.specs import ENUMS, SYNONYMS
 
@@ -303,6 +304,33 @@ def parse_phone(raw: pd.Series) -> Parsed:
         return t if ok else None
 
     return _by_text(raw, one, "电话号码格式不正确")
+
+
+def parse_column(
+    f: ft.Field, raw: pd.Series, scale: int = 1, epoch: datetime = WINDOWS_EPOCH
+) -> Parsed:
+    """A ledger column by its field's type; `scale` for a money column (10000 when its header
+    says 万元), `epoch` the workbook's date system."""
+    t = f.type
+    if t == ft.TEXT:
+        return parse_text(raw)
+    if t in (ft.INT, ft.REF):
+        return parse_int(raw)
+    if t == ft.MONEY:
+        return parse_money(raw, scale)
+    if t == ft.DATE:
+        return parse_date(raw, epoch)
+    if t == ft.BOOL:
+        return parse_bool(raw)
+    if t == ft.ENUM:
+        return parse_enum(raw, f.enum)
+    if t == ft.REGION:
+        return parse_region(raw)
+    if t == ft.ID_NUMBER:
+        return parse_id_number(raw)
+    if t == ft.PHONE:
+        return parse_phone(raw)
+    raise ValueError(f"unknown field type {t}")
 
 
 def is_blank(raw: pd.Series) -> pd.Series:

@@ -37,30 +37,14 @@ from data.load.headers import (
     is_numbering_row,
     row_score,
 )
-from data.load.parsing import (
-    cell_text,
-    cells,
-    parse_bool,
-    parse_date,
-    parse_enum,
-    parse_id_number,
-    parse_int,
-    parse_money,
-    parse_phone,
-    parse_region,
-    parse_text,
-)
+from data.load.parsing import cell_text, cells, parse_column, parse_id_number
 from data.load.reading import Grid, to_frame
 from data.load.specs import (
-    BOOL,
     DATE,
-    ENUM,
-    ID_NUMBER,
     INT,
     LEVEL_DIGITS,
     LEVEL_NAMES,
     MONEY,
-    PHONE,
     REF,
     REGION,
     SPECS,
@@ -131,29 +115,6 @@ def data_rows(
     return to_frame(keep_rows, keep_numbers, width), notes
 
 
-def _parse(f, raw: pd.Series, cmap: ColumnMap, grid: Grid) -> tuple[pd.Series, pd.Series]:
-    t = f.type
-    if t == TEXT:
-        return parse_text(raw)
-    if t in (INT, REF):
-        return parse_int(raw)
-    if t == MONEY:
-        return parse_money(raw, cmap.scale.get(f.name, 1))
-    if t == DATE:
-        return parse_date(raw, grid.epoch)
-    if t == BOOL:
-        return parse_bool(raw)
-    if t == ENUM:
-        return parse_enum(raw, f.enum)
-    if t == REGION:
-        return parse_region(raw)
-    if t == ID_NUMBER:
-        return parse_id_number(raw)
-    if t == PHONE:
-        return parse_phone(raw)
-    raise ValueError(f"unknown field type {t}")
-
-
 def validate(
     spec: Spec, grid: Grid, cmap: ColumnMap, lookups: Lookups, today: date, example: dict[str, str]
 ) -> Checked:
@@ -161,7 +122,7 @@ def validate(
     rep = Report(spec, grid, cmap, raw)
     df = pd.DataFrame(index=raw.index)
     for name, j in cmap.fields.items():
-        values, msgs = _parse(spec.by_name(name), raw[j], cmap, grid)
+        values, msgs = parse_column(spec.by_name(name), raw[j], cmap.scale.get(name, 1), grid.epoch)
         df[name] = values
         for row, m in msgs.dropna().items():
             rep.add(row, name, m)
