@@ -240,6 +240,11 @@ audit_log = Table(
     Column("username", String(64), nullable=True),
     Column("action", String(32), nullable=False),
     Column("target", String(255), nullable=True),
+    # 0004_sessions: where a sign-in came from, and the hash chain (data/audit.py): each row's
+    # row_hash covers its own fields and the previous row's row_hash.
+    Column("client_addr", String(64), nullable=True),
+    Column("user_agent", String(255), nullable=True),
+    Column("row_hash", String(64), nullable=True),
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_username_at", "username", "at"),  # 0002_auth
     Index("ix_audit_log_action_at", "action", "at"),  # 0002_auth
@@ -261,6 +266,30 @@ app_users = Table(
     Column("password_changed_at", DateTime, nullable=True),
     Column("last_sign_in_at", DateTime, nullable=True),
     Column("can_view_personal", Boolean, nullable=False, server_default=false()),
+    # 0004_sessions: a generated or reset password must be changed at the next sign-in.
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
+)
+
+# Not part of the contract (0004_sessions): server-side sign-in sessions (components/
+# session.py). The browser holds a random token in an HttpOnly cookie; only its SHA-256 is
+# kept here (token_hash, set when the browser claims the cookie). Times UTC.
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # random; names the session inside the server
+    Column("token_hash", String(64), nullable=True, unique=True),
+    Column("claim_hash", String(64), nullable=True, unique=True),  # one-time cookie hand-off
+    Column("claim_expires_at", DateTime, nullable=True),
+    Column("username", String(64), ForeignKey("app_users.username"), nullable=False),
+    Column("via", String(16), nullable=False),  # password, oidc
+    Column("identity", String(255), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime, nullable=True),
+    Column("end_reason", String(32), nullable=True),
+    Column("client_addr", String(64), nullable=True),
+    Column("user_agent", String(255), nullable=True),
+    Index("ix_auth_sessions_username", "username"),
 )
 
 # Not part of the contract: key/value facts about the database itself (demo flag, data date).
