@@ -113,6 +113,16 @@ def engine(request, tmp_path, _pg_schema_url) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def tree(engine: Engine) -> Engine:
+    """The importer tests' database: `engine` plus the region tree of tests/fixtures/ledgers.
+    (Modules that define a `tree` fixture of their own mean another tree.)"""
+    from tests.fixtures.ledgers import add_tree
+
+    add_tree(engine)
+    return engine
+
+
+@pytest.fixture
 def apptest_env(monkeypatch) -> Iterator[None]:
     """AppTest runs: navigation pinned to the served-app mode, fresh Streamlit caches, and
     REPORTING_DB_URL restored afterwards."""

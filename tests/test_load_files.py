@@ -21,21 +21,7 @@ from sqlalchemy import select
 from data import schema as s
 from data.load import Limits, import_file, template_bytes
 from data.load.specs import SPECS
-from tests.fixtures.ledgers import (
-    TODAY,
-    add_tree,
-    children_ledger,
-    csv_bytes,
-    idn,
-    table_digest,
-    xlsx_bytes,
-)
-
-
-@pytest.fixture
-def tree(engine):
-    add_tree(engine)
-    return engine
+from tests.fixtures.ledgers import TODAY, children_ledger, csv_bytes, idn, table_digest, xlsx_bytes
 
 
 def load(engine, kind, data, name, **kw):

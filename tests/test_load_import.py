@@ -9,27 +9,12 @@ import json
 from datetime import date
 
 import pandas as pd
-import pytest
 from sqlalchemy import func, select
 
 from data import schema as s
 from data.load import import_file
 from data.load.__main__ import main as cli
-from tests.fixtures.ledgers import (
-    TODAY,
-    add_tree,
-    children_ledger,
-    csv_bytes,
-    idn,
-    table_digest,
-    xlsx_bytes,
-)
-
-
-@pytest.fixture
-def tree(engine):
-    add_tree(engine)
-    return engine
+from tests.fixtures.ledgers import TODAY, children_ledger, csv_bytes, idn, table_digest, xlsx_bytes
 
 
 def load(engine, kind, df, name=None, **kw):

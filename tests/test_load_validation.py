@@ -22,19 +22,12 @@ from data.load.parsing import (
 )
 from tests.fixtures.ledgers import (
     TODAY,
-    add_tree,
     children_ledger,
     idn,
     staff_ledger,
     table_digest,
     xlsx_bytes,
 )
-
-
-@pytest.fixture
-def tree(engine):
-    add_tree(engine)
-    return engine
 
 
 @pytest.fixture
