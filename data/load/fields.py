@@ -78,5 +78,54 @@ def id_field(title: str, example: int = 1001) -> Field:
     )
 
 
+def ref_field(
+    name: str,
+    header: str,
+    ref: str,
+    note: str = "",
+    required: bool = True,
+    aliases: tuple[str, ...] = (),
+) -> Field:
+    """A column naming a record of another ledger (`ref`, a kind) by its 编号."""
+    return Field(
+        name, header, REF, required=required, ref=ref, aliases=aliases, example=1001, note=note
+    )
+
+
 VILLAGE = ("village",)
+
+
+def region_field(
+    levels: tuple[str, ...],
+    example: str,
+    note: str = "",
+    aliases: tuple[str, ...] = ("区划代码",),
+    name: str = "region_code",
+    header: str = "所在区划代码",
+) -> Field:
+    """A required region code column (所在区划代码 unless named otherwise) at one of `levels`."""
+    return Field(
+        name,
+        header,
+        REGION,
+        required=True,
+        levels=levels,
+        aliases=aliases,
+        example=example,
+        note=note,
+    )
+
+
+def village_field(aliases: tuple[str, ...]) -> Field:
+    """村（社区）代码: the village a home or a child belongs to."""
+    return region_field(
+        VILLAGE,
+        "360102001001",
+        "12位村（社区）统计用区划代码。",
+        aliases,
+        name="village_code",
+        header="村（社区）代码",
+    )
+
+
 IGNORED_COMMON = ("序号", "备注", "说明")

@@ -7,15 +7,16 @@ from data.load.fields import (
     BOOL,
     DATE,
     ENUM,
-    REF,
-    REGION,
     Field,
     Spec,
+    ref_field,
+    region_field,
 )
 from data.load.fields import IGNORED_COMMON as _IGNORED_COMMON
 from data.load.fields import id_field as _id
 
 _CHILD_REF = (("儿童身份证号", "身份证号", "公民身份号码"), "id_number")
+_CHILD_ID = ref_field("child_id", "儿童编号", "children", "也可改用“儿童身份证号”一列指明儿童。")
 
 CASE_SPECS: tuple[Spec, ...] = (
     Spec(
@@ -23,18 +24,8 @@ CASE_SPECS: tuple[Spec, ...] = (
         "探访记录",
         (
             _id("探访记录"),
-            Field(
-                "child_id",
-                "儿童编号",
-                REF,
-                required=True,
-                ref="children",
-                example=1001,
-                note="也可改用“儿童身份证号”一列指明儿童。",
-            ),
-            Field(
-                "staff_id", "探访人员编号", REF, ref="staff", aliases=("人员编号",), example=1001
-            ),
+            _CHILD_ID,
+            ref_field("staff_id", "探访人员编号", "staff", required=False, aliases=("人员编号",)),
             Field("visited_on", "探访日期", DATE, required=True, example="2024-05-20"),
             Field("method", "探访方式", ENUM, enum="visit_method", example="入户走访"),
             Field("concern_found", "是否发现问题", BOOL, aliases=("发现问题",), example="否"),
@@ -47,24 +38,14 @@ CASE_SPECS: tuple[Spec, ...] = (
         "个案",
         (
             _id("个案"),
-            Field(
+            ref_field(
                 "child_id",
                 "儿童编号",
-                REF,
-                ref="children",
-                example=1001,
-                note="可不填；也可改用“儿童身份证号”一列。",
+                "children",
+                "可不填；也可改用“儿童身份证号”一列。",
+                required=False,
             ),
-            Field(
-                "region_code",
-                "所在区划代码",
-                REGION,
-                required=True,
-                levels=("county", "township", "village"),
-                aliases=("区划代码",),
-                example="360102001001",
-                note="县级及以下区划代码。",
-            ),
+            region_field(("county", "township", "village"), "360102001001", "县级及以下区划代码。"),
             Field(
                 "source",
                 "线索来源",
@@ -115,15 +96,7 @@ CASE_SPECS: tuple[Spec, ...] = (
         "转介",
         (
             _id("转介记录"),
-            Field(
-                "case_id",
-                "个案编号",
-                REF,
-                required=True,
-                ref="cases",
-                example=1001,
-                note="须为已导入的个案编号。",
-            ),
+            ref_field("case_id", "个案编号", "cases", "须为已导入的个案编号。"),
             Field(
                 "department",
                 "转介部门",
@@ -144,15 +117,7 @@ CASE_SPECS: tuple[Spec, ...] = (
         "关爱行动",
         (
             _id("关爱行动"),
-            Field(
-                "child_id",
-                "儿童编号",
-                REF,
-                required=True,
-                ref="children",
-                example=1001,
-                note="也可改用“儿童身份证号”一列指明儿童。",
-            ),
+            _CHILD_ID,
             Field(
                 "action_type",
                 "行动类型",

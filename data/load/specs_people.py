@@ -9,12 +9,12 @@ from data.load.fields import (
     ID_NUMBER,
     INT,
     PHONE,
-    REF,
-    REGION,
     TEXT,
-    VILLAGE,
     Field,
     Spec,
+    ref_field,
+    region_field,
+    village_field,
 )
 from data.load.fields import IGNORED_COMMON as _IGNORED_COMMON
 from data.load.fields import id_field as _id
@@ -35,14 +35,8 @@ PEOPLE_SPECS: tuple[Spec, ...] = (
                 example="儿童主任",
                 note="儿童督导员填乡镇（街道）代码，儿童主任填村（社区）代码。",
             ),
-            Field(
-                "region_code",
-                "所在区划代码",
-                REGION,
-                required=True,
-                levels=("township", "village"),
-                aliases=("区划代码", "所在乡镇（村）代码"),
-                example="360102001001",
+            region_field(
+                ("township", "village"), "360102001001", aliases=("区划代码", "所在乡镇（村）代码")
             ),
             Field("name", "姓名", TEXT, required=True, max_len=64, example="李红"),
             Field("gender", "性别", ENUM, enum="gender", example="女"),
@@ -85,15 +79,7 @@ PEOPLE_SPECS: tuple[Spec, ...] = (
         "培训记录",
         (
             _id("培训记录"),
-            Field(
-                "staff_id",
-                "人员编号",
-                REF,
-                required=True,
-                ref="staff",
-                example=1001,
-                note="须为已导入的儿童督导员或儿童主任编号。",
-            ),
+            ref_field("staff_id", "人员编号", "staff", "须为已导入的儿童督导员或儿童主任编号。"),
             Field("trained_on", "培训日期", DATE, required=True, example="2024-04-10"),
             Field(
                 "kind", "培训类型", ENUM, required=True, enum="training_kind", example="初任培训"
@@ -116,15 +102,8 @@ PEOPLE_SPECS: tuple[Spec, ...] = (
                 example=1001,
                 note="可不填：不填时按身份证号匹配已有儿童，找不到则新增。编号与身份证号至少填一项。",
             ),
-            Field(
-                "village_code",
-                "村（社区）代码",
-                REGION,
-                required=True,
-                levels=VILLAGE,
-                aliases=("村居代码", "所在村（社区）代码", "现居住地", "现居住地代码", "区划代码"),
-                example="360102001001",
-                note="12位村（社区）统计用区划代码。",
+            village_field(
+                ("村居代码", "所在村（社区）代码", "现居住地", "现居住地代码", "区划代码")
             ),
             Field(
                 "category",

@@ -9,12 +9,13 @@ from data.load.fields import (
     ENUM,
     INT,
     MONEY,
-    REF,
     REGION,
     TEXT,
-    VILLAGE,
     Field,
     Spec,
+    ref_field,
+    region_field,
+    village_field,
 )
 from data.load.fields import IGNORED_COMMON as _IGNORED_COMMON
 from data.load.fields import id_field as _id
@@ -77,16 +78,7 @@ PLACE_SPECS: tuple[Spec, ...] = (
         "儿童之家",
         (
             _id("儿童之家"),
-            Field(
-                "village_code",
-                "村（社区）代码",
-                REGION,
-                required=True,
-                levels=VILLAGE,
-                aliases=("所在村（社区）代码", "村居代码", "区划代码"),
-                example="360102001001",
-                note="12位村（社区）统计用区划代码。",
-            ),
+            village_field(("所在村（社区）代码", "村居代码", "区划代码")),
             Field(
                 "name",
                 "名称",
@@ -132,15 +124,7 @@ PLACE_SPECS: tuple[Spec, ...] = (
         "儿童之家活动",
         (
             _id("活动"),
-            Field(
-                "home_id",
-                "儿童之家编号",
-                REF,
-                required=True,
-                ref="children_homes",
-                example=1001,
-                note="须为已导入的儿童之家编号。",
-            ),
+            ref_field("home_id", "儿童之家编号", "children_homes", "须为已导入的儿童之家编号。"),
             Field("activity_on", "活动日期", DATE, required=True, example="2024-06-01"),
             Field(
                 "kind", "活动类型", ENUM, required=True, enum="activity_kind", example="亲子活动"
@@ -154,16 +138,7 @@ PLACE_SPECS: tuple[Spec, ...] = (
         "救助保护和福利机构",
         (
             _id("机构"),
-            Field(
-                "region_code",
-                "所在区划代码",
-                REGION,
-                required=True,
-                levels=("county", "prefecture"),
-                aliases=("区划代码",),
-                example="360102",
-                note="县级或设区市代码（6位）。",
-            ),
+            region_field(("county", "prefecture"), "360102", "县级或设区市代码（6位）。"),
             Field(
                 "kind",
                 "机构类型",
@@ -192,15 +167,8 @@ PLACE_SPECS: tuple[Spec, ...] = (
         "政府购买服务",
         (
             _id("购买服务项目"),
-            Field(
-                "region_code",
-                "所在区划代码",
-                REGION,
-                required=True,
-                levels=("province", "prefecture", "county"),
-                aliases=("区划代码",),
-                example="360102",
-                note="省、设区市或县级代码（6位）。",
+            region_field(
+                ("province", "prefecture", "county"), "360102", "省、设区市或县级代码（6位）。"
             ),
             Field("year", "年度", INT, required=True, lo=2000, hi=2100, example=2024),
             Field(
