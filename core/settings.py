@@ -17,6 +17,11 @@ section whole, so a [targets] section that leaves out a metric removes its targe
 This module imports only the registry; core/metrics.py applies these settings to the
 registry at import time. Whether every metric code named here exists is checked by the code
 that uses the codes (`unknown_codes`).
+
+Watermark (issue 15): every page and export of a signed-in user carries a faint mark with the
+account and the date (components/watermark.py); on unless `[watermark] enabled = false` in the
+file or WATERMARK_ENABLED=false in the environment (the environment wins, so one deployment
+can switch it without editing the shared file). `watermark_enabled()` is the one answer.
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ class Settings:
         default_factory=lambda: dict(DEFAULT_COMPOSITE_WEIGHTS)
     )
     min_weight_share: float = 0.5
+    watermark: bool = True  # [watermark] enabled
     source: str = "defaults"
 
     def alert_weight(self, metric: str) -> float:
@@ -131,6 +137,9 @@ def parse(data: Mapping, source: str = "defaults") -> Settings:
     share = _number(composite.get("min_weight_share", 0.5), f"{where}: composite.min_weight_share")
     if share > 1:
         raise SettingsError(f"{where}: composite.min_weight_share 应在 0 到 1 之间")
+    mark = data.get("watermark", {})
+    if not isinstance(mark, dict) or not isinstance(mark.get("enabled", True), bool):
+        raise SettingsError(f"{where}: [watermark] enabled 应为 true 或 false")
     return Settings(
         targets=targets,
         relative_to={str(k): str(v) for k, v in relative.items()},
@@ -140,6 +149,7 @@ def parse(data: Mapping, source: str = "defaults") -> Settings:
         min_sample=min_sample,
         composite_weights=weights,
         min_weight_share=share,
+        watermark=mark.get("enabled", True),
         source=source,
     )
 
@@ -160,6 +170,7 @@ class Environment(BaseSettings):
     load_max_file_mb: float = 20  # the importer's limits
     load_max_rows: float = 200_000
     load_xlsx_reader: Literal["calamine", "openpyxl"] | None = None  # force one reader
+    watermark_enabled: bool | None = None  # overrides [watermark] enabled when set
 
     @field_validator(
         "auth_max_failures",
@@ -180,9 +191,10 @@ class Environment(BaseSettings):
             return default
         return number if math.isfinite(number) and number > 0 else default
 
-    @field_validator("load_xlsx_reader", mode="wrap")
+    @field_validator("load_xlsx_reader", "watermark_enabled", mode="wrap")
     @classmethod
-    def _known_reader_or_none(cls, value: object, handler, info: ValidationInfo) -> str | None:
+    def _valid_or_none(cls, value: object, handler, info: ValidationInfo) -> object:
+        """An unknown reader or a watermark switch that is not a boolean: as if unset."""
         try:
             return handler(value)
         except ValidationError:
@@ -226,6 +238,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
 def targets() -> dict[str, float]:
     """metric code -> target, for core/metrics.py."""
     return dict(load_settings().targets)
+
+
+def watermark_enabled() -> bool:
+    """Whether pages and exports carry the watermark: WATERMARK_ENABLED when it is a
+    boolean (true/false, 1/0, on/off), else the file's [watermark] enabled, else on."""
+    env = environment().watermark_enabled
+    return load_settings().watermark if env is None else env
 
 
 def unknown_codes(settings: Settings, known: Iterable[str]) -> list[str]:
