@@ -22,10 +22,16 @@ Watermark (issue 15): every page and export of a signed-in user carries a faint 
 account and the date (components/watermark.py); on unless `[watermark] enabled = false` in the
 file or WATERMARK_ENABLED=false in the environment (the environment wins, so one deployment
 can switch it without editing the shared file). `watermark_enabled()` is the one answer.
+
+Audit retention (issue 15): AUDIT_RETENTION_DAYS, how long audit_log rows are kept before
+`python -m data.audit purge` deletes them (default 365). 网络安全法 Art. 21 asks network logs
+to be kept for no less than six months, so a value under AUDIT_RETENTION_FLOOR_DAYS (180) is
+raised to it with a logged warning: a deployment cannot configure itself out of the law.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -39,10 +45,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.registry import DEFAULT_TARGETS
 
+log = logging.getLogger(__name__)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = REPO_ROOT / "settings.toml"
 ENV_VAR = "DASHBOARD_SETTINGS"
 
+AUDIT_RETENTION_FLOOR_DAYS = 180  # 网络安全法 Art. 21: network logs kept >= six months
 DEFAULT_RELATIVE_TO: dict[str, str] = {"overdue_cases": "open_cases"}
 DEFAULT_ALERT_WEIGHTS: dict[str, float] = {
     "home_coverage": 1.0,
@@ -171,6 +180,7 @@ class Environment(BaseSettings):
     load_max_rows: float = 200_000
     load_xlsx_reader: Literal["calamine", "openpyxl"] | None = None  # force one reader
     watermark_enabled: bool | None = None  # overrides [watermark] enabled when set
+    audit_retention_days: int = 365  # audit_log rows older than this are purged (>= 180)
 
     @field_validator(
         "auth_max_failures",
@@ -190,6 +200,27 @@ class Environment(BaseSettings):
         except ValidationError:
             return default
         return number if math.isfinite(number) and number > 0 else default
+
+    @field_validator("audit_retention_days", mode="wrap")
+    @classmethod
+    def _retention_floor(cls, value: object, handler, info: ValidationInfo) -> int:
+        """Not a whole number or not positive: the default (the rule above); under the legal
+        floor: the floor, with a warning, since purging younger logs would break the law."""
+        default = cls.model_fields[info.field_name].default
+        try:
+            days = handler(value)
+        except ValidationError:
+            return default
+        if days <= 0:
+            return default
+        if days < AUDIT_RETENTION_FLOOR_DAYS:
+            log.warning(
+                "AUDIT_RETENTION_DAYS=%s is under the legal floor; keeping %s days",
+                days,
+                AUDIT_RETENTION_FLOOR_DAYS,
+            )
+            return AUDIT_RETENTION_FLOOR_DAYS
+        return days
 
     @field_validator("load_xlsx_reader", "watermark_enabled", mode="wrap")
     @classmethod
