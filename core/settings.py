@@ -176,6 +176,7 @@ class Environment(BaseSettings):
     auth_lock_minutes: float = 15
     auth_idle_hours: float = 8  # a session ends after this long without activity
     auth_max_session_hours: float = 24  # and after this long in all
+    auth_cookie_secure: bool | None = None  # Secure cookie even when the app sees plain HTTP
     load_max_file_mb: float = 20  # the importer's limits
     load_max_rows: float = 200_000
     load_xlsx_reader: Literal["calamine", "openpyxl"] | None = None  # force one reader
@@ -222,10 +223,10 @@ class Environment(BaseSettings):
             return AUDIT_RETENTION_FLOOR_DAYS
         return days
 
-    @field_validator("load_xlsx_reader", "watermark_enabled", mode="wrap")
+    @field_validator("load_xlsx_reader", "watermark_enabled", "auth_cookie_secure", mode="wrap")
     @classmethod
     def _valid_or_none(cls, value: object, handler, info: ValidationInfo) -> object:
-        """An unknown reader or a watermark switch that is not a boolean: as if unset."""
+        """An unknown reader, or a switch that is not a boolean: as if unset."""
         try:
             return handler(value)
         except ValidationError:
