@@ -4,6 +4,14 @@ Passwords are stored only as Argon2id hashes (argon2-cffi: salted, slow, memory-
 hand-rolled). A password leaves this module only when it was generated here, once, for the
 caller to hand to the user (the CLI prints it, the demo prints it to the server console).
 
+Password rules (`password_problems`, the one check every path that sets a password runs:
+add_user, reset_password, change_own_password, hence the CLI and the users page): at least
+10 characters, at least three of the four classes upper case / lower case / digit / symbol
+(anything else, a space included, so passphrases count), and not containing the username
+(case-insensitive). Generated passwords always pass. A password an administrator sets
+(generated or chosen, on creation or reset) carries `must_change_password`: the user must
+replace it at the first sign-in (`change_own_password`, which clears the flag).
+
 Lock-out: `max_failures` wrong passwords within `window` lock the account for `lock_for`
 (defaults 5 in 15 minutes → 15 minutes; env AUTH_MAX_FAILURES, AUTH_FAILURE_WINDOW_MINUTES,
 AUTH_LOCK_MINUTES). While locked even the right password is refused. A successful sign-in
@@ -36,12 +44,14 @@ __all__ = [
     "UserError",
     "add_user",
     "authenticate",
+    "change_own_password",
     "count_users",
     "demo_region",
     "generate_password",
     "get_user",
     "hash_password",
     "list_users",
+    "password_problems",
     "reset_password",
     "set_active",
     "set_personal_permission",
@@ -90,6 +100,8 @@ class User:
     locked_until: datetime | None
     password_changed_at: datetime | None
     last_sign_in_at: datetime | None
+    # The password was set by an administrator (or generated): replace it before anything else.
+    must_change_password: bool
 
     @property
     def scope(self) -> str:
@@ -144,15 +156,55 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def generate_password() -> str:
-    """16 random characters from an alphabet without look-alikes (0/O, 1/l/I)."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(16))
+PASSWORD_CLASSES = 3  # of the four: upper case, lower case, digit, symbol
 
 
-def _check_password(password: str) -> None:
+def _char_class(c: str) -> str:
+    if c.isupper():
+        return "upper"
+    if c.islower():
+        return "lower"
+    if c.isdecimal():
+        return "digit"
+    return "symbol"  # punctuation, a space, any other character
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    """Why `password` may not be set for `username` (Chinese, one sentence each); empty when
+    it is acceptable. The one policy check: every path that sets a password calls it, and a
+    form can call it to explain a refusal before submitting."""
+    problems = []
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"密码至少 {MIN_PASSWORD} 个字符。")
+        problems.append(f"密码至少 {MIN_PASSWORD} 个字符（现有 {len(password)} 个）。")
+    classes = {_char_class(c) for c in password}
+    if len(classes) < PASSWORD_CLASSES:
+        problems.append(
+            f"密码须包含大写字母、小写字母、数字、符号中的至少 {PASSWORD_CLASSES} 类"
+            f"（现有 {len(classes)} 类）。"
+        )
+    name = (username or "").strip().casefold()
+    if name and name in password.casefold():
+        problems.append("密码不能包含用户名（不区分大小写）。")
+    return problems
+
+
+def _check_password(password: str, username: str) -> None:
+    problems = password_problems(password, username)
+    if problems:
+        raise UserError("".join(problems))
+
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"  # no 0/O, 1/l/I
+
+
+def generate_password(username: str = "") -> str:
+    """16 random characters from an alphabet without look-alikes (0/O, 1/l/I), drawn again
+    until they pass `password_problems` for `username` (about one draw in ten lacks a digit;
+    rejection keeps every acceptable password equally likely)."""
+    while True:
+        password = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+        if not password_problems(password, username):
+            return password
 
 
 # ---------------------------------------------------------------- reading
@@ -171,6 +223,7 @@ def _user(row) -> User:
         locked_until=m["locked_until"],
         password_changed_at=m["password_changed_at"],
         last_sign_in_at=m["last_sign_in_at"],
+        must_change_password=bool(m["must_change_password"]),
     )
 
 
@@ -192,7 +245,7 @@ def count_users(engine: Engine) -> int:
 def list_users(engine: Engine) -> pd.DataFrame:
     """Every account with its region's name, never the hash: username, role, region_code,
     region_name, is_active, can_view_personal, failed_attempts, locked_until,
-    password_changed_at, last_sign_in_at."""
+    password_changed_at, last_sign_in_at, must_change_password."""
     stmt = (
         select(*_USER_COLS, regions.c.name.label("region_name"))
         .select_from(app_users.outerjoin(regions, regions.c.code == app_users.c.region_code))
@@ -209,11 +262,12 @@ def list_users(engine: Engine) -> pd.DataFrame:
         "locked_until",
         "password_changed_at",
         "last_sign_in_at",
+        "must_change_password",
     ]
     with engine.connect() as conn:
         rows = [r._mapping for r in conn.execute(stmt)]
     df = pd.DataFrame([{c: r[c] for c in cols} for r in rows], columns=cols)
-    for c in ("is_active", "can_view_personal"):
+    for c in ("is_active", "can_view_personal", "must_change_password"):
         df[c] = df[c].astype(bool)
     return df
 
@@ -258,18 +312,24 @@ def add_user(
     *,
     can_view_personal: bool = False,
     oidc_only: bool = False,
+    must_change_password: bool = True,
     now: datetime | None = None,
 ) -> str | None:
     """Create an account and return its password: the given one, or a generated one (shown
     to the caller once, stored only hashed). With `oidc_only` the account has no password
-    (it signs in through the OIDC provider only) and None is returned."""
+    (it signs in through the OIDC provider only) and None is returned.
+
+    The password is an administrator's, not the user's, so by default it must be changed at
+    the first sign-in. Only synthetic accounts pass `must_change_password=False`: the demo
+    accounts (components/signin.ensure_demo_accounts; their passwords go to the console of
+    a demo server) and test accounts. An OIDC-only account has no password to change."""
     if not USERNAME_RE.match(username or ""):
         raise UserError("用户名须为 2–64 位字母、数字或 _ . @ -，且以字母或数字开头。")
     if oidc_only:
         password, password_hash = None, NO_PASSWORD
     else:
-        password = password if password is not None else generate_password()
-        _check_password(password)
+        password = password if password is not None else generate_password(username)
+        _check_password(password, username)
         password_hash = hash_password(password)
     with engine.begin() as conn:
         region_code = _check_region(conn, role, region_code)
@@ -289,6 +349,7 @@ def add_user(
                 "can_view_personal": bool(can_view_personal),
                 "failed_attempts": 0,
                 "password_changed_at": now or utc_now(),
+                "must_change_password": bool(must_change_password) and not oidc_only,
             },
         )
     return password
@@ -320,24 +381,86 @@ def unlock(engine: Engine, username: str) -> None:
 
 
 def reset_password(
-    engine: Engine, username: str, password: str | None = None, now: datetime | None = None
+    engine: Engine,
+    username: str,
+    password: str | None = None,
+    now: datetime | None = None,
+    *,
+    must_change_password: bool = True,
 ) -> str:
     """Set a new password (given, or generated and returned once); also clears a lock-out.
-    Sessions started before the change end at their next page run."""
-    password = password if password is not None else generate_password()
-    _check_password(password)
+    Sessions started before the change end at their next page run. Like `add_user`, the
+    password is an administrator's: it must be changed at the first sign-in unless
+    `must_change_password=False` (synthetic accounts only)."""
+    password = password if password is not None else generate_password(username)
+    _check_password(password, username)
     _update(
         engine,
         username,
         {
             "password_hash": hash_password(password),
             "password_changed_at": now or utc_now(),
+            "must_change_password": bool(must_change_password),
             "failed_attempts": 0,
             "failed_since": None,
             "locked_until": None,
         },
     )
     return password
+
+
+def change_own_password(
+    engine: Engine,
+    username: str,
+    old_password: str,
+    new_password: str,
+    now: datetime,
+    policy: LockoutPolicy | None = None,
+) -> tuple[bool, str]:
+    """The signed-in user replaces their password (the forced change at the first sign-in,
+    or any later one): the old one must verify, the new one must pass `password_problems`
+    and differ from the old. On success the hash is replaced, `must_change_password` is
+    cleared and `password_changed_at` becomes exactly `now`. Returns (ok, Chinese message);
+    a refusal changes nothing (the flag stays set). A wrong old password counts towards the
+    lock-out like a wrong sign-in, so a session left open cannot be used to guess it.
+
+    For the caller (the sign-in UI): components/session.py ends every session created before
+    `password_changed_at` ("您的密码已被重置"), the one the change was made in included.
+    After a success, replace this browser's session with a new one created at `now` (or
+    later) for `get_user(engine, username)`: `password_changed_at == now` is not later than
+    its start, so it survives, while the user's other sessions end as after a reset."""
+    policy = policy or LockoutPolicy.from_env()
+    with engine.begin() as conn:
+        stmt = select(app_users).where(app_users.c.username == username)
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).first()
+        if row is None or not row.is_active:
+            return False, "账号不存在或已停用，请联系系统管理员。"
+        user = _user(row)
+        if user.is_locked(now):
+            return False, "原密码连续输错次数过多，账号已暂时锁定，请稍后再试或联系系统管理员。"
+        if not verify_password(row.password_hash, old_password or ""):
+            if _failure(conn, user, now, policy).reason == "locked_now":
+                return False, "原密码不正确。连续输错次数过多，账号已暂时锁定。"
+            return False, "原密码不正确。"
+        if new_password == old_password:
+            return False, "新密码不能与原密码相同。"
+        problems = password_problems(new_password or "", username)
+        if problems:
+            return False, "".join(problems)
+        conn.execute(
+            update(app_users)
+            .where(app_users.c.username == username)
+            .values(
+                password_hash=hash_password(new_password),
+                password_changed_at=now,
+                must_change_password=False,
+                failed_attempts=0,
+                failed_since=None,
+            )
+        )
+    return True, "密码已修改。"
 
 
 # ---------------------------------------------------------------- sign-in

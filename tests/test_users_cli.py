@@ -85,10 +85,10 @@ def test_add_with_a_chosen_password_from_stdin(db, capsys, monkeypatch):
     engine, url = db
     code, out, _ = run(
         url, capsys, "add", "nc_admin", "--role", "admin", "--password-stdin",
-        stdin="a chosen passphrase\n", monkeypatch=monkeypatch,
+        stdin="A chosen passphrase\n", monkeypatch=monkeypatch,
     )  # fmt: skip
-    assert code == 0 and "只显示这一次" not in out and "a chosen passphrase" not in out
-    assert accounts.authenticate(engine, "nc_admin", "a chosen passphrase").ok
+    assert code == 0 and "只显示这一次" not in out and "A chosen passphrase" not in out
+    assert accounts.authenticate(engine, "nc_admin", "A chosen passphrase").ok
     assert accounts.get_user(engine, "nc_admin").region_code == "360000"
 
 
