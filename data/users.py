@@ -9,7 +9,9 @@
 `--url URL` picks the database (default: the configured one). A generated password is
 printed once and never stored anywhere but as its Argon2 hash; `--password-stdin` reads a
 chosen one from standard input instead (never from the command line, where it would sit in
-the shell history). Every change is written to audit_log as done by `cli:<OS user>`.
+the shell history). Either way the password must pass the policy (data/accounts.py
+`password_problems`) and, being the administrator's, must be changed by the user at the
+first sign-in. Every change is written to audit_log as done by `cli:<OS user>`.
 """
 
 from __future__ import annotations
@@ -42,9 +44,13 @@ def _read_password(args: argparse.Namespace) -> str | None:
     return line or None
 
 
-def _show_password(username: str, password: str) -> None:
-    print(f"用户 {username} 的密码（只显示这一次，请妥善转交）：")
-    print(f"    {password}")
+def _show_password(username: str, password: str | None) -> None:
+    """The generated password, once (none when it was chosen: the admin knows it); either
+    way the user is to replace it at the first sign-in."""
+    if password is not None:
+        print(f"用户 {username} 的密码（只显示这一次，请妥善转交）：")
+        print(f"    {password}")
+    print("该用户首次登录时须修改此密码。")
 
 
 def _fmt(value) -> str:
@@ -59,7 +65,7 @@ def _list(engine) -> None:
         print("（没有用户）")
         return
     now = audit.utc_now()
-    header = ("用户名", "角色", "地区", "状态", "未脱敏权限", "最近登录(UTC)")
+    header = ("用户名", "角色", "地区", "状态", "未脱敏权限", "须改密码", "最近登录(UTC)")
     rows = []
     for r in df.itertuples():
         locked = r.locked_until is not None and r.locked_until == r.locked_until
@@ -74,6 +80,7 @@ def _list(engine) -> None:
                 region,
                 status,
                 "有" if r.can_view_personal else "无",
+                "是" if r.must_change_password else "否",
                 _fmt(r.last_sign_in_at)[:16],
             )
         )
@@ -120,12 +127,13 @@ def run(args: argparse.Namespace) -> int:
             return 0
         name = args.username
         if args.command == "add":
+            chosen = _read_password(args)  # None (also for an empty line): generate one
             password = accounts.add_user(
                 engine,
                 name,
                 args.role,
                 args.region,
-                _read_password(args),
+                chosen,
                 can_view_personal=args.personal,
                 oidc_only=args.oidc,
             )
@@ -139,15 +147,14 @@ def run(args: argparse.Namespace) -> int:
             )
             if args.oidc:
                 print("该用户只能通过统一身份认证登录（用户名须与身份认证返回的账号一致）。")
-            elif not args.password_stdin:
-                _show_password(name, password)
+            else:
+                _show_password(name, None if chosen is not None else password)
         elif args.command == "reset":
             chosen = _read_password(args)
             password = accounts.reset_password(engine, name, chosen)
             audit.record(engine, actor, "user_reset", name)
             print(f"已重置用户 {name} 的密码，其已登录的会话将失效。")
-            if chosen is None:
-                _show_password(name, password)
+            _show_password(name, None if chosen is not None else password)
         elif args.command in ("disable", "enable"):
             accounts.set_active(engine, name, args.command == "enable")
             audit.record(engine, actor, f"user_{args.command}", name)
