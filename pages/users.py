@@ -1,7 +1,8 @@
 """用户管理 (admin only): the accounts and their state, and the everyday changes — add,
 disable/enable, unlock, reset a password (a generated one, shown once on this page and
-nowhere else), the permission to see unmasked personal data. Each change is audited. The
-same operations exist on the command line (`python -m data.users`)."""
+nowhere else, that the user must change at the first sign-in), the permission to see
+unmasked personal data. Each change is audited. The same operations exist on the command
+line (`python -m data.users`)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ def done(action: str, target: str, message: str, rerun: bool = True) -> None:
 st.title("用户管理")
 st.caption(
     "角色：省级用户看全省，市级、县级用户只看本地区；系统管理员另可查看审计日志和管理用户。"
-    "密码只以加盐慢哈希保存，新密码只在生成时显示一次。"
+    "密码只以加盐慢哈希保存，新密码只在生成时显示一次，用户首次登录时须改为自己的密码"
+    f"（至少 {accounts.MIN_PASSWORD} 个字符，含大写字母、小写字母、数字、符号中的至少 "
+    f"{accounts.PASSWORD_CLASSES} 类，"
+    "且不含用户名）。"
 )
 
 flash = st.session_state.pop(FLASH_KEY, None)
@@ -68,6 +72,7 @@ shown = pd.DataFrame(
         "可查看未脱敏信息": table["can_view_personal"].map({True: "是", False: "否"}),
         "最近登录": table["last_sign_in_at"].map(when),
         "密码设置时间": table["password_changed_at"].map(when),
+        "须改密码": table["must_change_password"].map({True: "是", False: "否"}),
     }
 )
 tables.data_table(
@@ -98,7 +103,7 @@ if names:
     if cols[2].button("重置密码", key="users_reset"):
         password = accounts.reset_password(engine, name)
         done("user_reset", name, f"已重置用户 {name} 的密码，其已登录的会话将失效。", False)
-        st.markdown("新密码（只显示这一次，请妥善转交）：")
+        st.markdown("新密码（只显示这一次，请妥善转交；用户首次登录时须修改）：")
         st.code(password, language=None)
     personal = bool(row["can_view_personal"])
     label = "收回未脱敏权限" if personal else "授予未脱敏权限"
@@ -143,5 +148,5 @@ if role:
             done(
                 "user_add", f"{new_name.strip()} {role} {region}", f"已新增用户 {new_name}。", False
             )
-            st.markdown("初始密码（只显示这一次，请妥善转交）：")
+            st.markdown("初始密码（只显示这一次，请妥善转交；用户首次登录时须修改）：")
             st.code(password, language=None)
