@@ -93,8 +93,10 @@ def build_workbook(
     period: str,
     data_date: str | None = None,
     is_demo: bool = False,
+    watermark: str | None = None,
 ) -> bytes:
-    """All indicators x all regions of the scope for `period` as .xlsx bytes."""
+    """All indicators x all regions of the scope for `period` as .xlsx bytes; `watermark`
+    (components/watermark.py) in every sheet's page header and footer."""
     check_period(period)
     regions.require_within(engine, scope, scope)
     crumbs = " › ".join(p["name"] for p in regions.path(engine, scope))
@@ -109,7 +111,7 @@ def build_workbook(
         )
         frame, options = sheet_frame(df)
         sheets[sheet] = (frame, {"caption": caption, "notes": notes, **options})
-    return xlsx.workbook_bytes(sheets)
+    return xlsx.workbook_bytes(sheets, watermark)
 
 
 def file_stem(scope_name: str, period: str) -> str:

@@ -7,6 +7,10 @@ as a formula: a home or village name imported as `=HYPERLINK(...)`, or a masked 
 begins with `=`, must show as typed and not run in the reader's Excel (formula injection).
 Numbers stay numbers (with a number format when given), so figures can be summed. No
 Streamlit here: the workbook builder runs outside a page too.
+
+Watermark (components/watermark.py): given one, every sheet carries it in the page header and
+footer, so each printed page names whose download it was (Excel shows neither on screen but in
+the page layout view and the print preview; the cells stay the data alone).
 """
 
 from __future__ import annotations
@@ -64,6 +68,20 @@ def auto_width(df: pd.DataFrame, column: str) -> int:
     return min(max(len(v) for v in values) * 2 + 2, MAX_WIDTH)
 
 
+def header_text(text: str) -> str:
+    """`text` as a header/footer section holds it: '&' starts a code there ('&P' the page
+    number), so a literal one is doubled."""
+    return text.replace("&", "&&")
+
+
+def set_watermark(ws: Worksheet, watermark: str) -> None:
+    """The watermark in the centre of the header and the footer of every printed page."""
+    for part in (ws.oddHeader.center, ws.oddFooter.center):
+        part.text = header_text(watermark)
+        part.size = 9
+        part.color = "808080"
+
+
 def write_sheet(
     ws: Worksheet,
     df: pd.DataFrame,
@@ -73,10 +91,14 @@ def write_sheet(
     widths: Mapping[str, int] | None = None,
     styled_header: bool = False,
     freeze_columns: int | None = None,
+    watermark: str | None = None,
 ) -> None:
     """`df` (headers already in Chinese) on `ws` in the layout above. `number_formats` and
     `widths` by column (other columns sized by content); `styled_header` fills and wraps
-    the header row; `freeze_columns` freezes the header and that many columns."""
+    the header row; `freeze_columns` freezes the header and that many columns; `watermark`
+    goes in the page header and footer."""
+    if watermark:
+        set_watermark(ws, watermark)
     put(ws, 1, 1, caption).font = Font(bold=True, size=13)
     if notes:
         put(ws, 2, 1, notes).font = Font(size=10, color="555555")
@@ -100,18 +122,25 @@ def write_sheet(
         ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=freeze_columns + 1)
 
 
-def workbook_bytes(sheets: Mapping[str, tuple[pd.DataFrame, dict]]) -> bytes:
+def workbook_bytes(
+    sheets: Mapping[str, tuple[pd.DataFrame, dict]], watermark: str | None = None
+) -> bytes:
     """Sheet name -> (frame, `write_sheet` keyword arguments) as .xlsx bytes; names cut to
-    Excel's 31 characters."""
+    Excel's 31 characters; `watermark` on every sheet."""
     wb = Workbook()
     wb.remove(wb.active)
     for name, (df, options) in sheets.items():
-        write_sheet(wb.create_sheet(name[:SHEET_NAME_MAX]), df, **options)
+        sheet_options = {**options, "watermark": watermark} if watermark else options
+        write_sheet(wb.create_sheet(name[:SHEET_NAME_MAX]), df, **sheet_options)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def excel_bytes(sheets: Mapping[str, pd.DataFrame], caption: str) -> bytes:
+def excel_bytes(
+    sheets: Mapping[str, pd.DataFrame], caption: str, watermark: str | None = None
+) -> bytes:
     """A workbook with one sheet per frame under one caption (title, scope, period)."""
-    return workbook_bytes({name: (df, {"caption": caption}) for name, df in sheets.items()})
+    return workbook_bytes(
+        {name: (df, {"caption": caption}) for name, df in sheets.items()}, watermark
+    )
