@@ -7,6 +7,10 @@ Chromium (`map_images`; without one the deck says so and keeps everything else) 
 data-source note slide last (saying 演示数据 when the database holds demo data). Every run of text gets a
 Chinese East Asian font (`a:ea`), so the Chinese renders in PowerPoint and WPS without
 relying on font fallback. Nothing here needs the internet or Streamlit.
+
+Watermark (components/watermark.py): given one, every slide carries it, turned and tiled in
+faint grey text boxes laid over the content, locked against selection and editing, so the
+figures stay readable and the charts editable under it.
 """
 
 from __future__ import annotations
@@ -47,6 +51,13 @@ BAR_COLOR = RGBColor(0x00, 0x72, 0xB2)  # the dashboard's blue (colour-blind saf
 LINE_COLORS = ("0072B2", "E69F00", "009E73", "CC79A7", "56B4E9", "D55E00")
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
 DEMO_NOTE = "本演示文稿中的数据为程序生成的演示数据，不是真实统计，仅供演示系统功能。"
+WATERMARK_NAME = "水印"
+WATERMARK_COLOR = "808080"
+WATERMARK_ALPHA = 22_000  # 22 % opaque (DrawingML thousandths of a percent)
+WATERMARK_PT = 16
+WATERMARK_ROTATION = -24.0  # degrees, as on screen
+WATERMARK_BOX = (Inches(6.0), Inches(0.5))
+WATERMARK_LOCKS = ("noGrp", "noSelect", "noRot", "noMove", "noResize", "noTextEdit")
 
 
 def set_cjk_font(font, size: float | None = None, bold: bool | None = None) -> None:
@@ -218,6 +229,34 @@ def map_images(deck: Deck, province_code: str) -> tuple[dict[str, bytes], tuple[
     return images, ()
 
 
+def _watermark_centres() -> list[tuple[int, int]]:
+    """Where the marks sit: three across in two staggered rows, covering the 16:9 slide."""
+    rows = ((HEIGHT * 0.3, (1 / 6, 1 / 2, 5 / 6)), (HEIGHT * 0.75, (0.0, 1 / 3, 2 / 3, 1.0)))
+    return [(int(WIDTH * x), int(y)) for y, xs in rows for x in xs]
+
+
+def add_watermark(slide, text: str) -> None:
+    """`text` tiled over the slide in faint grey, on top of the content (a table's filled
+    cells would hide a mark beneath), each box locked so a click selects what lies under."""
+    width, height = WATERMARK_BOX
+    for x, y in _watermark_centres():
+        box = slide.shapes.add_textbox(x - width // 2, y - height // 2, width, height)
+        box.name = WATERMARK_NAME
+        box.rotation = WATERMARK_ROTATION
+        frame = box.text_frame
+        frame.word_wrap = False
+        frame.text = text
+        _style_frame(frame, WATERMARK_PT, False, PP_ALIGN.CENTER)
+        for run in frame.paragraphs[0].runs:
+            run.font.color.rgb = RGBColor.from_string(WATERMARK_COLOR)
+            color = run.font._rPr.find(qn("a:solidFill")).find(qn("a:srgbClr"))
+            etree.SubElement(color, qn("a:alpha")).set("val", str(WATERMARK_ALPHA))
+        c_nv_sp_pr = box._element.find(qn("p:nvSpPr")).find(qn("p:cNvSpPr"))
+        locks = etree.SubElement(c_nv_sp_pr, qn("a:spLocks"))
+        for lock in WATERMARK_LOCKS:
+            locks.set(lock, "1")
+
+
 def _title_slide(prs, deck: Deck) -> None:
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE])
     title, subtitle = slide.shapes.title, slide.placeholders[1]
@@ -255,18 +294,22 @@ def _source_slide(prs, deck: Deck, notices: list[str]) -> None:
         paragraph.space_after = Pt(10)
 
 
-def build_pptx_with_maps(deck: Deck, province_code: str) -> bytes:
+def build_pptx_with_maps(deck: Deck, province_code: str, watermark: str | None = None) -> bytes:
     """The deck with its maps drawn as pictures where a browser allows (else says so)."""
     images, notices = map_images(deck, province_code)
-    return build_pptx(deck, images, notices)
+    return build_pptx(deck, images, notices, watermark)
 
 
 def build_pptx(
-    deck: Deck, images: Mapping[str, bytes] | None = None, notices: tuple[str, ...] = ()
+    deck: Deck,
+    images: Mapping[str, bytes] | None = None,
+    notices: tuple[str, ...] = (),
+    watermark: str | None = None,
 ) -> bytes:
     """The deck as .pptx bytes: title slide, the deck's slides in order, the source note.
     `images` maps a slide key to a PNG drawn in place of its content (maps); `notices` are
-    extra lines for the note slide (e.g. why the maps are missing)."""
+    extra lines for the note slide (e.g. why the maps are missing); `watermark` is laid
+    over every slide."""
     images = images or {}
     prs = Presentation()
     prs.slide_width, prs.slide_height = WIDTH, HEIGHT
@@ -288,6 +331,9 @@ def build_pptx(
             _text_box(slide, *_content_box(), "本期无数据。", 24)
         _note(slide, s.note)
     _source_slide(prs, deck, list(notices))
+    if watermark:
+        for slide in prs.slides:
+            add_watermark(slide, watermark)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
