@@ -7,6 +7,11 @@ LibreOffice without those fonts falls back to its CJK font (Noto Sans CJK SC) by
 East Asian slot. One page: A4, 2 cm margins, 10.5 pt (五号) text, and every list is cut to a
 fixed number of lines (`MAX_*`), so the page cannot overflow whatever the data.
 
+Watermark (components/watermark.py): given one, the page header names it in small grey type
+and carries it as Word's own printed watermark (the VML text shape Word and WPS write for
+设计 › 水印: diagonal, light silver, behind the text), so a photocopy or a forwarded file
+still says whose download it was. The header sits in the top margin: the page stays one page.
+
 Pure functions, no Streamlit: the page calls `briefing_docx` when the download is clicked.
 """
 
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from xml.sax.saxutils import quoteattr
 
 import pandas as pd
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
@@ -48,6 +55,35 @@ MAX_CROSSING_LINES = 4  # per direction (fell / rose)
 MAX_NAMES = 6  # region names per crossing line
 MAX_OVERDUE_COUNTIES = 5
 DIRECTION_WORD = {"better": "向好", "worse": "变差", "flat": "持平", "no_data": "无数据"}
+WATERMARK_PT = 8  # the header line
+# Word's text-watermark shape (type 136, "PowerPlusWaterMarkObject"), as Word writes it.
+WATERMARK_VML = (
+    '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    ' xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office">'
+    "<w:pict>"
+    '<v:shapetype id="_x0000_t136" coordsize="21600,21600" o:spt="136" adj="10800"'
+    ' path="m@7,l@8,m@5,21600l@6,21600e">'
+    "<v:formulas>"
+    '<v:f eqn="sum #0 0 10800"/><v:f eqn="prod #0 2 1"/><v:f eqn="sum 21600 0 @1"/>'
+    '<v:f eqn="sum 0 0 @2"/><v:f eqn="sum 21600 0 @3"/><v:f eqn="if @0 @3 0"/>'
+    '<v:f eqn="if @0 21600 @1"/><v:f eqn="if @0 0 @2"/><v:f eqn="if @0 @4 21600"/>'
+    '<v:f eqn="mid @5 @6"/><v:f eqn="mid @8 @5"/><v:f eqn="mid @7 @8"/>'
+    '<v:f eqn="mid @6 @7"/><v:f eqn="sum @6 0 @5"/>'
+    "</v:formulas>"
+    '<v:path textpathok="t" o:connecttype="custom"'
+    ' o:connectlocs="@9,0;@10,10800;@11,21600;@12,10800" o:connectangles="270,180,90,0"/>'
+    '<v:textpath on="t" fitshape="t"/><v:handles><v:h position="#0,bottomRight"'
+    ' xrange="6629,14971"/></v:handles><o:lock v:ext="edit" text="t" shapetype="t"/>'
+    "</v:shapetype>"
+    '<v:shape id="PowerPlusWaterMarkObject1" o:spid="_x0000_s2049" type="#_x0000_t136"'
+    ' style="position:absolute;margin-left:0;margin-top:0;width:460pt;height:46pt;'
+    "rotation:315;z-index:-251654144;mso-position-horizontal:center;"
+    "mso-position-horizontal-relative:margin;mso-position-vertical:center;"
+    'mso-position-vertical-relative:margin" o:allowincell="f" fillcolor="silver" stroked="f">'
+    '<v:fill opacity=".35"/>'
+    '<v:textpath style="font-family:&quot;SimSun&quot;;font-size:1pt" string={text}/>'
+    "</v:shape></w:pict></w:r>"
+)
 
 
 # ---------------------------------------------------------------- sentences
@@ -234,8 +270,23 @@ def _table(doc, header: list[str], rows: list[list[str]]) -> None:
             _fonts(run, HEADING_FONT if i == 0 else BODY_FONT, 9.5, bold=i == 0)
 
 
-def briefing_docx(b: Briefing, data_date: str | None = None, is_demo: bool = False) -> bytes:
-    """The briefing as a one-page A4 .docx (bytes)."""
+def add_watermark(section, text: str) -> None:
+    """`text` in the section's header: a small grey line, and Word's diagonal watermark."""
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    run = p.add_run(text)
+    _fonts(run, BODY_FONT, WATERMARK_PT)
+    run.font.color.rgb = RGBColor(128, 128, 128)
+    p._p.append(parse_xml(WATERMARK_VML.format(text=quoteattr(text))))
+
+
+def briefing_docx(
+    b: Briefing,
+    data_date: str | None = None,
+    is_demo: bool = False,
+    watermark: str | None = None,
+) -> bytes:
+    """The briefing as a one-page A4 .docx (bytes); `watermark` in the page header."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
@@ -245,6 +296,8 @@ def briefing_docx(b: Briefing, data_date: str | None = None, is_demo: bool = Fal
     normal.font.name = LATIN_FONT
     normal.font.size = Pt(BODY_PT)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    if watermark:
+        add_watermark(section, watermark)
     doc.core_properties.title = f"{b.scope_name}儿童关爱服务体系监测简报"
     doc.core_properties.language = "zh-CN"
 
