@@ -6,6 +6,10 @@ Every download is audited (DESIGN.md §6): the workbook is built only when the u
 (Streamlit's deferred `data` callable), and building it writes an `export` row to audit_log
 for the signed-in user. Other download buttons (PPTX, other builders) wrap their builder with
 `audited(build, target)` to get the same.
+
+Every download also carries the signed-in user's watermark (components/watermark.py): read
+here within the script run (`watermark.current_text`) and handed to the builder, which runs
+later; the other download buttons pass it to their builders the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from components import watermark
 from components.xlsx import XLSX_MIME, excel_bytes
+from data.config import database_url
 
 __all__ = ["XLSX_MIME", "audited", "download_excel", "excel_bytes"]
 
@@ -25,7 +31,6 @@ def audited(build: Callable[[], bytes], target: str) -> Callable[[], bytes]:
     the file is actually built, i.e. downloaded. Call inside the script run (it reads who is
     signed in then); the returned callable may run later on another thread."""
     from components import auth
-    from data.config import database_url
 
     write = auth.recorder(database_url(), "export", target)
 
@@ -41,11 +46,13 @@ def download_excel(
     df: pd.DataFrame, file_stem: str, caption: str, key: str, label: str = "下载 Excel"
 ) -> None:
     """A download button for one table (the frame must already carry Chinese headers and
-    masked personal data). The workbook is built when clicked, and the download audited."""
+    masked personal data). The workbook is built when clicked, watermarked for the signed-in
+    user, and the download audited."""
     frame = df.copy()
+    mark = watermark.current_text(database_url())
 
     def build() -> bytes:
-        return excel_bytes({file_stem: frame}, caption)
+        return excel_bytes({file_stem: frame}, caption, watermark=mark)
 
     st.download_button(
         label,

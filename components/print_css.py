@@ -4,12 +4,17 @@
 and the interactive widgets disappear, the main column takes the full A4 width, and charts,
 tables and cards are kept whole on one page rather than cut across a page break. On screen
 it changes nothing. Call it once per page run (pages may call it; app.py could call it for
-every page).
+every page). Signed in, every printed page also carries the user's watermark
+(components/watermark.py): the same text as on screen, tiled over the page, a little darker
+for paper; none when the watermark is switched off.
 """
 
 from __future__ import annotations
 
 import streamlit as st
+
+from components import watermark
+from data.config import database_url
 
 PRINT_CSS = """
 @media print {
@@ -42,6 +47,11 @@ PRINT_CSS = """
 """
 
 
+def stylesheet(mark: str | None = None) -> str:
+    """The print stylesheet, with the watermark `mark` on every page when given."""
+    return PRINT_CSS + (watermark.print_rules(mark) if mark else "")
+
+
 def inject() -> None:
-    """Add the print stylesheet to this page."""
-    st.html(f"<style>{PRINT_CSS}</style>")
+    """Add the print stylesheet to this page, watermarked for the signed-in user."""
+    st.html(f"<style>{stylesheet(watermark.current_text(database_url()))}</style>")
