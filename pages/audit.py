@@ -1,5 +1,6 @@
-"""审计日志 (admin only): browse and filter audit_log — sign-ins and failures, exports,
-imports, views of individual records, user administration (DESIGN.md §6).
+"""审计日志 (admin only): browse and filter audit_log — sign-ins and failures (with the
+client's address and agent), exports, imports, views of individual records, user
+administration (DESIGN.md §6) — and whether its hash chain verifies (data/audit.py).
 
 Read fresh on every run (never cached: an audit page must show what just happened). Times are
 stored in UTC and shown in Beijing time; the date filter is by Beijing calendar day.
@@ -23,6 +24,16 @@ engine = db.engine_for(ctx.url)
 
 st.title("审计日志")
 st.caption("登录（成功与失败）、导出、导入、查看个人记录和用户管理操作均记录在此。时间为北京时间。")
+
+chain = audit.verify_chain(engine)
+if chain.ok:
+    st.success(f"哈希链校验通过：{chain.rows:,} 条记录环环相扣，未发现修改、删除或插入。")
+else:
+    st.error(f"哈希链在编号 {chain.broken_id} 处断开：{chain.problem_zh()}。")
+if chain.unchained:
+    st.caption(
+        f"编号 {chain.unchained_before} 之前的 {chain.unchained:,} 条记录写于哈希链启用之前，未纳入校验。"
+    )
 
 today = audit.to_local(audit.utc_now()).date()
 c1, c2, c3, c4 = st.columns([2, 1, 2, 2])
@@ -73,10 +84,13 @@ if len(log) == LIMIT:
 
 shown = pd.DataFrame(
     {
+        "编号": log["id"],
         "时间": log["at"].map(lambda t: audit.to_local(t).strftime("%Y-%m-%d %H:%M:%S")),
         "用户": log["username"].fillna("—"),
         "操作": log["action"].map(lambda a: audit.ACTION_LABELS.get(a, a)),
         "对象": log["target"].fillna("—"),
+        "来源地址": log["client_addr"].fillna("—"),
+        "客户端": log["user_agent"].fillna("—"),
     }
 )
 period_text = f"{since} 至 {until}" if since else "全部日期"

@@ -1,7 +1,7 @@
 """The audit trail's read side (DESIGN.md §6) for the 审计日志 page, and the list of queries
 whose results are views of individual records. Rows are written only by data/audit.py
-`record` (re-exported here for the pages and components that audit what they show). No
-Streamlit here.
+`record` (re-exported here for the pages and components that audit what they show), which
+also owns the hash chain the page reports on (`verify_chain`, re-exported). No Streamlit here.
 """
 
 from __future__ import annotations
@@ -12,19 +12,30 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from data.audit import ACTION_LABELS, ACTIONS, BEIJING, record, to_local, utc_now
+from data.audit import (
+    ACTION_LABELS,
+    ACTIONS,
+    BEIJING,
+    ChainReport,
+    record,
+    to_local,
+    utc_now,
+    verify_chain,
+)
 from data.schema import audit_log
 
 __all__ = [
     "ACTIONS",
     "ACTION_LABELS",
     "RECORD_QUERIES",
+    "ChainReport",
     "action_counts",
     "read_log",
     "record",
     "to_local",
     "usernames",
     "utc_now",
+    "verify_chain",
 ]
 
 # Queries that return individual records (one row per child, case or staff member, masked):
@@ -52,13 +63,13 @@ def read_log(
     target_contains: str | None = None,
     limit: int = 1000,
 ) -> pd.DataFrame:
-    """Audit rows newest first: id, at (UTC), username, action, target. `since`/`until` are
+    """Audit rows newest first: id, at (UTC), username, action, target, client_addr and
+    user_agent (where a sign-in came from; None on other rows). `since`/`until` are
     Beijing calendar days, both included; `username` matches exactly; `actions` keeps only
     those codes; `target_contains` is a case-insensitive substring (a bound parameter, never
     pasted into SQL). At most `limit` rows."""
-    stmt = select(
-        audit_log.c.id, audit_log.c.at, audit_log.c.username, audit_log.c.action, audit_log.c.target
-    )
+    columns = ["id", "at", "username", "action", "target", "client_addr", "user_agent"]
+    stmt = select(*(audit_log.c[name] for name in columns))
     if since is not None:
         stmt = stmt.where(audit_log.c.at >= _day_start(since))
     if until is not None:
@@ -73,7 +84,7 @@ def read_log(
     stmt = stmt.order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(max(int(limit), 0))
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-    df = pd.DataFrame(rows, columns=["id", "at", "username", "action", "target"])
+    df = pd.DataFrame(rows, columns=columns)
     df["at"] = pd.to_datetime(df["at"])
     return df
 

@@ -160,7 +160,7 @@ def test_admin_browses_and_filters_the_log(tiny, tiny_engine, apptest_env):
     at = run_app(tiny, user=admin, page="pages/audit.py")
     assert not at.exception and [t.value for t in at.title] == ["审计日志"]
     table = next(d.value for d in at.dataframe if "操作" in d.value.columns)
-    assert list(table.columns) == ["时间", "用户", "操作", "对象"]
+    assert list(table.columns) == ["编号", "时间", "用户", "操作", "对象", "来源地址", "客户端"]
     assert list(table["用户"]) == [admin, county, "someone"]
     assert list(table["操作"]) == ["登录成功", "登录成功", "导入"]
     assert {m.label: m.value for m in at.metric}["登录成功"] == "2 次"
