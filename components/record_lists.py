@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
-from components import auth, db, exports, tables, views
+from components import auth, db, exports, tables, views, watermark
 from components.format import DASH, fmt_rate
 from components.region_detail import Detail, show_table, static_table
 from components.views import Col
@@ -119,9 +119,10 @@ def unmasked_table(
     )
     caption = tables.export_caption(title, d.name, d.period)
     frame = tables.excel_frame(shown, config)
+    mark = watermark.current_text(d.url)
 
     def build() -> bytes:
-        return exports.excel_bytes({title: frame}, caption)
+        return exports.excel_bytes({title: frame}, caption, watermark=mark)
 
     st.download_button(
         "下载 Excel",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import briefing_doc, db, exports, tables, views
+from components import briefing_doc, db, exports, tables, views, watermark
 from components.format import GAP_HELP, fmt_gap, fmt_period, fmt_target, fmt_value
 from components.views import Col
 from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
@@ -50,10 +50,11 @@ base = c2.selectbox("对比期", older, format_func=fmt_period, key="briefing_ba
 b = db.query(briefing.build_briefing, ctx.url, ctx.scope, period, base)
 lists = views.PageLists(scope["name"], period)
 
+mark = watermark.current_text(ctx.url)  # read now: the document is built at the click
 st.download_button(
     "下载简报（Word，一页）",
     data=exports.audited(
-        lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo),
+        lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo, mark),
         f"会议简报:{briefing_doc.file_name(b)}",
     ),
     file_name=briefing_doc.file_name(b),

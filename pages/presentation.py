@@ -16,7 +16,7 @@ import time
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import db, exports, maps
+from components import db, exports, maps, watermark
 from components import deck as deckmod
 from components import workbook as wbmod
 from components.deck import Slide
@@ -203,11 +203,12 @@ if auto:
 
 stem = f"{deck.scope_name}_{ctx.period}"
 engine = db.engine_for(ctx.url)  # the builders run on click, outside this script run
+mark = watermark.current_text(ctx.url)  # read now, for the same reason
 down1, down2, leave = st.columns([2, 2, 2])
 down1.download_button(
     "下载 PPT 演示文稿",
     data=exports.audited(
-        lambda: build_pptx_with_maps(deck, province_code()),
+        lambda: build_pptx_with_maps(deck, province_code(), watermark=mark),
         f"汇报_{stem}.pptx · {fmt_period(ctx.period)} · {len(slides) + 2} 页",
     ),
     file_name=f"汇报_{stem}.pptx",
@@ -220,7 +221,7 @@ down2.download_button(
     "下载全部指标 Excel",
     data=exports.audited(
         lambda: wbmod.build_workbook(
-            engine, ctx.scope, ctx.period, ctx.meta.data_date, ctx.meta.is_demo
+            engine, ctx.scope, ctx.period, ctx.meta.data_date, ctx.meta.is_demo, watermark=mark
         ),
         f"{wbmod.file_stem(deck.scope_name, ctx.period)}.xlsx · {fmt_period(ctx.period)}",
     ),
