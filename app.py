@@ -107,6 +107,7 @@ def main() -> None:
         if meta.is_demo:
             signin.ensure_demo_accounts(url)  # once per process; passwords go to the console
         user = auth.current_user(url)
+        signin.cookie_handoff()
         if user is None:
             sign_in_and_stop(url, meta)
         scope = current_scope()

@@ -2,7 +2,7 @@
 see: the one place the rest of the app asks (components/db.py's scope guard, exports, pages).
 
 Sign-in comes in two kinds: a local password session (components/session.py, which also
-holds the store, the expiry rules and `AuthUser`) or, with an `[auth]` secrets section,
+holds the session rows, the expiry rules and `AuthUser`) or, with an `[auth]` secrets section,
 OIDC through `st.login` (components/oidc.py). The sign-in form, the sidebar and the page
 guards are components/signin.py.
 """
@@ -47,7 +47,7 @@ def require_user(url: str) -> AuthUser:
 
 def sign_out(url: str) -> None:
     """End this browser session's sign-in (OIDC: also the provider's cookie)."""
-    session.end_current()
+    session.end_current(url)
     if oidc.configured():
         st.logout()
 
@@ -58,13 +58,13 @@ def sign_out(url: str) -> None:
 def audit_view(url: str, target: str) -> None:
     """Audit a view of individual records once per browser session and target (the list,
     its scope and period): a rerun of the same list writes no new row."""
-    live = session.current_session()
     user = current_user(url)
-    if user is None or live is None:
+    if user is None:
         return
-    if target in live.audited:
+    audited = st.session_state.setdefault(session.AUDITED_KEY, set())
+    if target in audited:
         return
-    live.audited.add(target)
+    audited.add(target)
     session.safe_record(url, user.username, "view_records", target)
 
 

@@ -1,7 +1,7 @@
 """Single sign-on (DESIGN.md §6): with an `[auth]` section in `.streamlit/secrets.toml`,
 Streamlit's `st.login` (OIDC) replaces the password form. The identity's `email`,
 `preferred_username` or `sub` claim must equal an active `app_users.username`, which gives
-the role and region; the session that follows lives in components/session.py's store under
+the role and region; the session that follows is a row of components/session.py's, under
 the same expiry rules as a password sign-in.
 """
 
@@ -57,20 +57,20 @@ def current_user(url: str, at: datetime) -> AuthUser | None:
     if not st.user.is_logged_in:
         return None
     claims = identity_claims()
-    live = session.current_session()
-    if live is not None and live.url == url and live.via == "oidc":
-        if live.identity in claims:
-            user = session.valid(live, at)
-            if user is None:
-                st.logout()  # the provider's cookie would sign straight back in otherwise
-            return user
-        session.end(live, None, None)
+    live = session.current_session(url)
+    if live is not None and live.via == "oidc" and live.identity in claims:
+        user = session.valid(live, at)  # an ended or expired row stays ended
+        if user is None:
+            st.logout()  # the provider's cookie would sign straight back in otherwise
+        return user
+    if live is not None and live.row.live:
+        session.end(live, "replaced", None, None)
     engine = session.engine(url)
     for claim in claims:
         account = accounts.get_user(engine, claim)
         if account is not None and account.is_active and account.role in accounts.ROLES:
             user = session.start(url, account, "oidc", at, identity=claim)
-            session.safe_record(url, account.username, "sign_in", "oidc")
+            session.safe_record(url, account.username, "sign_in", "oidc", **session.client_source())
             return user
     key = "|".join(claims)
     if st.session_state.get(REFUSED_KEY) != key:

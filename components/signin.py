@@ -77,6 +77,12 @@ def _oidc_sign_in() -> None:
     st.caption("登录后按您在本系统开通的账号确定可查看的地区。")
 
 
+def cookie_handoff() -> None:
+    """Give the browser its sign-in cookie after a sign-in (or drop it after a sign-out):
+    every run calls this, before the sign-in form or the page (components/session.py)."""
+    session.deliver_cookie(st.get_option("server.baseUrlPath") or "")
+
+
 def sidebar(url: str, user: AuthUser, region_name: str) -> None:
     """Who is signed in, and the sign-out button."""
     st.sidebar.caption(f"当前用户：{user.username}（{user.role_label} · {region_name}）")

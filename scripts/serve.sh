@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8501}"
 
-.venv/bin/streamlit run app.py --server.port "$PORT" &
+.venv/bin/streamlit run server.py --server.port "$PORT" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' INT TERM EXIT
 

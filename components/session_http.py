@@ -1,0 +1,110 @@
+"""The two HTTP routes of the sign-in cookie (served by server.py's `st.App`): a Streamlit
+script cannot set a cookie, so after a sign-in the page posts a one-time claim code here and
+the response sets it; a sign-out posts here to drop it (components/session.py).
+
+The cookie: a random token (the database keeps only its SHA-256), HttpOnly (page scripts
+never read it), SameSite=Lax (sent when a leader opens a link from a chat or a mail, never
+on another site's POST), Secure when the request came over HTTPS or AUTH_COOKIE_SECURE says
+so, scoped to the app's path, and kept no longer than the absolute session limit. Both routes
+take only same-origin POSTs (the Origin header must name this host), so another site cannot
+plant or clear a sign-in; Streamlit's own XSRF protection stays on for its endpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from components import session
+from components.engine import engine_for
+from core.settings import environment
+from data import sessions
+from data.config import database_url
+
+MAX_BODY = 1024
+log = logging.getLogger(__name__)
+
+
+def same_origin(request: Request) -> bool:
+    """The Origin (or, lacking it, the Referer) names the host the request was sent to."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    host = request.headers.get("host")
+    if not origin or not host:
+        return False
+    return urlsplit(origin).netloc == host
+
+
+def cookie_secure(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip()
+    return environment().auth_cookie_secure or request.url.scheme == "https" or forwarded == "https"
+
+
+def cookie_path(base_path: str) -> str:
+    base = base_path.strip("/")
+    return f"/{base}/" if base else "/"
+
+
+async def _code(request: Request) -> str | None:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return None
+    try:
+        value = json.loads(body or b"{}").get("code")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def routes(base_path: str = "") -> list[Route]:
+    """/_auth/claim and /_auth/sign-out under the app's base path."""
+    path = cookie_path(base_path)
+
+    async def claim(request: Request) -> Response:
+        if not same_origin(request):
+            return JSONResponse({"ok": False}, status_code=403)
+        code = await _code(request)
+        engine = engine_for(database_url())
+        token = await run_in_threadpool(sessions.claim, engine, code or "", session.now())
+        if token is None:
+            return JSONResponse({"ok": False}, status_code=400)
+        response = JSONResponse({"ok": True})
+        response.set_cookie(
+            session.COOKIE_NAME,
+            token,
+            max_age=int(session.max_session().total_seconds()),
+            path=path,
+            secure=cookie_secure(request),
+            httponly=True,
+            samesite="lax",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def sign_out(request: Request) -> Response:
+        if not same_origin(request):
+            return JSONResponse({"ok": False}, status_code=403)
+        token = request.cookies.get(session.COOKIE_NAME)
+        if token:
+            engine = engine_for(database_url())
+            await run_in_threadpool(sessions.end_by_token, engine, token, "sign_out", session.now())
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(
+            session.COOKIE_NAME,
+            path=path,
+            secure=cookie_secure(request),
+            httponly=True,
+            samesite="lax",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return [
+        Route(f"{path}{session.CLAIM_PATH}", claim, methods=["POST"]),
+        Route(f"{path}{session.SIGN_OUT_PATH}", sign_out, methods=["POST"]),
+    ]
