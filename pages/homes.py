@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, db, tables, views
+from components import charts, db, map_ranking, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import ACTIVITY_KIND, HOME_STATUS, REGION_KIND
@@ -24,7 +24,8 @@ NOT_OPERATING = {
 }
 PAPER_HELP = "空壳儿童之家：月末处于运营中，但近 90 天（含月末当天）没有开展任何活动的儿童之家。"
 
-ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+view = views.thematic_view(TITLE)
+ctx, scope, level, _draw_map, unit, snap = view
 by_county, by_unit = views.by_county_and_unit(homes.homes_by_region, ctx, level)
 totals = homes.totals_from(by_county)
 lists = views.PageLists(scope["name"], ctx.period)
@@ -81,16 +82,13 @@ views.card_row(
 
 # ---------------------------------------------------------------- map + ranking
 st.subheader(f"儿童之家覆盖率 · 按{unit}")
-if draw_map:
-    views.county_map_and_ranking(
-        ctx,
-        scope,
-        "home_coverage",
-        key="homes_coverage",
-        on_click=lambda code: views.preselect(FILTER_KEY, code, by_county),
-    )
-else:
-    views.map_and_ranking(by_unit, "home_coverage", level="township", key="homes_coverage")
+map_ranking.scope_map_and_ranking(
+    view,
+    "home_coverage",
+    key="homes_coverage",
+    townships=lambda: by_unit,
+    on_click=lambda code: views.preselect(FILTER_KEY, code, by_county),
+)
 
 # ---------------------------------------------------------------- trend
 st.subheader("近 12 个月趋势")
@@ -119,9 +117,11 @@ status_cols = [
     Col("activities", "近90天活动（次）", fmt="%,d"),
     Col("participants", "近90天参与（人次）", fmt="%,d"),
 ]
-if len(status_order) > views.RANK_WINDOW:
-    st.caption(f"图中为筹建中和已停用儿童之家最多的 {views.RANK_WINDOW} 个{unit}；全部见“表格”。")
-top = status_order.head(views.RANK_WINDOW)
+if len(status_order) > map_ranking.RANK_WINDOW:
+    st.caption(
+        f"图中为筹建中和已停用儿童之家最多的 {map_ranking.RANK_WINDOW} 个{unit}；全部见“表格”。"
+    )
+top = status_order.head(map_ranking.RANK_WINDOW)
 lists.chart_tabs(
     charts.stacked_figure(
         top["name"],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import charts, db, views
+from components import charts, db, map_ranking, views
 from components.format import STATUS_COLORS, fmt_count, fmt_rate, fmt_wan_yuan
 from components.views import Col
 from data.labels import INSTITUTION_KIND, INSTITUTION_STATUS, PURCHASE_ITEM
@@ -105,7 +105,7 @@ views.card_row(
 # ---------------------------------------------------------------- map + ranking
 if draw_map:
     st.subheader(f"{year}年政府购买服务金额 · 按县（市、区）")
-    views.county_map_and_ranking(ctx, scope, "purchase_yuan", key="inst_purchase")
+    map_ranking.county_map_and_ranking(ctx, scope, "purchase_yuan", key="inst_purchase")
     st.caption("县（市、区）金额含其乡镇、村的购买项目；设区市、省本级购买的项目只计入上级合计。")
 
 # ---------------------------------------------------------------- trend over years

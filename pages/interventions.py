@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import case_handling, charts, db, kpi, tables, views
+from components import case_handling, charts, db, kpi, map_ranking, tables, views
 from components.case_handling import AGE_LABEL, TEXT_MARGIN, WINDOW_LABEL
 from components.format import fmt_count, fmt_rate
 from components.views import Col
@@ -35,7 +35,8 @@ STAGE_LABEL = {**CASE_STATUS, "closed": "结案（本月）"}
 RISK_LABEL = {code: f"{name}风险" for code, name in RISK_LEVEL.items()}
 CHART_TOP = 20  # area charts show the areas with most open cases; tables hold all
 
-ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+view = views.thematic_view(TITLE)
+ctx, scope, level, _draw_map, unit, snap = view
 lists = views.PageLists(scope["name"], ctx.period)  # every list here names the scope
 
 
@@ -117,20 +118,15 @@ metric = st.selectbox(
     format_func=tables.metric_label,
     key="iv_map_metric",
 )
-if draw_map:
-    views.map_and_ranking(
-        db.metric_by_region(ctx.url, ctx.scope, ctx.period, metric, "county"),
-        metric,
-        level="county",
-        key=f"iv_{metric}",
-        within=ctx.scope if scope["level"] == "prefecture" else None,
-        on_click=lambda code: views.preselect(FILTER_KEY, code, by_area),
-    )
-else:
-    units = q(drilldown.unit_indicators, ctx.scope)
-    views.map_and_ranking(
-        iv.unit_metric(units, metric, scope["name"]), metric, level="township", key=f"iv_{metric}"
-    )
+map_ranking.scope_map_and_ranking(
+    view,
+    metric,
+    key=f"iv_{metric}",
+    townships=lambda: iv.unit_metric(
+        q(drilldown.unit_indicators, ctx.scope), metric, scope["name"]
+    ),
+    on_click=lambda code: views.preselect(FILTER_KEY, code, by_area),
+)
 st.caption("地图与排名取自月度指标汇总；乡镇（街道）数据为实时计算。")
 
 # ---------------------------------------------------------------- trend

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, drill, kpi, tables, views
+from components import db, drill, kpi, map_ranking, tables
 from components import overview_map as om
 from components.format import fmt_period
 
@@ -86,7 +86,7 @@ if levels:
         om.sync_param(om.LEVEL_PARAM, level, levels[0])
     by_region = db.metric_by_region(ctx.url, view_code, ctx.period, metric, level)
     ranked = tables.ranking_frame(by_region, metric)
-    shown = views.ranking_shown(ranked, "overview_rank_window", c3)
+    shown = map_ranking.ranking_shown(ranked, "overview_rank_window", c3)
 
     # The map covers the view's whole area (the province, or one prefecture's counties).
     within = view_code if view_level == "prefecture" else None

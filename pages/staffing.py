@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, db, kpi, tables, views
+from components import charts, db, kpi, map_ranking, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import BACKGROUND, GENDER, STAFF_ROLE
@@ -37,7 +37,8 @@ VACANCY_HELP = (
 )
 ROLE_ALL = {**STAFF_ROLE, "all": "合计"}
 
-ctx, scope, level, draw_map, unit, snap = views.thematic_view(TITLE)
+view = views.thematic_view(TITLE)
+ctx, scope, level, draw_map, unit, snap = view
 lists = views.PageLists(scope["name"], ctx.period)  # every list here names the scope
 by_county, by_unit = views.by_county_and_unit(staffing.staffing_by_region, ctx, level)
 flow = db.query(staffing.turnover, ctx.url, ctx.scope, ctx.period).set_index("role")
@@ -103,19 +104,13 @@ metric = st.segmented_control(
     required=True,
 )
 metric = metric or choices[0]
-if draw_map:
-    views.map_and_ranking(
-        db.metric_by_region(ctx.url, ctx.scope, ctx.period, metric, "county"),
-        metric,
-        level="county",
-        key="staffing_rank",
-        within=ctx.scope if scope["level"] == "prefecture" else None,
-        on_click=lambda code: views.preselect(FILTER_KEY, code, by_county),
-    )
-else:
-    views.map_and_ranking(
-        staffing.as_metric(by_unit, metric), metric, level="township", key="staffing_rank"
-    )
+map_ranking.scope_map_and_ranking(
+    view,
+    metric,
+    key="staffing_rank",
+    townships=lambda: staffing.as_metric(by_unit, metric),
+    on_click=lambda code: views.preselect(FILTER_KEY, code, by_county),
+)
 
 # ---------------------------------------------------------------- trend
 st.subheader("近 12 个月趋势")
