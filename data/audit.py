@@ -88,6 +88,8 @@ ACTION_LABELS: dict[str, str] = {
     "user_unlock": "解除锁定",
     "user_update": "修改用户",
     "audit_purge": "清理审计日志",
+    "password_change": "修改本人密码",
+    "sessions_ended": "结束用户登录",
 }
 ACTIONS: tuple[str, ...] = tuple(ACTION_LABELS)
 
@@ -253,7 +255,7 @@ PROBLEMS_ZH = {
     "unhashed": "该行没有哈希却排在已链接的记录之后：记录是在应用之外插入的，或哈希被清除",
 }
 PROBLEMS_EN = {
-    "edited": "row edited (its content does not match its hash), or inserted with a made-up hash",
+    "edited": "row edited (content no longer matching its hash) or inserted with a made-up hash",
     "deleted": "rows deleted before it",
     "inserted": "row inserted (the next row links past it)",
     "before_anchor": "row inserted at or before the purge anchor",
@@ -288,19 +290,24 @@ class ChainReport:
         return text
 
 
-def _diagnose(previous: str, previous_id: int, row, following) -> tuple[str, tuple | None]:
+def _diagnose(previous: str, previous_id: int | None, row, following) -> tuple[str, tuple | None]:
     """Why `row` does not reproduce its hash: the next row links past it (inserted); ids are
     missing before it (deleted: SQLite ids have no gaps, PostgreSQL's sequence skips only on
-    a failed write); else its own fields changed (edited, or a row with a made-up hash)."""
+    a failed write); else its own fields changed (edited, or a row with a made-up hash).
+    `previous_id` None: the first row, where ids start unknown (PostgreSQL's sequence goes on
+    after a table is emptied), so a gap says nothing."""
     if following is not None and following.row_hash == row_hash(previous, following._mapping):
         return "inserted", None
-    if row.id > previous_id + 1:
+    if previous_id is not None and row.id > previous_id + 1:
         return "deleted", (previous_id + 1, row.id - 1)
     return "edited", None
 
 
-def _walk(rows: Iterable, anchor: _Anchor | None) -> ChainReport:
+def _walk(rows: Iterable, anchor: _Anchor | None, ids_from_one: bool) -> ChainReport:
+    """The walk of `verify_chain`; `ids_from_one`: the first id is 1 unless rows were
+    deleted (SQLite, whose ids are max + 1, so an emptied table starts at 1 again)."""
     previous_id = anchor.id if anchor else 0
+    known_start = anchor is not None or ids_from_one
     previous = anchor.hash if anchor else None  # None: no chained row yet
     counts = {"rows": 0, "unchained": 0, "anchor_id": anchor.id if anchor else None}
     first_chained = None
@@ -330,11 +337,12 @@ def _walk(rows: Iterable, anchor: _Anchor | None) -> ChainReport:
         else:
             base = previous or GENESIS
             if row_hash(base, row._mapping) != row.row_hash:
-                return broken(row, *_diagnose(base, previous_id, row, following))
+                known = previous_id if known_start else None
+                return broken(row, *_diagnose(base, known, row, following))
             previous = row.row_hash
             counts["rows"] += 1
             first_chained = first_chained or row.id
-        previous_id = row.id
+        previous_id, known_start = row.id, True
         row = following
     return ChainReport(
         ok=True,
@@ -352,7 +360,7 @@ def verify_chain(engine: Engine) -> ChainReport:
         result = conn.execution_options(yield_per=2000).execute(
             select(*_COLUMNS).order_by(audit_log.c.id)
         )
-        return _walk(result, anchor)
+        return _walk(result, anchor, ids_from_one=conn.dialect.name == "sqlite")
 
 
 # ---------------------------------------------------------------- retention
@@ -411,3 +419,9 @@ def purge(
         conn.execute(delete(audit_log).where(doomed))
         write_meta(conn, {ANCHOR_ID: str(last.id), ANCHOR_HASH: last.row_hash or ""})
     return PurgeResult(int(n), keep, cutoff, int(last.id))
+
+
+if __name__ == "__main__":  # python -m data.audit verify | purge (data/audit_cli.py)
+    from data.audit_cli import main
+
+    raise SystemExit(main())
