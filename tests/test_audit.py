@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
 from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from components import auth, exports
-from data.db import make_engine
 from data.schema import audit_log
 from queries import audit
 from tests.apptest import ensure_user, run_app
-from tests.conftest import BACKENDS
-from tests.fixtures.demo import tiny_demo_url
+from tests.fixtures.demo import engine_of, tiny_demo_fixture
 
 
 def rows(engine: Engine) -> list[tuple]:
@@ -114,18 +113,12 @@ def test_every_download_is_audited_when_built(engine, monkeypatch):
 # ---------------------------------------------------------------- in the app
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "audit")
+tiny = tiny_demo_fixture("audit")
 
 
 @pytest.fixture
-def tiny_engine(tiny) -> Engine:
-    eng = make_engine(tiny)
-    with eng.begin() as conn:
-        conn.execute(delete(audit_log))
-    yield eng
-    eng.dispose()
+def tiny_engine(tiny) -> Iterator[Engine]:
+    yield from engine_of(tiny, clear_audit=True)
 
 
 def test_views_of_individual_records_are_audited_once_per_session(tiny, tiny_engine, apptest_env):

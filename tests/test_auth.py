@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -33,9 +34,8 @@ from tests.apptest import (
     sign_in,
     sign_in_form_shown,
 )
-from tests.conftest import BACKENDS
 from tests.fixtures.audit import audit_rows
-from tests.fixtures.demo import tiny_demo_url
+from tests.fixtures.demo import engine_of, tiny_demo_fixture
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
 POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
@@ -223,16 +223,12 @@ def test_demo_regions_fall_back_to_what_the_database_holds(small):
 # ---------------------------------------------------------------- the app (AppTest)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "auth")
+tiny = tiny_demo_fixture("auth")
 
 
 @pytest.fixture
-def tiny_engine(tiny) -> Engine:
-    eng = make_engine(tiny)
-    yield eng
-    eng.dispose()
+def tiny_engine(tiny) -> Iterator[Engine]:
+    yield from engine_of(tiny)
 
 
 def open_app(url: str, **query: str) -> AppTest:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -22,13 +23,11 @@ from components import drill
 from components import overview_map as om
 from components.format import fmt_value
 from core.metrics import BY_CODE
-from data.db import make_engine
 from data.regions import real_units
 from data.schema import kpi_snapshots, regions
 from queries import indicators
 from tests.apptest import APP, ensure_user, password_of, run_app, sign_in, sign_in_form_shown
-from tests.conftest import BACKENDS
-from tests.fixtures.demo import tiny_demo_url
+from tests.fixtures.demo import engine_of, tiny_demo_fixture
 
 PROVINCE = "360000"
 PERIOD = "2026-10"  # the demo's as-of month (2026-10-31)
@@ -51,17 +50,12 @@ def cn_codes(level: str, parent: str | None = None) -> list[str]:
     )
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tiny_db(request, tmp_path_factory, pg_database_factory) -> str:
-    """The tiny demo database, built once per module and backend."""
-    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "overview_map")
+tiny_db = tiny_demo_fixture("overview_map", name="tiny_db")
 
 
 @pytest.fixture(scope="module")
-def tiny_engine(tiny_db) -> Engine:
-    eng = make_engine(tiny_db)
-    yield eng
-    eng.dispose()
+def tiny_engine(tiny_db) -> Iterator[Engine]:
+    yield from engine_of(tiny_db)
 
 
 # ---------------------------------------------------------------- helpers

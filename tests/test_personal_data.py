@@ -17,38 +17,31 @@ from __future__ import annotations
 import ast
 import io
 import re
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from components import auth, record_lists
 from components.region_detail import Detail
 from data.config import REPO_ROOT
-from data.db import make_engine
 from data.schema import audit_log, children, regions, staff
 from queries import records
 from tests.apptest import ensure_user, page_text, run_app
-from tests.conftest import BACKENDS
-from tests.fixtures.demo import tiny_demo_url
+from tests.fixtures.demo import engine_of, tiny_demo_fixture
 
 NINGDU, PERIOD = "360730", "2025-01"
 MASKED_NAME = re.compile(r"^.\*+.?$")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "personal")
+tiny = tiny_demo_fixture("personal")
 
 
 @pytest.fixture
-def eng(tiny) -> Engine:
-    e = make_engine(tiny)
-    with e.begin() as conn:
-        conn.execute(delete(audit_log))
-    yield e
-    e.dispose()
+def eng(tiny) -> Iterator[Engine]:
+    yield from engine_of(tiny, clear_audit=True)
 
 
 def audit_rows(engine: Engine, action: str) -> list[tuple[str, str]]:

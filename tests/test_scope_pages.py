@@ -26,14 +26,12 @@ import pytest
 from sqlalchemy import Engine, select
 
 from core.metrics import METRIC_CODES
-from data.db import make_engine
 from data.regions import real_units
 from data.schema import children, kpi_snapshots, regions, staff
 from queries import drilldown, homes, indicators, institutions, interventions, records, staffing
 from queries.regions import ScopeError
 from tests.apptest import APP, ensure_user, page_text, run_app
-from tests.conftest import BACKENDS
-from tests.fixtures.demo import tiny_demo_url
+from tests.fixtures.demo import engine_of, tiny_demo_fixture
 
 PROVINCE, NANCHANG, GANZHOU, XINGGUO, NINGDU = "360000", "360100", "360700", "360732", "360730"
 PERIOD = "2026-10"
@@ -47,16 +45,12 @@ OUTSIDE = {GANZHOU: NANCHANG, XINGGUO: NINGDU}  # a region just outside each sco
 ROLES = {PROVINCE: "province", GANZHOU: "prefecture", XINGGUO: "county"}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def tiny(request, tmp_path_factory, pg_database_factory) -> str:
-    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "scope")
+tiny = tiny_demo_fixture("scope")
 
 
 @pytest.fixture(scope="module")
 def eng(tiny) -> Iterator[Engine]:
-    e = make_engine(tiny)
-    yield e
-    e.dispose()
+    yield from engine_of(tiny)
 
 
 @pytest.fixture(scope="module")
