@@ -104,6 +104,14 @@ class Col:
         return "%.1f%%" if self.percent else self.fmt
 
 
+# Where a record is, from the county down: the columns the record lists of queries/ share.
+PLACE_COLS = (
+    Col("county_name", "县（市、区）"),
+    Col("township_name", "乡镇（街道）"),
+    Col("village_name", "村（社区）"),
+)
+
+
 def _as_day(value: Any) -> Any:
     """Dates stay dates (sortable, written as dates to Excel); timestamps lose their time."""
     if isinstance(value, datetime):

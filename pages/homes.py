@@ -253,9 +253,7 @@ with paper_tab:
     gap_lists.show_list(
         paper,
         [
-            Col("county_name", "县（市、区）"),
-            Col("township_name", "乡镇（街道）"),
-            Col("village_name", "村（社区）"),
+            *views.PLACE_COLS,
             Col("home_name", "儿童之家"),
             Col("is_demonstration", "示范性", yes_no=True),
             Col("established_on", "开始运营日期"),
@@ -294,9 +292,7 @@ with village_tab:
         gap_lists.show_list(
             missing,
             [
-                Col("county_name", "县（市、区）"),
-                Col("township_name", "乡镇（街道）"),
-                Col("village_name", "村（社区）"),
+                *views.PLACE_COLS,
                 Col("village_kind", "类型", labels=REGION_KIND),
                 Col("home_state", "情况", labels=NOT_OPERATING),
             ],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import case_handling, charts, db, kpi, map_ranking, tables, views
+from components import case_handling, charts, db, map_ranking, tables, views
 from components.case_handling import AGE_LABEL, TEXT_MARGIN, WINDOW_LABEL
 from components.format import fmt_count, fmt_rate
 from components.views import Col
@@ -54,61 +54,61 @@ by_area = q(iv.open_cases_by_area, level)
 open_now = pipeline[pipeline["stage"] != "closed"]
 high_open = int(open_now.loc[open_now["risk_level"] == "high", "cases"].sum())
 received = sources.set_index("source")["period_cases"]
-st.markdown("##### 个案办理")
-cols = st.columns(5)
-for col, code in zip(
-    cols[:4], ("open_cases", "overdue_cases", "case_closure_days", "referral_timely"), strict=True
-):
-    with col:
-        kpi.metric_card(snap, code)
-with cols[4]:
-    views.stat_card(
-        "本月新受理个案",
-        fmt_count(received.sum(), "件"),
-        help="统计月份内受理的个案（受理日期在本月 1 日至月末）。",
-        note=f"12355热线 {received['hotline_12355']:,} 件 · 强制报告 {received['mandatory_report']:,} 件",
-    )
-st.markdown("##### 关爱与探访")
-cols = st.columns(5)
-for col, code in zip(cols[:2], ("visit_rate_90d", "care_coverage"), strict=True):
-    with col:
-        kpi.metric_card(snap, code)
-with cols[2]:
-    views.stat_card(
-        "在办高风险个案",
-        fmt_count(high_open, "件"),
-        help="月末仍在办理、风险等级为高的个案。",
-        note=f"占在办个案 {fmt_rate(high_open / open_now['cases'].sum() if open_now['cases'].sum() else None)}",
-    )
+views.card_row(
+    "个案办理",
+    snap,
+    ["open_cases", "overdue_cases", "case_closure_days", "referral_timely"],
+    [
+        views.Stat(
+            "本月新受理个案",
+            fmt_count(received.sum(), "件"),
+            help="统计月份内受理的个案（受理日期在本月 1 日至月末）。",
+            note=f"12355热线 {received['hotline_12355']:,} 件 · 强制报告 {received['mandatory_report']:,} 件",
+        )
+    ],
+    columns=5,
+)
 period_refs = ref_summary.loc["period"]
-with cols[3]:
-    views.stat_card(
-        "本月超时未响应转介",
-        fmt_count(period_refs["unanswered"], "件"),
-        help=(
-            "本月发出、已满 7 天、截至月末仍无部门响应记录的转介。"
-            "转介不满 7 天、尚未响应的为待响应，还不算超时，单独列出。"
-        ),
-        note=(
-            f"待响应 {int(period_refs['pending']):,} 件 · "
-            f"本月转介 {int(period_refs['referrals']):,} 件"
-        ),
-        alert=period_refs["unanswered"] > 0,
-    )
 year_refs = ref_summary.loc["12m"]
-with cols[4]:
-    views.stat_card(
-        "近12个月转介及时率",
-        fmt_rate(year_refs["timely_share"]),
-        help=(
-            "近 12 个月（含本月）发出、截至月末已知结果的转介（已响应或已满 7 天）中，"
-            "7 天内得到响应的比例；待响应的不计入。"
+views.card_row(
+    "关爱与探访",
+    snap,
+    ["visit_rate_90d", "care_coverage"],
+    [
+        views.Stat(
+            "在办高风险个案",
+            fmt_count(high_open, "件"),
+            help="月末仍在办理、风险等级为高的个案。",
+            note=f"占在办个案 {fmt_rate(high_open / open_now['cases'].sum() if open_now['cases'].sum() else None)}",
         ),
-        note=(
-            f"{int(year_refs['timely']):,} / "
-            f"{int(year_refs['referrals'] - year_refs['pending']):,} 件"
+        views.Stat(
+            "本月超时未响应转介",
+            fmt_count(period_refs["unanswered"], "件"),
+            help=(
+                "本月发出、已满 7 天、截至月末仍无部门响应记录的转介。"
+                "转介不满 7 天、尚未响应的为待响应，还不算超时，单独列出。"
+            ),
+            note=(
+                f"待响应 {int(period_refs['pending']):,} 件 · "
+                f"本月转介 {int(period_refs['referrals']):,} 件"
+            ),
+            alert=period_refs["unanswered"] > 0,
         ),
-    )
+        views.Stat(
+            "近12个月转介及时率",
+            fmt_rate(year_refs["timely_share"]),
+            help=(
+                "近 12 个月（含本月）发出、截至月末已知结果的转介（已响应或已满 7 天）中，"
+                "7 天内得到响应的比例；待响应的不计入。"
+            ),
+            note=(
+                f"{int(year_refs['timely']):,} / "
+                f"{int(year_refs['referrals'] - year_refs['pending']):,} 件"
+            ),
+        ),
+    ],
+    columns=5,
+)
 
 # ---------------------------------------------------------------- map + ranking
 st.subheader(f"分地区情况 · 按{unit}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, db, kpi, map_ranking, tables, views
+from components import charts, db, map_ranking, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import BACKGROUND, GENDER, STAFF_ROLE
@@ -47,50 +47,48 @@ vacant_villages = int(by_county["vacant_villages"].sum())
 uncertified = int(by_county["uncertified"].sum())
 
 # ---------------------------------------------------------------- KPI cards
-st.markdown("##### 配备与素质")
-cols = st.columns(5)
-for col, code in zip(
-    cols,
-    (
+views.card_row(
+    "配备与素质",
+    snap,
+    [
         "supervisor_coverage",
         "director_coverage",
         "certified_rate",
         "trained_12m",
         "registered_rate",
-    ),
-    strict=True,
-):
-    with col:
-        kpi.metric_card(snap, code)
-st.markdown("##### 结构、空缺与流失")
-cols = st.columns(5)
-for col, code in zip(cols[:2], ("female_director_share", "dedicated_share"), strict=True):
-    with col:
-        kpi.metric_card(snap, code)
-with cols[2]:
-    views.stat_card(
-        "空缺岗位",
-        f"{vacant_towns + vacant_villages:,} 个",
-        help="月末没有在岗儿童督导员的乡镇（街道）与没有在岗儿童主任的村（社区）。" + VACANCY_HELP,
-        note=f"乡镇 {vacant_towns:,} 个 · 村 {vacant_villages:,} 个",
-        alert=vacant_towns + vacant_villages > 0,
-    )
-with cols[3]:
-    views.stat_card(
-        "未持证上岗",
-        fmt_count(uncertified, "人"),
-        help="月末在岗、但在月末或之前没有通过初任培训考核的儿童督导员和儿童主任（违反先培训后上岗的要求）。",
-        note="违规上岗，须尽快补训" if uncertified else "全部持证上岗",
-        alert=uncertified > 0,
-    )
-with cols[4]:
-    views.stat_card(
-        "近 12 个月流失率",
-        fmt_rate(flow.at["all", "turnover"]),
-        help=TURNOVER_HELP,
-        note=f"离岗 {int(flow.at['all', 'leavers']):,} 人 · 平均在岗 "
-        f"{flow.at['all', 'average_headcount']:,.0f} 人",
-    )
+    ],
+    columns=5,
+)
+views.card_row(
+    "结构、空缺与流失",
+    snap,
+    ["female_director_share", "dedicated_share"],
+    [
+        views.Stat(
+            "空缺岗位",
+            f"{vacant_towns + vacant_villages:,} 个",
+            help="月末没有在岗儿童督导员的乡镇（街道）与没有在岗儿童主任的村（社区）。"
+            + VACANCY_HELP,
+            note=f"乡镇 {vacant_towns:,} 个 · 村 {vacant_villages:,} 个",
+            alert=vacant_towns + vacant_villages > 0,
+        ),
+        views.Stat(
+            "未持证上岗",
+            fmt_count(uncertified, "人"),
+            help="月末在岗、但在月末或之前没有通过初任培训考核的儿童督导员和儿童主任（违反先培训后上岗的要求）。",
+            note="违规上岗，须尽快补训" if uncertified else "全部持证上岗",
+            alert=uncertified > 0,
+        ),
+        views.Stat(
+            "近 12 个月流失率",
+            fmt_rate(flow.at["all", "turnover"]),
+            help=TURNOVER_HELP,
+            note=f"离岗 {int(flow.at['all', 'leavers']):,} 人 · 平均在岗 "
+            f"{flow.at['all', 'average_headcount']:,.0f} 人",
+        ),
+    ],
+    columns=5,
+)
 
 # ---------------------------------------------------------------- map + ranking
 st.subheader(f"地区排名 · 按{unit}")
@@ -181,54 +179,51 @@ if level == "county":
     region = views.region_filter("县（市、区）", by_county[["code", "name"]], key=FILTER_KEY)
 where_name = scope["name"] if region is None else by_county.set_index("code").at[region, "name"]
 gap_lists = views.PageLists(where_name, ctx.period)  # the gap lists follow the filter
-PEOPLE_COLS = [
-    Col("role", "岗位", labels=STAFF_ROLE),
-    Col("county_name", "县（市、区）"),
-    Col("township_name", "乡镇（街道）"),
-    Col("village_name", "村（社区）"),
-    Col("name", "姓名"),
-]
+
+
+def vacancies(fn, places: int, unit: str, post: str, *, title: str, key: str) -> None:
+    """A vacancy tab: how many `unit`s have no `post` in office (how many never had one),
+    then their list located by the first `places` of county, township, village."""
+    rows = db.query(fn, ctx.url, ctx.scope, ctx.period, region=region)
+    never = int(rows["never_filled"].sum())
+    st.markdown(
+        f"**{len(rows):,} 个{unit}没有在岗{post}**，其中从未配备 {never:,} 个。",
+        help=VACANCY_HELP,
+    )
+    gap_lists.show_list(
+        rows,
+        [
+            *views.PLACE_COLS[:places],
+            Col("last_left_on", "上一任离岗日期", none="从未配备"),
+            Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
+        ],
+        title=title,
+        key=key,
+        empty=f"所有{unit}都配有在岗{post}。",
+    )
+
+
+PEOPLE_COLS = [Col("role", "岗位", labels=STAFF_ROLE), *views.PLACE_COLS, Col("name", "姓名")]
 town_tab, village_tab, cert_tab, roster_tab = st.tabs(
     ["乡镇督导员空缺", "村儿童主任空缺", "未持证上岗", "在岗人员花名册"]
 )
 with town_tab:
-    towns = db.query(staffing.township_vacancies, ctx.url, ctx.scope, ctx.period, region=region)
-    never = int(towns["never_filled"].sum())
-    st.markdown(
-        f"**{len(towns):,} 个乡镇（街道）没有在岗儿童督导员**，其中从未配备 {never:,} 个。",
-        help=VACANCY_HELP,
-    )
-    gap_lists.show_list(
-        towns,
-        [
-            Col("county_name", "县（市、区）"),
-            Col("township_name", "乡镇（街道）"),
-            Col("last_left_on", "上一任离岗日期", none="从未配备"),
-            Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
-        ],
+    vacancies(
+        staffing.township_vacancies,
+        2,
+        "乡镇（街道）",
+        "儿童督导员",
         title="儿童督导员空缺的乡镇",
         key="staff_town_vacancies",
-        empty="所有乡镇（街道）都配有在岗儿童督导员。",
     )
 with village_tab:
-    villages = db.query(staffing.village_vacancies, ctx.url, ctx.scope, ctx.period, region=region)
-    never = int(villages["never_filled"].sum())
-    st.markdown(
-        f"**{len(villages):,} 个村（社区）没有在岗儿童主任**，其中从未配备 {never:,} 个。",
-        help=VACANCY_HELP,
-    )
-    gap_lists.show_list(
-        villages,
-        [
-            Col("county_name", "县（市、区）"),
-            Col("township_name", "乡镇（街道）"),
-            Col("village_name", "村（社区）"),
-            Col("last_left_on", "上一任离岗日期", none="从未配备"),
-            Col("vacant_days", "空缺天数", fmt="%,d", help=VACANCY_HELP),
-        ],
+    vacancies(
+        staffing.village_vacancies,
+        3,
+        "村（社区）",
+        "儿童主任",
         title="儿童主任空缺的村",
         key="staff_village_vacancies",
-        empty="所有村（社区）都配有在岗儿童主任。",
     )
 with cert_tab:
     violations = db.query(
