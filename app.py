@@ -49,6 +49,18 @@ def sign_in_and_stop(url: str, meta: db.Meta) -> None:
     st.stop()
 
 
+def change_password_and_stop(url: str, meta: db.Meta, user: auth.AuthUser) -> None:
+    """A generated or reset password: the change form before anything else, the deep link
+    kept as at the sign-in."""
+    st.navigation(nav.navigation(None), position="hidden")
+    st.title(APP_TITLE)
+    if meta.is_demo:
+        st.badge("演示数据", color="orange")
+    signin.password_change_form(url, user)
+    signin.sidebar(url, user, user.scope)
+    st.stop()
+
+
 def stop_with(message: str, title: str = "数据暂时无法显示") -> None:
     """Show a short Chinese message on an otherwise empty page and stop this run. A hidden
     one-page navigation keeps Streamlit from listing the pages/ directory on its own."""
@@ -110,6 +122,8 @@ def main() -> None:
         signin.cookie_handoff()
         if user is None:
             sign_in_and_stop(url, meta)
+        if user.must_change_password:
+            change_password_and_stop(url, meta, user)
         scope = current_scope()
         place = db.region_path(url, scope)
         periods = db.periods(url, scope)

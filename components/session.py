@@ -89,6 +89,7 @@ class AuthUser:
     scope: str
     can_view_personal: bool
     via: str  # password, oidc
+    must_change_password: bool = False  # a generated or reset password: change it first
 
     @property
     def role_label(self) -> str:
@@ -212,6 +213,7 @@ def as_auth_user(user: accounts.User, via: str) -> AuthUser:
         scope=user.scope,
         can_view_personal=user.can_view_personal,
         via=via,
+        must_change_password=user.must_change_password and via == "password",
     )
 
 
@@ -284,6 +286,29 @@ def valid(session: Session, at: datetime) -> AuthUser | None:
     if at - row.last_seen_at >= TOUCH_EVERY:
         sessions.touch(engine(session.url), row.id, at)
     return user
+
+
+def change_password(url: str, user: AuthUser, old: str, new: str) -> tuple[bool, str]:
+    """The signed-in user replaces their password (forced at the first sign-in after an
+    administrator set it). On success every session of theirs ends, as after a reset, and
+    this browser gets a new one (and a new cookie) created after the change."""
+    at = now()
+    engine_ = engine(url)
+    ok, message = accounts.change_own_password(engine_, user.username, old, new, at)
+    safe_record(
+        url, user.username, "password_change", "成功" if ok else "未通过", **client_source()
+    )
+    if not ok:
+        return False, message
+    current = current_session(url)
+    sessions.end_all(engine_, user.username, "password_reset", at)
+    if current is not None:
+        account_cache().drop(current.id)
+    account = accounts.get_user(engine_, user.username)
+    if account is None:
+        return False, END_MESSAGES["disabled"]
+    start(url, account, user.via, at)
+    return True, message
 
 
 def password_user(url: str, at: datetime) -> AuthUser | None:

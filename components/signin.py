@@ -77,6 +77,42 @@ def _oidc_sign_in() -> None:
     st.caption("登录后按您在本系统开通的账号确定可查看的地区。")
 
 
+def password_change_form(url: str, user: AuthUser) -> None:
+    """The forced change of a generated or reset password, before any data is shown. The
+    form keeps what was typed when the change is refused, with the reason in Chinese."""
+    st.warning(
+        "您的密码由管理员设置（新开通或已重置），请先修改密码后再使用系统。",
+        icon=":material/key:",
+    )
+    left, _ = st.columns([2, 3])
+    with left:
+        with st.form("change_password", enter_to_submit=True):
+            st.markdown("#### 修改密码")
+            old = st.text_input(
+                "原密码", type="password", key="pw_old", autocomplete="current-password"
+            )
+            new = st.text_input(
+                "新密码",
+                type="password",
+                key="pw_new",
+                autocomplete="new-password",
+                help=accounts.PASSWORD_RULE,
+            )
+            again = st.text_input(
+                "再次输入新密码", type="password", key="pw_again", autocomplete="new-password"
+            )
+            submitted = st.form_submit_button("修改密码", type="primary", width="stretch")
+        st.caption(accounts.PASSWORD_RULE)
+        if submitted:
+            if new != again:
+                st.error("两次输入的新密码不一致，请重新输入。", icon=":material/error:")
+                return
+            ok, message = session.change_password(url, user, old, new)
+            if ok:
+                st.rerun()
+            st.error(message, icon=":material/error:")
+
+
 def cookie_handoff() -> None:
     """Give the browser its sign-in cookie after a sign-in (or drop it after a sign-out):
     every run calls this, before the sign-in form or the page (components/session.py)."""
@@ -128,7 +164,9 @@ def ensure_demo_accounts(url: str) -> int:
         if code is None:
             continue
         try:
-            password = accounts.add_user(engine, username, role, code)
+            password = accounts.add_user(
+                engine, username, role, code, must_change_password=False
+            )  # synthetic accounts, passwords printed once: no forced change
         except (accounts.UserError, IntegrityError):  # another process created it meanwhile
             continue
         created.append((username, accounts.ROLE_LABELS[role], code, password))

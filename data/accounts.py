@@ -157,6 +157,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 PASSWORD_CLASSES = 3  # of the four: upper case, lower case, digit, symbol
+PASSWORD_RULE = (
+    f"密码至少 {MIN_PASSWORD} 个字符，包含大写字母、小写字母、数字、符号中的至少"
+    f" {PASSWORD_CLASSES} 类，且不能包含用户名。"
+)
 
 
 def _char_class(c: str) -> str:

@@ -69,12 +69,17 @@ def ensure_user(
         key = (url, username)
         if existing is None:
             _PASSWORDS[key] = accounts.add_user(
-                engine, username, role, region_code, can_view_personal=can_view_personal
+                engine,
+                username,
+                role,
+                region_code,
+                can_view_personal=can_view_personal,
+                must_change_password=False,
             )
             if is_default_demo_url(url):
                 _CREATED_IN_DEMO_DB.add(key)
         elif key not in _PASSWORDS:
-            _PASSWORDS[key] = accounts.reset_password(engine, username)
+            _PASSWORDS[key] = accounts.reset_password(engine, username, must_change_password=False)
         if existing is not None and existing.can_view_personal != can_view_personal:
             accounts.set_personal_permission(engine, username, can_view_personal)
         if existing is not None and (not existing.is_active or existing.locked_until):

@@ -255,7 +255,9 @@ def test_a_reload_or_new_tab_keeps_the_sign_in_and_sign_out_ends_it_everywhere(
     assert [t.value for t in first.title] == ["新建区总览"]
     token = browser_cookie(tiny)
     held = first.session_state[session.SESSION_KEY]
-    assert held != token and token not in str({k: first.session_state[k] for k in first.session_state})
+    assert held != token and token not in str(
+        {k: first.session_state[k] for k in first.session_state}
+    )
     second = _fresh_tab(tiny, "pages/homes.py")
     assert not sign_in_form_shown(second) and [t.value for t in second.title] == ["儿童之家"]
     assert second.session_state[session.SESSION_KEY] == held
@@ -295,3 +297,53 @@ def test_disabling_a_user_or_an_admin_ending_sessions_signs_out_open_tabs(
         assert sign_in_form_shown(tab) and any("管理员已结束" in i.value for i in tab.info)
     finally:
         engine.dispose()
+
+
+def test_a_generated_password_must_be_changed_at_the_first_sign_in(tiny, apptest_env):
+    engine = make_engine(tiny)
+    try:
+        if accounts.get_user(engine, "sessions_first") is None:
+            first = accounts.add_user(engine, "sessions_first", "county", "360112")
+        else:
+            first = accounts.reset_password(engine, "sessions_first")
+        assert accounts.get_user(engine, "sessions_first").must_change_password
+        at = run_app(tiny, user="sessions_first", password=first)
+        assert [m.value for m in at.markdown if m.value.startswith("####")] == ["#### 修改密码"]
+        assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+
+        def submit(old: str, new: str, again: str) -> AppTest:
+            at.text_input(key="pw_old").input(old)
+            at.text_input(key="pw_new").input(new)
+            at.text_input(key="pw_again").input(again)
+            return _submit(at)
+
+        submit(first, "Brand-New-Pass-7", "Brand-New-Pass-8")
+        assert any("不一致" in e.value for e in at.error)
+        submit("wrong-old-Pass-1", "Brand-New-Pass-7", "Brand-New-Pass-7")
+        assert any("原密码不正确" in e.value for e in at.error)
+        submit(first, "sessions_first-X1", "sessions_first-X1")
+        assert any("用户名" in e.value for e in at.error)
+        assert at.text_input(key="pw_new").value == "sessions_first-X1"  # kept, not lost
+        assert accounts.get_user(engine, "sessions_first").must_change_password
+        submit(first, "Brand-New-Pass-7", "Brand-New-Pass-7")
+        assert not at.exception
+        assert [t.value for t in at.title] == ["新建区总览"] and at.metric
+        assert not accounts.get_user(engine, "sessions_first").must_change_password
+        at.run()  # the new session outlives the change it was made after
+        assert [t.value for t in at.title] == ["新建区总览"]
+        assert accounts.authenticate(
+            engine, "sessions_first", "Brand-New-Pass-7", now=audit_now()
+        ).ok
+    finally:
+        engine.dispose()
+
+
+def _submit(at: AppTest) -> AppTest:
+    button = next(b for b in at.get("button") if getattr(b, "label", "") == "修改密码")
+    return button.click().run()
+
+
+def audit_now() -> datetime:
+    from components import session
+
+    return session.now()

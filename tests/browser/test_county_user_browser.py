@@ -47,7 +47,9 @@ def county_app(streamlit_app, tmp_path_factory) -> tuple[str, str, str, object]:
     url = f"sqlite:///{tmp_path_factory.mktemp('county_user') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    password = accounts.add_user(engine, "xingguo_user", "county", XINGGUO)
+    password = accounts.add_user(
+        engine, "xingguo_user", "county", XINGGUO, must_change_password=False
+    )
     app = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": PROVINCE})
     yield app, "xingguo_user", password, engine
     engine.dispose()

@@ -45,7 +45,9 @@ def app_url(streamlit_app, tmp_path_factory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('overview_browser') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    ACCOUNT["province_user"] = accounts.add_user(engine, "province_user", "province")
+    ACCOUNT["province_user"] = accounts.add_user(
+        engine, "province_user", "province", must_change_password=False
+    )
     engine.dispose()
     return streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
 

@@ -31,7 +31,7 @@ def app(streamlit_app, tmp_path_factory) -> tuple[str, str, object]:
     url = f"sqlite:///{tmp_path_factory.mktemp('presentation_browser') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    password = accounts.add_user(engine, "presenter", "province")
+    password = accounts.add_user(engine, "presenter", "province", must_change_password=False)
     base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
     yield base, password, engine
     engine.dispose()

@@ -71,7 +71,8 @@ def tour_app(streamlit_app, tmp_path_factory) -> dict:
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
     passwords = {
-        name: accounts.add_user(engine, name, role, region) for role, region, name, _t in ROLES
+        name: accounts.add_user(engine, name, role, region, must_change_password=False)
+        for role, region, name, _t in ROLES
     }
     engine.dispose()
     base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
