@@ -1,12 +1,15 @@
 """The referral and closure panels of 个案与关爱 (DESIGN.md §5 view 4): referrals by
 department with their answer times and pending ones (referral_timely as of D, DESIGN §4),
-and closure times with their distribution, for the period or the last 12 months.
+and closure times with their distribution, for the period or the last 12 months; and the
+counts per category in either window (sources, closure times) as one chart and table.
 
 Layout only, from the frames of queries/referrals.py the page has read; split out of
 pages/interventions.py, which passed 450 lines.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -15,16 +18,58 @@ from components import charts, views
 from components.format import fmt_count, fmt_days, fmt_rate
 from components.views import Col
 from data.labels import DEPARTMENT
+from queries.live import DAY_BUCKETS
 
 WINDOW_LABEL = {"period": "本月", "12m": "近12个月"}
-AGE_LABEL = {
-    "d0_15": "≤15天",
-    "d16_30": "16–30天",
-    "d31_60": "31–60天",
-    "d61_90": "61–90天",
-    "d91_plus": ">90天",
-}
+COUNT_COL = {"period": "period_cases", "12m": "cases_12m"}  # the frames' count per window
 TEXT_MARGIN = 130  # px right of horizontal bars for their value labels
+
+
+def day_band(lo: int, hi: int | None) -> str:
+    """A day bucket in words: ≤15天, 16–30天, >90天."""
+    if hi is None:
+        return f">{lo - 1}天"
+    return f"≤{hi}天" if lo == 0 else f"{lo}–{hi}天"
+
+
+# The ageing and closure-time buckets of queries/live.py, labelled from their bounds.
+AGE_LABEL = {code: day_band(lo, hi) for code, lo, hi in DAY_BUCKETS}
+
+
+def window_count_tabs(
+    frame: pd.DataFrame,
+    window: str,
+    lists: views.PageLists,
+    *,
+    category: Col,
+    counted: str,
+    axis_title: str,
+    key: str,
+    title: str,
+    **figure: Any,
+) -> None:
+    """Bars of the cases per `category` in the chosen window (本月 or 近12个月), its table
+    holding both windows' counts ("本月<counted>（件）", "近12个月<counted>（件）"); `frame` has
+    the category column and period_cases, cases_12m; `figure` goes to charts.bar_figure."""
+    labels = category.labels or {}
+    lists.chart_tabs(
+        charts.bar_figure(
+            [labels.get(c, c) for c in frame[category.key]],
+            frame[COUNT_COL[window]],
+            axis_title=axis_title,
+            **figure,
+        ),
+        frame,
+        [
+            category,
+            *(
+                Col(COUNT_COL[w], f"{WINDOW_LABEL[w]}{counted}（件）", fmt="%,d")
+                for w in WINDOW_LABEL
+            ),
+        ],
+        key=key,
+        title=title,
+    )
 
 
 def referral_panel(
@@ -74,7 +119,6 @@ def closure_panel(
 ) -> None:
     """Four cards of closure times (queries.referrals.closure_summary) beside the
     distribution by duration band (closure_distribution)."""
-    count_col = "period_cases" if window == "period" else "cases_12m"
     st.markdown(f"**办结时长（{WINDOW_LABEL[window]}办结）**")
     cards, chart = st.columns([2, 3])
     with cards:
@@ -102,20 +146,15 @@ def closure_panel(
             note=f"{int(closure['within_30']):,} 件",
         )
     with chart:
-        lists.chart_tabs(
-            charts.bar_figure(
-                [AGE_LABEL[b] for b in dist["bucket"]],
-                dist[count_col],
-                axis_title="办结个案（件）",
-                horizontal=False,
-                height=260,
-            ),
+        window_count_tabs(
             dist,
-            [
-                Col("bucket", "办结用时", labels=AGE_LABEL),
-                Col("period_cases", "本月办结（件）", fmt="%,d"),
-                Col("cases_12m", "近12个月办结（件）", fmt="%,d"),
-            ],
+            window,
+            lists,
+            category=Col("bucket", "办结用时", labels=AGE_LABEL),
+            counted="办结",
+            axis_title="办结个案（件）",
             key="iv_closure",
             title="办结时长分布",
+            horizontal=False,
+            height=260,
         )

@@ -247,22 +247,16 @@ window = (
     )
     or "period"
 )
-count_col = "period_cases" if window == "period" else "cases_12m"
 src_col, ref_col = st.columns(2)
 with src_col:
     st.markdown(f"**个案来源（{WINDOW_LABEL[window]}受理）**")
-    lists.chart_tabs(
-        charts.bar_figure(
-            [CASE_SOURCE[s] for s in sources["source"]],
-            sources[count_col],
-            axis_title="个案（件）",
-        ),
+    case_handling.window_count_tabs(
         sources,
-        [
-            Col("source", "来源", labels=CASE_SOURCE),
-            Col("period_cases", "本月受理（件）", fmt="%,d"),
-            Col("cases_12m", "近12个月受理（件）", fmt="%,d"),
-        ],
+        window,
+        lists,
+        category=Col("source", "来源", labels=CASE_SOURCE),
+        counted="受理",
+        axis_title="个案（件）",
         key="iv_sources",
         title="个案来源",
     )
