@@ -47,37 +47,26 @@ from tests.fixtures.province import (
     A,
     B,
     P,
-    load_regions,
-    load_snapshots,
+    load_province,
     snap,
+    snaps,
 )
 
 SNAPSHOTS = [
-    snap(P, NOW, "home_coverage", 85, 100),
-    snap(P, NOW, "overdue_cases", 2),
-    snap(P, NOW, "open_cases", 20),
-    snap(P, NOW, "visit_rate_90d", 95, 100),
-    snap(A, NOW, "home_coverage", 9, 10),
-    snap(A, NOW, "visit_rate_90d", 171, 200),
-    snap(A1, NOW, "home_coverage", 9, 20),
-    snap(A1, NOW, "visit_rate_90d", 9, 10),
-    snap(A1, NOW, "overdue_cases", 0),
-    snap(A1, NOW, "open_cases", 3),
-    snap(A2, NOW, "home_coverage", 0, 0),
-    snap(A2, NOW, "visit_rate_90d", 891, 1000),
+    *snaps(P, NOW, home_coverage=(85, 100), visit_rate_90d=(95, 100)),
+    *snaps(P, NOW, overdue_cases=2, open_cases=20),
+    *snaps(A, NOW, home_coverage=(9, 10), visit_rate_90d=(171, 200)),
+    *snaps(A1, NOW, home_coverage=(9, 20), visit_rate_90d=(9, 10), overdue_cases=0, open_cases=3),
+    *snaps(A2, NOW, home_coverage=(0, 0), visit_rate_90d=(891, 1000)),
     snap(A2, NOW, "overdue_cases", 3, value=None),
-    snap(A3, NOW, "visit_rate_90d", 95, 100),
-    snap(A3, NOW, "home_coverage", 1, 4),
-    snap(B2, NOW, "overdue_cases", 1),
-    snap(B2, NOW, "open_cases", 4),
+    *snaps(A3, NOW, visit_rate_90d=(95, 100), home_coverage=(1, 4)),
+    *snaps(B2, NOW, overdue_cases=1, open_cases=4),
 ]
 
 
 @pytest.fixture
 def db(engine: Engine) -> Engine:
-    load_regions(engine)
-    load_snapshots(engine, SNAPSHOTS)
-    return engine
+    return load_province(engine, SNAPSHOTS)
 
 
 def test_metric_alerts_by_hand(db):
@@ -161,14 +150,11 @@ def test_default_settings_file(db):
 def test_a_hundred_overdue_cases_outrank_one_of_one(engine):
     """The issue's case: a district with 1 of 1 cases overdue (relative shortfall 100%)
     ranks after a county with 118 of 172 overdue (69%): gap 118 before gap 1."""
-    load_regions(engine)
-    load_snapshots(
+    load_province(
         engine,
         [
-            snap(A1, NOW, "overdue_cases", 1),
-            snap(A1, NOW, "open_cases", 1),
-            snap(B2, NOW, "overdue_cases", 118),
-            snap(B2, NOW, "open_cases", 172),
+            *snaps(A1, NOW, overdue_cases=1, open_cases=1),
+            *snaps(B2, NOW, overdue_cases=118, open_cases=172),
         ],
     )
     df = alerts.metric_alerts(engine, P, NOW, levels=("county",), settings=SETTINGS)

@@ -54,9 +54,8 @@ from tests.fixtures.province import (
     SETTINGS,
     A,
     P,
-    load_regions,
-    load_snapshots,
-    snap,
+    load_province,
+    snaps,
 )
 
 T1, V11, T4, V41 = "360102001", "360102001001", "360203001", "360203001001"
@@ -69,32 +68,18 @@ EXTRA = [
 HOME_ONLY = Settings(**{**SETTINGS.__dict__, "composite_weights": {"home_coverage": 1.0}})
 
 SNAPSHOTS = [
-    snap(P, BEFORE, "open_cases", 0),
-    snap(P, NOW, "open_cases", 3),
-    snap(P, BEFORE, "overdue_cases", 4),
-    snap(P, NOW, "overdue_cases", 6),
-    snap(P, BEFORE, "children_active", 1000),
-    snap(P, NOW, "children_active", 1100),
-    snap(P, BEFORE, "home_coverage", 80, 100),
-    snap(P, NOW, "home_coverage", 85, 100),
-    snap(P, BEFORE, "visit_rate_90d", 90, 100),
-    snap(P, NOW, "visit_rate_90d", 88, 100),
-    snap(P, BEFORE, "demo_homes", 5),
-    snap(P, NOW, "demo_homes", 5),
-    snap(P, BEFORE, "referral_timely", 0, 0),
-    snap(P, NOW, "referral_timely", 1, 2),
+    *snaps(P, BEFORE, open_cases=0, overdue_cases=4, children_active=1000, demo_homes=5),
+    *snaps(P, NOW, open_cases=3, overdue_cases=6, children_active=1100, demo_homes=5),
+    *snaps(P, BEFORE, home_coverage=(80, 100), visit_rate_90d=(90, 100), referral_timely=(0, 0)),
+    *snaps(P, NOW, home_coverage=(85, 100), visit_rate_90d=(88, 100), referral_timely=(1, 2)),
     # counties
-    snap(A1, BEFORE, "home_coverage", 95, 100),
-    snap(A1, NOW, "home_coverage", 85, 100),
-    snap(A2, BEFORE, "home_coverage", 80, 100),
-    snap(A2, NOW, "home_coverage", 92, 100),
-    snap(A3, BEFORE, "home_coverage", 95, 100),
-    snap(A3, NOW, "home_coverage", 96, 100),
-    snap(B2, NOW, "home_coverage", 50, 100),
-    snap(A1, BEFORE, "visit_rate_90d", 85, 100),
-    snap(A1, NOW, "visit_rate_90d", 95, 100),
-    snap(A2, BEFORE, "overdue_cases", 0),
-    snap(A2, NOW, "overdue_cases", 2),
+    *snaps(A1, BEFORE, home_coverage=(95, 100), visit_rate_90d=(85, 100)),
+    *snaps(A1, NOW, home_coverage=(85, 100), visit_rate_90d=(95, 100)),
+    *snaps(A2, BEFORE, home_coverage=(80, 100), overdue_cases=0),
+    *snaps(A2, NOW, home_coverage=(92, 100), overdue_cases=2),
+    *snaps(A3, BEFORE, home_coverage=(95, 100)),
+    *snaps(A3, NOW, home_coverage=(96, 100)),
+    *snaps(B2, NOW, home_coverage=(50, 100)),
 ]
 
 
@@ -132,8 +117,7 @@ CASES = [
 
 @pytest.fixture
 def db(engine: Engine) -> Engine:
-    load_regions(engine, EXTRA)
-    load_snapshots(engine, SNAPSHOTS)
+    load_province(engine, SNAPSHOTS, EXTRA)
     with engine.begin() as conn:
         conn.execute(
             insert(children),
@@ -206,18 +190,15 @@ def test_falls_rank_by_gap_small_samples_last(engine):
     """Falls lead with the most units short: B2's 30 overdue cases (gap 30) before A1's home
     coverage 85/100 (gap ⌈.05 × 100⌉ = 5); A3's visit rate 1 of 2 (gap ⌈.4 × 2⌉ = 1) is a
     small sample (2 < 5 children) and comes last although its drop is the steepest."""
-    load_regions(engine)
-    load_snapshots(
-        engine,
-        [
-            snap(A1, BEFORE, "home_coverage", 95, 100),
-            snap(A1, NOW, "home_coverage", 85, 100),
-            snap(A3, BEFORE, "visit_rate_90d", 95, 100),
-            snap(A3, NOW, "visit_rate_90d", 1, 2),
-            snap(B2, BEFORE, "overdue_cases", 0),
-            snap(B2, NOW, "overdue_cases", 30),
-        ],
-    )
+    rows = [
+        *snaps(A1, BEFORE, home_coverage=(95, 100)),
+        *snaps(A1, NOW, home_coverage=(85, 100)),
+        *snaps(A3, BEFORE, visit_rate_90d=(95, 100)),
+        *snaps(A3, NOW, visit_rate_90d=(1, 2)),
+        *snaps(B2, BEFORE, overdue_cases=0),
+        *snaps(B2, NOW, overdue_cases=30),
+    ]
+    load_province(engine, rows)
     df = briefing.target_crossings(engine, P, NOW, BEFORE, settings=SETTINGS)
     got = [(r.code, r.metric, r.gap, r.small_sample) for r in df.itertuples()]
     assert got == [

@@ -44,7 +44,7 @@ from data.schema import cases, children, children_homes, staff, trainings, visit
 from queries import county as county_q
 from queries import records
 from queries.regions import ScopeError
-from tests.test_rankings import A1, A2, B2, A, P, load_regions
+from tests.fixtures.province import A1, A2, B2, A, P, load_regions
 
 PROVINCE = "360000"
 PERIOD = "2026-03"

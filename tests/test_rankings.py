@@ -52,46 +52,34 @@ from tests.fixtures.province import (
     A,
     B,
     P,
-    load_regions,
-    load_snapshots,
+    load_province,
     snap,
+    snaps,
 )
 
 SNAPSHOTS = [
     # NOW: home coverage, visit rate, overdue and open cases (see the table above)
-    snap(A1, NOW, "home_coverage", 9, 10),
-    snap(A2, NOW, "home_coverage", 9, 20),
-    snap(A3, NOW, "home_coverage", 18, 25),
-    snap(B2, NOW, "home_coverage", 99, 100),
-    snap(A1, NOW, "visit_rate_90d", 81, 100),
-    snap(A2, NOW, "visit_rate_90d", 9, 10),
-    snap(A3, NOW, "visit_rate_90d", 0, 0),
-    snap(B2, NOW, "visit_rate_90d", 90, 100),
-    snap(A1, NOW, "overdue_cases", 1),
+    *snaps(A1, NOW, home_coverage=(9, 10), visit_rate_90d=(81, 100), overdue_cases=1, open_cases=4),
+    *snaps(A2, NOW, home_coverage=(9, 20), visit_rate_90d=(9, 10), open_cases=0),
     snap(A2, NOW, "overdue_cases", 0, value=None),  # count read from the numerator
-    snap(A3, NOW, "overdue_cases", 0),
-    snap(B2, NOW, "overdue_cases", 1),
-    snap(A1, NOW, "open_cases", 4),
-    snap(A2, NOW, "open_cases", 0),
-    snap(A3, NOW, "open_cases", 5),
-    snap(B2, NOW, "open_cases", 4),
-    snap(A, NOW, "visit_rate_90d", 8, 10),
-    snap(B, NOW, "visit_rate_90d", 80, 100),
-    snap(P, NOW, "visit_rate_90d", 88, 110),
+    *snaps(A3, NOW, home_coverage=(18, 25), visit_rate_90d=(0, 0), overdue_cases=0, open_cases=5),
+    *snaps(B2, NOW, home_coverage=(99, 100), visit_rate_90d=(90, 100)),
+    *snaps(B2, NOW, overdue_cases=1, open_cases=4),
+    *snaps(A, NOW, visit_rate_90d=(8, 10)),
+    *snaps(B, NOW, visit_rate_90d=(80, 100)),
+    *snaps(P, NOW, visit_rate_90d=(88, 110)),
     # BEFORE: visit rate only
-    snap(A1, BEFORE, "visit_rate_90d", 95, 100),
-    snap(A2, BEFORE, "visit_rate_90d", 1, 2),
-    snap(A3, BEFORE, "visit_rate_90d", 6, 10),
-    snap(A, BEFORE, "visit_rate_90d", 9, 10),
-    snap(B, BEFORE, "visit_rate_90d", 7, 10),
+    *snaps(A1, BEFORE, visit_rate_90d=(95, 100)),
+    *snaps(A2, BEFORE, visit_rate_90d=(1, 2)),
+    *snaps(A3, BEFORE, visit_rate_90d=(6, 10)),
+    *snaps(A, BEFORE, visit_rate_90d=(9, 10)),
+    *snaps(B, BEFORE, visit_rate_90d=(7, 10)),
 ]
 
 
 @pytest.fixture
 def db(engine: Engine) -> Engine:
-    load_regions(engine)
-    load_snapshots(engine, SNAPSHOTS)
-    return engine
+    return load_province(engine, SNAPSHOTS)
 
 
 def as_dict(df: pd.DataFrame, col: str) -> dict:
