@@ -11,7 +11,7 @@ mutated: `st.plotly_chart` serialises a copy (`Figure.to_dict`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,22 +224,34 @@ def twin_table(table: pd.DataFrame, metric: str, key: str, caption: str) -> None
     )
 
 
+def crumb_trail(crumbs: Sequence[tuple[str, bool]], link: Callable[[int, str], None]) -> None:
+    """当前层级：省 › 市 › 县 on the current line (`crumbs`: label and whether it is the level in
+    view): the level in view in bold, every other drawn by `link(i, label)` (a button back
+    up on the overview, a page link on the county page)."""
+    st.markdown("当前层级：")
+    for i, (label, current) in enumerate(crumbs):
+        if i:
+            st.markdown("›")
+        if current:
+            st.markdown(f"**{label}**")
+        else:
+            link(i, label)
+
+
 def breadcrumb_bar(
     state: drill.DrillState, geo: Geography, key: str = "crumb"
 ) -> drill.DrillState | None:
     """省 › 市 as buttons back up (the level in view in bold); the state clicked, or None."""
     crumbs = drill.breadcrumb(state, geo.index.names, geo.province)
-    chosen = None
+    chosen = []
+
+    def button(i: int, label: str) -> None:
+        if st.button(label, key=f"{key}_{i}", type="tertiary", help=f"返回{label}"):
+            chosen.append(crumbs[i][1])
+
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        st.markdown("当前层级：")
-        for i, (label, target) in enumerate(crumbs):
-            if i:
-                st.markdown("›")
-            if target == state:
-                st.markdown(f"**{label}**")
-            elif st.button(label, key=f"{key}_{i}", type="tertiary", help=f"返回{label}"):
-                chosen = target
-    return chosen
+        crumb_trail([(label, target == state) for label, target in crumbs], button)
+    return chosen[0] if chosen else None
 
 
 def go_to(state: drill.DrillState, period: str, extra: Mapping[str, str] | None = None) -> None:

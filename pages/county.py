@@ -69,29 +69,25 @@ def pick_region() -> None:
         st.info("当前查看范围内没有县（市、区）。")
         return
     left, right, _ = st.columns([3, 2, 2])
-    code = left.selectbox(
-        "选择县（市、区）",
-        counties,
-        index=None,
-        format_func=lambda c: labels.get(c, c),
-        placeholder="请选择，或在全省总览的地图上点击",
-        key=PICK_KEY,
-    )
-    if code:
-        open_region(code, "county")
-        st.rerun()
-    if prefectures:
-        pref = right.selectbox(
-            "或选择设区市",
-            prefectures,
+
+    def pick(where, label: str, codes: list[str], placeholder: str, key: str, param: str) -> None:
+        chosen = where.selectbox(
+            label,
+            codes,
             index=None,
             format_func=lambda c: labels.get(c, c),
-            placeholder="查看设区市详情",
-            key=PREFECTURE_PICK_KEY,
+            placeholder=placeholder,
+            key=key,
         )
-        if pref:
-            open_region(pref, "prefecture")
+        if chosen:
+            open_region(chosen, param)
             st.rerun()
+
+    pick(left, "选择县（市、区）", counties, "请选择，或在全省总览的地图上点击", PICK_KEY, "county")
+    if prefectures:
+        pick(
+            right, "或选择设区市", prefectures, "查看设区市详情", PREFECTURE_PICK_KEY, "prefecture"
+        )
 
 
 def switcher(current: str) -> None:
@@ -155,28 +151,27 @@ if notice:
     st.warning(notice, icon=":material/warning:")
 st.markdown(region_detail.PRINT_CSS, unsafe_allow_html=True)
 
+
+def crumb_link(i: int, crumb_name: str) -> None:
+    """A level above: a link back to the overview at that level, when the user may see it."""
+    crumb_code = crumbs[i][0]
+    if not allowed(crumb_code):
+        st.markdown(crumb_name)
+        return
+    up = (
+        drill.DrillState()
+        if crumb_code in (geo.province, ctx.scope)
+        else drill.DrillState("prefecture", crumb_code)
+    )
+    st.page_link(
+        om.OVERVIEW_PAGE, label=crumb_name, query_params=om.overview_params(up, ctx.period, carried)
+    )
+
+
 # Breadcrumb 省 › 市 › 县: the levels above link back to the overview (not printed: the
 # header line above names the place).
 with st.container(horizontal=True, gap="small", vertical_alignment="center", key="crumbs"):
-    st.markdown("当前层级：")
-    for i, (crumb_code, crumb_name) in enumerate(crumbs):
-        if i:
-            st.markdown("›")
-        if crumb_code == code:
-            st.markdown(f"**{crumb_name}**")
-        elif allowed(crumb_code):
-            up = (
-                drill.DrillState()
-                if crumb_code in (geo.province, ctx.scope)
-                else drill.DrillState("prefecture", crumb_code)
-            )
-            st.page_link(
-                om.OVERVIEW_PAGE,
-                label=crumb_name,
-                query_params=om.overview_params(up, ctx.period, carried),
-            )
-        else:
-            st.markdown(crumb_name)
+    om.crumb_trail([(n, c == code) for c, n in crumbs], crumb_link)
     parent_code = crumbs[-2][0] if len(crumbs) >= 2 and level == "county" else None
     if parent_code and parent_code != geo.province and allowed(parent_code):
         st.page_link(
