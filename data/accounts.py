@@ -31,6 +31,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from core.settings import environment
+from data import sessions
 from data.audit import utc_now
 from data.config import province_code
 from data.schema import app_users, regions
@@ -370,8 +371,18 @@ def _update(engine: Engine, username: str, values: dict) -> None:
 
 def set_active(engine: Engine, username: str, active: bool) -> None:
     """Disable (False) or re-enable (True) an account; a disabled one cannot sign in and its
-    open sessions end at their next page run."""
+    sessions end at once (every open tab shows the sign-in at its next page run)."""
     _update(engine, username, {"is_active": bool(active)})
+    if not active:
+        sessions.end_all(engine, username, "disabled", utc_now())
+
+
+def end_sessions(engine: Engine, username: str) -> int:
+    """An administrator ends every session of `username` (强制下线): each open tab shows the
+    sign-in at its next run. Returns how many were live; UserError for an unknown account."""
+    if get_user(engine, username) is None:
+        raise UserError(f"用户 {username} 不存在。")
+    return sessions.end_all(engine, username, "admin", utc_now())
 
 
 def set_personal_permission(engine: Engine, username: str, allowed: bool) -> None:
@@ -393,7 +404,7 @@ def reset_password(
     must_change_password: bool = True,
 ) -> str:
     """Set a new password (given, or generated and returned once); also clears a lock-out.
-    Sessions started before the change end at their next page run. Like `add_user`, the
+    The user's sessions end at once (open tabs at their next run). Like `add_user`, the
     password is an administrator's: it must be changed at the first sign-in unless
     `must_change_password=False` (synthetic accounts only)."""
     password = password if password is not None else generate_password(username)
@@ -410,6 +421,7 @@ def reset_password(
             "locked_until": None,
         },
     )
+    sessions.end_all(engine, username, "password_reset", now or utc_now())
     return password
 
 

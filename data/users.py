@@ -2,6 +2,7 @@
 
     python -m data.users add USERNAME --role county --region 360781 [--personal] [--oidc]
     python -m data.users disable USERNAME | enable USERNAME | unlock USERNAME
+    python -m data.users end-sessions USERNAME   # sign the user out everywhere
     python -m data.users reset USERNAME          # new generated password, printed once
     python -m data.users personal USERNAME on|off  # permission to see unmasked personal data
     python -m data.users list
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("disable", "停用用户"),
         ("enable", "启用用户"),
         ("unlock", "解除锁定"),
+        ("end-sessions", "结束该用户的全部登录（强制下线）"),
     ):
         sub.add_parser(name, help=text).add_argument("username")
     reset = sub.add_parser("reset", help="重置密码（生成新密码）")
@@ -163,6 +165,10 @@ def run(args: argparse.Namespace) -> int:
             accounts.unlock(engine, name)
             audit.record(engine, actor, "user_unlock", name)
             print(f"已解除用户 {name} 的锁定。")
+        elif args.command == "end-sessions":
+            ended = accounts.end_sessions(engine, name)
+            audit.record(engine, actor, "sessions_ended", f"{name} {ended} 个会话")
+            print(f"已结束用户 {name} 的 {ended} 个登录会话（所有窗口须重新登录）。")
         elif args.command == "personal":
             on = args.state == "on"
             accounts.set_personal_permission(engine, name, on)

@@ -107,6 +107,11 @@ if names:
         st.code(password, language=None)
     personal = bool(row["can_view_personal"])
     label = "收回未脱敏权限" if personal else "授予未脱敏权限"
+    if cols[4].button("强制下线", key="users_end_sessions", help="结束该用户在所有窗口的登录"):
+        ended = accounts.end_sessions(engine, name)
+        done(
+            "sessions_ended", f"{name} {ended} 个会话", f"已结束用户 {name} 的 {ended} 个登录会话。"
+        )
     if cols[3].button(label, key="users_personal"):
         accounts.set_personal_permission(engine, name, not personal)
         done(

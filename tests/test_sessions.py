@@ -347,3 +347,34 @@ def audit_now() -> datetime:
     from components import session
 
     return session.now()
+
+
+def test_disabling_resetting_or_ending_a_users_sessions_ends_them_at_once(engine, user, capsys):
+    from data import users as cli
+
+    def live() -> int:
+        return sessions.live_count(engine, user)
+
+    for _ in range(2):
+        sessions.create(engine, user, "password", T0)
+    accounts.set_active(engine, user, False)
+    assert live() == 0
+    accounts.set_active(engine, user, True)
+    sessions.create(engine, user, "password", T0)
+    accounts.reset_password(engine, user, now=T0 + timedelta(minutes=1))
+    assert live() == 0
+    for _ in range(3):
+        sessions.create(engine, user, "password", T0)
+    assert accounts.end_sessions(engine, user) == 3 and live() == 0
+    with pytest.raises(accounts.UserError):
+        accounts.end_sessions(engine, "nobody_here")
+    sessions.create(engine, user, "password", T0)
+    url = engine.url.render_as_string(hide_password=False)
+    assert cli.main(["--url", url, "end-sessions", user]) == 0
+    assert "已结束用户 zhang_s 的 1 个登录会话" in capsys.readouterr().out
+    assert live() == 0
+    assert cli.main(["--url", url, "end-sessions", "nobody_here"]) == 2
+    assert "不存在" in capsys.readouterr().err
+    with engine.connect() as conn:
+        reasons = [r for (r,) in conn.execute(select(auth_sessions.c.end_reason))]
+    assert sorted(set(reasons)) == ["admin", "disabled", "password_reset"]
