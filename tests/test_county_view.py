@@ -45,17 +45,16 @@ from queries import county as county_q
 from queries import records
 from queries.regions import ScopeError
 from tests.fixtures.province import A1, A2, B2, A, P, load_regions
+from tests.fixtures.regions import under
 
 PROVINCE = "360000"
 PERIOD = "2026-03"
 T1, T2 = "360102001", "360102002"
 V11, V12, V21 = "360102001001", "360102001002", "360102002001"
 EXTRA = [
-    (T1, "公园街道", "township", A1),
-    (T2, "豫章街道", "township", A1),
-    (V11, "公园社区", "village", T1),
-    (V12, "百花洲村", "village", T1),
-    (V21, "豫章村", "village", T2),
+    *under(A1, "township", {T1: "公园街道", T2: "豫章街道"}),
+    *under(T1, "village", {V11: "公园社区", V12: "百花洲村"}),
+    *under(T2, "village", {V21: "豫章村"}),
 ]
 
 

@@ -20,7 +20,7 @@ from data.schema import children_homes, home_activities, regions
 from queries import homes as hq
 from queries.places import places
 from queries.regions import ScopeError, within_scope
-from tests.fixtures.regions import region_rows
+from tests.fixtures.regions import region_rows, under
 
 P, A, B = "360000", "360100", "360700"
 A1, B1 = "360102", "360730"
@@ -30,22 +30,16 @@ VA21, VA22 = "360102002001", "360102002002"
 VB11, VB12, VB13 = "360730001001", "360730001002", "360730001003"
 
 REGIONS = [
-    # code, name, level, parent, kind, former poverty county
-    (P, "江西省", "province", None, None, False),
-    (A, "南昌市", "prefecture", P, None, False),
-    (B, "赣州市", "prefecture", P, None, False),
-    (A1, "东湖区", "county", A, None, False),
-    (B1, "宁都县", "county", B, None, True),
-    (TA1, "豫章街道", "township", A1, "street", False),
-    (TA2, "扬子洲镇", "township", A1, "town", False),
-    (TB1, "梅江镇", "township", B1, "town", False),
-    (VA11, "墩子塘社区", "village", TA1, "community", False),
-    (VA12, "孺子亭社区", "village", TA1, "community", False),
-    (VA21, "扬子洲村", "village", TA2, "village", False),
-    (VA22, "联圩村", "village", TA2, "village", False),
-    (VB11, "城东村", "village", TB1, "village", False),
-    (VB12, "城西村", "village", TB1, "village", False),
-    (VB13, "城南村", "village", TB1, "village", False),
+    (P, "江西省", "province", None),
+    *under(P, "prefecture", {A: "南昌市", B: "赣州市"}),
+    (A1, "东湖区", "county", A),
+    (B1, "宁都县", "county", B, None, True),  # a former poverty county
+    *under(A1, "township", {TA1: "豫章街道"}, kind="street"),
+    *under(A1, "township", {TA2: "扬子洲镇"}, kind="town"),
+    *under(B1, "township", {TB1: "梅江镇"}, kind="town"),
+    *under(TA1, "village", {VA11: "墩子塘社区", VA12: "孺子亭社区"}, kind="community"),
+    *under(TA2, "village", {VA21: "扬子洲村", VA22: "联圩村"}, kind="village"),
+    *under(TB1, "village", {VB11: "城东村", VB12: "城西村", VB13: "城南村"}, kind="village"),
 ]
 
 D = date  # shorthand

@@ -14,21 +14,19 @@ from data.schema import kpi_snapshots, regions
 from queries import indicators as ind
 from queries import regions as reg
 from queries.regions import ScopeError
-from tests.fixtures.regions import region_rows
+from tests.fixtures.regions import region_rows, under
 
 P, A, B = "360000", "360100", "360700"  # province, two prefectures
 A1, A2, B1 = "360102", "360103", "360781"  # counties
 T, V = "360102001", "360102001001"  # a township and a village of A1
 
 REGIONS = [
-    (P, "江西省", "province", None, None, False),
-    (A, "南昌市", "prefecture", P, None, False),
-    (B, "赣州市", "prefecture", P, None, False),
-    (A1, "东湖区", "county", A, None, False),
-    (A2, "西湖区", "county", A, None, False),
-    (B1, "瑞金市", "county", B, None, True),
-    (T, "豫章街道", "township", A1, "street", False),
-    (V, "墩子塘社区", "village", T, "community", False),
+    (P, "江西省", "province", None),
+    *under(P, "prefecture", {A: "南昌市", B: "赣州市"}),
+    *under(A, "county", {A1: "东湖区", A2: "西湖区"}),
+    (B1, "瑞金市", "county", B, None, True),  # a former poverty county
+    *under(A1, "township", {T: "豫章街道"}, kind="street"),
+    *under(T, "village", {V: "墩子塘社区"}, kind="community"),
 ]
 
 # (region, period, metric, numerator, denominator, value)

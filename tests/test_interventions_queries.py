@@ -20,18 +20,18 @@ from queries import interventions as iv
 from queries import records
 from queries import referrals as rf
 from queries.regions import ScopeError
-from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows
+from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows, under
 
 T2, TB = "360102002", "360781001"  # townships (T1: 豫章街道 of 东湖区)
 V1, V2, VB = "360102001001", "360102002001", "360781001001"  # one village under each
 
 REGIONS = [
     *TWO_PREFECTURES,
-    (T2, "公园街道", "township", A1),
-    (TB, "象湖镇", "township", B1),
-    (V1, "墩子塘社区", "village", T1),
-    (V2, "八一社区", "village", T2),
-    (VB, "沙洲坝村", "village", TB),
+    *under(A1, "township", {T2: "公园街道"}),
+    *under(B1, "township", {TB: "象湖镇"}),
+    *under(T1, "village", {V1: "墩子塘社区"}),
+    *under(T2, "village", {V2: "八一社区"}),
+    *under(TB, "village", {VB: "沙洲坝村"}),
 ]
 
 D = date.fromisoformat
