@@ -101,6 +101,8 @@ USER_AGENT_MAX = 255
 BEIJING = timedelta(hours=8)  # China has one zone and no daylight saving
 
 GENESIS = "0" * 64  # the "previous hash" of the first chained row
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps
+# with these options builds an encoder per call, a third of a long verification's time
 ANCHOR_ID = "audit_anchor_id"  # app_meta keys: the last purged row
 ANCHOR_HASH = "audit_anchor_hash"
 _COLUMNS = (
@@ -144,14 +146,14 @@ def row_hash(previous: str, row: Mapping) -> str:
     fields = [
         previous,
         int(row["id"]),
-        _utc(row["at"]).strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        _utc(row["at"]).isoformat(timespec="microseconds"),  # 2026-11-02T03:04:05.000678
         row["username"],
         row["action"],
         row["target"],
         row["client_addr"],
         row["user_agent"],
     ]
-    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    text = _JSON.encode(fields)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -3,7 +3,9 @@ client's address and agent), exports, imports, views of individual records, user
 administration (DESIGN.md §6) — and whether its hash chain verifies (data/audit.py).
 
 Read fresh on every run (never cached: an audit page must show what just happened). Times are
-stored in UTC and shown in Beijing time; the date filter is by Beijing calendar day.
+stored in UTC and shown in Beijing time; the date filter is by Beijing calendar day. Only the
+chain's verdict is cached, for a minute or until a row is added or removed: walking a long log
+takes seconds, and the page reruns on every filter change.
 """
 
 from __future__ import annotations
@@ -25,7 +27,13 @@ engine = db.engine_for(ctx.url)
 st.title("审计日志")
 st.caption("登录（成功与失败）、导出、导入、查看个人记录和用户管理操作均记录在此。时间为北京时间。")
 
-chain = audit.verify_chain(engine)
+
+@st.cache_data(ttl=60, show_spinner="正在校验审计日志哈希链…")
+def _chain(url: str, extent: tuple[int, int | None]) -> audit.ChainReport:
+    return audit.verify_chain(db.engine_for(url))
+
+
+chain = _chain(ctx.url, audit.log_extent(engine))
 if chain.ok:
     st.success(f"哈希链校验通过：{chain.rows:,} 条记录环环相扣，未发现修改、删除或插入。")
 else:

@@ -30,6 +30,7 @@ __all__ = [
     "RECORD_QUERIES",
     "ChainReport",
     "action_counts",
+    "log_extent",
     "read_log",
     "record",
     "to_local",
@@ -112,3 +113,12 @@ def action_counts(engine: Engine, since: date | None = None) -> dict[str, int]:
         stmt = stmt.where(audit_log.c.at >= _day_start(since))
     with engine.connect() as conn:
         return {action: int(n) for action, n in conn.execute(stmt)}
+
+
+def log_extent(engine: Engine) -> tuple[int, int | None]:
+    """(rows, newest id) of audit_log: what changes when a row is written or deleted, so the
+    page's cached verdict on the hash chain is redone then."""
+    stmt = select(func.count(), func.max(audit_log.c.id))
+    with engine.connect() as conn:
+        n, newest = conn.execute(stmt).one()
+    return int(n), newest

@@ -21,7 +21,8 @@ from data.audit_cli import main as cli
 from data.config import REPO_ROOT
 from data.db import make_engine
 from data.schema import audit_log
-from tests.apptest import ensure_user, run_app
+from queries import audit as audit_queries
+from tests.apptest import clear_streamlit_caches, ensure_user, run_app
 from tests.fixtures.demo import tiny_sqlite_url
 
 
@@ -369,6 +370,15 @@ def test_cli_reports_a_database_without_the_log(tmp_path, capsys):
 # ---------------------------------------------------------------- the page
 
 
+def test_the_log_extent_changes_with_every_row_written_or_deleted(engine):
+    """What the page keys its cached verdict on."""
+    assert audit_queries.log_extent(engine) == (0, None)
+    written = write(engine, 3)
+    assert audit_queries.log_extent(engine) == (3, written[-1])
+    sql(engine, "DELETE FROM audit_log WHERE id = :id", id=written[0])
+    assert audit_queries.log_extent(engine) == (2, written[-1])
+
+
 def test_the_audit_page_says_whether_the_chain_verifies(tmp_path_factory, apptest_env):
     url = tiny_sqlite_url(tmp_path_factory, "audit_chain")
     admin = ensure_user(url, "admin")
@@ -384,6 +394,7 @@ def test_the_audit_page_says_whether_the_chain_verifies(tmp_path_factory, apptes
         sql(engine, "UPDATE audit_log SET target = '改过' WHERE id = :id", id=first)
     finally:
         engine.dispose()
+    clear_streamlit_caches()  # the verdict is cached a minute unless rows come or go
     at.run()
     assert [e.value for e in at.error] == [
         f"哈希链在编号 {first} 处断开：{audit.PROBLEMS_ZH['edited']}。"
