@@ -11,10 +11,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import briefing_doc, db, exports, tables, views, watermark
+from components import briefing_doc, db, exports, record_lists, tables, views, watermark
 from components.format import GAP_HELP, fmt_gap, fmt_period, fmt_target, fmt_value
 from components.views import Col
-from data.labels import CASE_CONCERN, CASE_SOURCE, RISK_LEVEL
 from queries import briefing
 from queries.rankings import settings_or_default
 
@@ -168,18 +167,18 @@ st.markdown(briefing_doc.overdue_summary(b.overdue_counts))
 if len(b.new_overdue):
     lists.show_list(
         b.new_overdue,
-        [
-            Col("id", "个案编号", fmt="%d"),
-            Col("county_name", "县（市、区）"),
-            Col("township_name", "乡镇（街道）", none="县本级"),
-            Col("child_name", "儿童", none="未关联"),
-            Col("concern", "问题类型", labels=CASE_CONCERN),
-            Col("risk_level", "风险", labels=RISK_LEVEL),
-            Col("source", "来源", labels=CASE_SOURCE),
-            Col("received_on", "受理日期"),
-            Col("due_on", "办理期限"),
-            Col("days_overdue", "逾期天数", fmt="%d"),
-        ],
+        record_lists.case_cols(
+            "id",
+            "county_name",
+            "township_name",
+            "child_name",
+            "concern",
+            "risk_level",
+            "source",
+            "received_on",
+            "due_on",
+            "days_overdue",
+        ),
         title="新增逾期个案",
         key="briefing_overdue",
     )
