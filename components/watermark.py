@@ -82,20 +82,23 @@ def text_width(text: str, font_px: float = FONT_PX) -> float:
 
 
 def tile_svg(text: str, font_px: float = FONT_PX) -> str:
-    """One tile of the mark as SVG: the text twice, turned by ANGLE, staggered like bricks so
-    the repeated tiles cover the page evenly. `text` is escaped for XML here."""
+    """One tile of the mark as SVG, `text` escaped for XML here. The text is turned by ANGLE
+    and laid like bricks: once in the middle of the upper half, and across the lower half's
+    left and right edges, so neighbouring tiles join those halves into whole texts and no
+    text is ever cut where tiles meet."""
     width = text_width(text, font_px)
     a = math.radians(abs(ANGLE))
-    w = round(width * math.cos(a) + font_px * 6)
-    h = round(width * math.sin(a) + font_px * 8)
+    w = round(width * math.cos(a) + font_px * math.sin(a) + font_px * 4)
+    h = round(width * math.sin(a) + font_px * math.cos(a) + font_px * 3)
     body = escape(text, {'"': "&quot;", "'": "&apos;"})
+    places = ((w // 2, h // 2), (0, h + h // 2), (w, h + h // 2))
     texts = "".join(
         f'<text x="{x}" y="{y}" transform="rotate({ANGLE} {x} {y})">{body}</text>'
-        for x, y in ((w // 4, h // 4), (3 * w // 4, 3 * h // 4))
+        for x, y in places
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
-        f'viewBox="0 0 {w} {h}"><g font-family="{FONTS}" font-size="{font_px}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{2 * h}" '
+        f'viewBox="0 0 {w} {2 * h}"><g font-family="{FONTS}" font-size="{font_px}" '
         f'fill="#1f2937" text-anchor="middle" dominant-baseline="middle">{texts}</g></svg>'
     )
 
