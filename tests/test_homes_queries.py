@@ -14,13 +14,14 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from data.schema import children_homes, home_activities, regions
 from queries import homes as hq
 from queries.places import places
 from queries.regions import ScopeError, within_scope
 from tests.fixtures.regions import region_rows, under
+from tests.fixtures.tables import insert_rows, keyed
 
 P, A, B = "360000", "360100", "360700"
 A1, B1 = "360102", "360730"
@@ -70,34 +71,17 @@ ACTIVITIES = [
 #   inside (07-02, 09-30]), H5 paper; VB11 covered by H4 and H5 (counted once).
 
 
+HOME_COLUMNS = "id village_code name status is_demonstration established_on closed_on"
+
+
 @pytest.fixture
 def db(engine):
-    with engine.begin() as conn:
-        conn.execute(insert(regions), region_rows(REGIONS))
-        conn.execute(
-            insert(children_homes),
-            [
-                dict(
-                    id=i,
-                    village_code=v,
-                    name=n,
-                    status=s,
-                    is_demonstration=demo,
-                    established_on=e,
-                    closed_on=c,
-                    funding_yuan=30000,
-                )
-                for i, v, n, s, demo, e, c in HOMES
-            ],
-        )
-        conn.execute(
-            insert(home_activities),
-            [
-                dict(id=i, home_id=h, activity_on=d, kind=k, participants=n)
-                for i, h, d, k, n in ACTIVITIES
-            ],
-        )
-    return engine
+    return insert_rows(
+        engine,
+        (regions, region_rows(REGIONS)),
+        (children_homes, keyed(HOME_COLUMNS, HOMES, funding_yuan=30000)),
+        (home_activities, keyed("id home_id activity_on kind participants", ACTIVITIES)),
+    )
 
 
 def rows_by_code(df: pd.DataFrame) -> dict[str, dict]:

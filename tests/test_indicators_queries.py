@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from sqlalchemy import insert
 
 from components.format import fmt_value, null_reason
 from core.metrics import METRIC_CODES
@@ -15,6 +14,7 @@ from queries import indicators as ind
 from queries import regions as reg
 from queries.regions import ScopeError
 from tests.fixtures.regions import region_rows, under
+from tests.fixtures.tables import insert_rows, keyed
 
 P, A, B = "360000", "360100", "360700"  # province, two prefectures
 A1, A2, B1 = "360102", "360103", "360781"  # counties
@@ -59,16 +59,10 @@ SNAPSHOTS = [
 
 @pytest.fixture
 def db(engine):
-    with engine.begin() as conn:
-        conn.execute(insert(regions), region_rows(REGIONS, population=None))
-        conn.execute(
-            insert(kpi_snapshots),
-            [
-                dict(region_code=r, period=pe, metric=m, numerator=nu, denominator=de, value=v)
-                for r, pe, m, nu, de, v in SNAPSHOTS
-            ],
-        )
-    return engine
+    snapshots = keyed("region_code period metric numerator denominator value", SNAPSHOTS)
+    return insert_rows(
+        engine, (regions, region_rows(REGIONS, population=None)), (kpi_snapshots, snapshots)
+    )
 
 
 def by_metric(df):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from sqlalchemy import insert
 
 from data.schema import institutions, kpi_snapshots, regions, service_purchases
 from queries import institutions as ins
 from queries.regions import ScopeError
 from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows
+from tests.fixtures.tables import insert_rows, keyed
 
 V1 = "360102001001"  # a village of 东湖区's township 豫章街道 (T1)
 
@@ -55,25 +55,22 @@ SNAPSHOTS = [
 ]
 
 
+INSTITUTION_COLUMNS = "id region_code kind is_regional status capacity children_in_care"
+
+
 @pytest.fixture
 def db(engine):
-    with engine.begin() as conn:
-        conn.execute(insert(regions), region_rows(REGIONS))
-        keys = ("id", "region_code", "kind", "is_regional", "status", "capacity")
-        keys += ("children_in_care",)
-        conn.execute(insert(institutions), [dict(zip(keys, r, strict=True)) for r in INSTITUTIONS])
-        keys = ("id", "region_code", "year", "item", "amount_yuan", "provider_org")
-        conn.execute(
-            insert(service_purchases), [dict(zip(keys, r, strict=True)) for r in PURCHASES]
-        )
-        conn.execute(
-            insert(kpi_snapshots),
-            [
-                dict(region_code=r, period=p, metric="children_active", numerator=n, value=n)
-                for r, p, n in SNAPSHOTS
-            ],
-        )
-    return engine
+    active = [
+        r | {"value": r["numerator"]}
+        for r in keyed("region_code period numerator", SNAPSHOTS, metric="children_active")
+    ]
+    return insert_rows(
+        engine,
+        (regions, region_rows(REGIONS)),
+        (institutions, keyed(INSTITUTION_COLUMNS, INSTITUTIONS)),
+        (service_purchases, keyed("id region_code year item amount_yuan provider_org", PURCHASES)),
+        (kpi_snapshots, active),
+    )
 
 
 # ---------------------------------------------------------------- protection centres

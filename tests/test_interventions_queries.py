@@ -12,7 +12,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert
 
 from data.schema import care_actions, cases, children, referrals, regions
 from queries import care as ca_q
@@ -21,6 +20,7 @@ from queries import records
 from queries import referrals as rf
 from queries.regions import ScopeError
 from tests.fixtures.regions import A1, A2, B1, T1, TWO_PREFECTURES, A, B, P, region_rows, under
+from tests.fixtures.tables import insert_rows, keyed
 
 T2, TB = "360102002", "360781001"  # townships (T1: 豫章街道 of 东湖区)
 V1, V2, VB = "360102001001", "360102002001", "360781001001"  # one village under each
@@ -104,40 +104,31 @@ def _dates(row: tuple, positions: tuple[int, ...]) -> list:
     return [D(v) if i in positions and v is not None else v for i, v in enumerate(row)]
 
 
+CASE_COLUMNS = (
+    "id child_id region_code source concern risk_level received_on assessed_on status due_on"
+    " closed_on"
+)
+
+
 @pytest.fixture
 def db(engine):
-    with engine.begin() as conn:
-        conn.execute(insert(regions), region_rows(REGIONS))
-        conn.execute(
-            insert(children),
-            [
-                dict(
-                    id=i,
-                    village_code=v,
-                    category="left_behind",
-                    name=n,
-                    registered_on=D(r),
-                    exited_on=D(e) if e else None,
-                )
-                for i, v, n, r, e in CHILDREN
-            ],
-        )
-        keys = ("id", "child_id", "region_code", "source", "concern", "risk_level")
-        keys += ("received_on", "assessed_on", "status", "due_on", "closed_on")
-        conn.execute(
-            insert(cases),
-            [dict(zip(keys, _dates(r, (6, 7, 9, 10)), strict=True)) for r in CASES],
-        )
-        keys = ("id", "case_id", "department", "referred_on", "responded_on")
-        conn.execute(
-            insert(referrals),
-            [dict(zip(keys, _dates(r, (3, 4)), strict=True)) for r in REFERRALS],
-        )
-        keys = ("id", "child_id", "action_type", "started_on", "ended_on")
-        conn.execute(
-            insert(care_actions), [dict(zip(keys, _dates(r, (3, 4)), strict=True)) for r in CARE]
-        )
-    return engine
+    kids = keyed(
+        "id village_code name registered_on exited_on",
+        [_dates(c, (3, 4)) for c in CHILDREN],
+        category="left_behind",
+    )
+    refs = keyed(
+        "id case_id department referred_on responded_on", [_dates(r, (3, 4)) for r in REFERRALS]
+    )
+    care = keyed("id child_id action_type started_on ended_on", [_dates(r, (3, 4)) for r in CARE])
+    return insert_rows(
+        engine,
+        (regions, region_rows(REGIONS)),
+        (children, kids),
+        (cases, keyed(CASE_COLUMNS, [_dates(r, (6, 7, 9, 10)) for r in CASES])),
+        (referrals, refs),
+        (care_actions, care),
+    )
 
 
 def _pipeline(df: pd.DataFrame) -> dict:

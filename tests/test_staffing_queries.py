@@ -16,7 +16,6 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert
 
 from data.schema import regions, staff, trainings
 from queries import records
@@ -24,6 +23,7 @@ from queries import staffing as sq
 from queries.privacy import mask_name, mask_phone
 from queries.regions import ScopeError
 from tests.fixtures.regions import region_rows
+from tests.fixtures.tables import insert_rows, keyed
 from tests.test_homes_queries import (
     A1,
     B1,
@@ -92,39 +92,21 @@ RAW_PHONES = [s[5] for s in STAFF]
 # Left in (2025-10-31, 2026-10-31]: S2 (06-30), D2 (10-30), D4 (10-31).
 
 
+STAFF_COLUMNS = (
+    "id role region_code name gender phone is_female_committee_member is_dedicated background"
+    " appointed_on left_on is_registered"
+)
+
+
 @pytest.fixture
 def db(engine):
-    with engine.begin() as conn:
-        conn.execute(insert(regions), region_rows(REGIONS))
-        conn.execute(
-            insert(staff),
-            [
-                dict(
-                    id=i,
-                    role=role,
-                    region_code=reg,
-                    name=name,
-                    gender=g,
-                    phone=ph,
-                    is_female_committee_member=fcm,
-                    is_dedicated=ded,
-                    background=bg,
-                    appointed_on=app,
-                    left_on=left,
-                    is_registered=regd,
-                    info_updated_on=app,
-                )
-                for i, role, reg, name, g, ph, fcm, ded, bg, app, left, regd in STAFF
-            ],
-        )
-        conn.execute(
-            insert(trainings),
-            [
-                dict(id=i, staff_id=s, trained_on=d, kind=k, passed=ok)
-                for i, s, d, k, ok in TRAININGS
-            ],
-        )
-    return engine
+    people = [r | {"info_updated_on": r["appointed_on"]} for r in keyed(STAFF_COLUMNS, STAFF)]
+    return insert_rows(
+        engine,
+        (regions, region_rows(REGIONS)),
+        (staff, people),
+        (trainings, keyed("id staff_id trained_on kind passed", TRAININGS)),
+    )
 
 
 def by_code(df: pd.DataFrame) -> dict[str, dict]:
