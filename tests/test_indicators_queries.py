@@ -14,7 +14,7 @@ from queries import indicators as ind
 from queries import regions as reg
 from queries.regions import ScopeError
 from tests.fixtures.regions import region_rows, under
-from tests.fixtures.tables import insert_rows, keyed
+from tests.fixtures.tables import METRIC_BY_REGION_COLUMNS, insert_rows, keyed
 
 P, A, B = "360000", "360100", "360700"  # province, two prefectures
 A1, A2, B1 = "360102", "360103", "360781"  # counties
@@ -228,15 +228,7 @@ def test_region_table_prefectures_and_bad_level(db):
 
 def test_metric_by_region(db):
     df = ind.metric_by_region(db, P, "2026-10", "home_coverage", "county")
-    assert list(df.columns) == [
-        "code",
-        "name",
-        "parent_name",
-        "is_former_poverty_county",
-        "value",
-        "numerator",
-        "denominator",
-    ]
+    assert list(df.columns) == METRIC_BY_REGION_COLUMNS
     assert list(df.code) == [A1, A2, B1]
     assert list(df.numerator) == [9, 18, 0] and list(df.denominator) == [10, 20, 0]
     assert list(df.value[:2]) == pytest.approx([0.9, 0.9]) and math.isnan(df.value[2])

@@ -23,7 +23,7 @@ from queries import staffing as sq
 from queries.privacy import mask_name, mask_phone
 from queries.regions import ScopeError
 from tests.fixtures.regions import region_rows
-from tests.fixtures.tables import insert_rows, keyed
+from tests.fixtures.tables import METRIC_BY_REGION_COLUMNS, insert_rows, keyed
 from tests.test_homes_queries import (
     A1,
     B1,
@@ -172,15 +172,7 @@ def test_staffing_september_and_townships(db):
     assert towns[TA1]["supervisor_coverage"] == 1.0 and towns[TA2]["supervisor_coverage"] == 0.0
     assert (towns[TA2]["villages"], towns[TA2]["staffed_villages"]) == (2, 1)
     metric = sq.as_metric(sq.staffing_by_region(db, A1, "2026-10", "township"), "director_coverage")
-    assert list(metric.columns) == [
-        "code",
-        "name",
-        "parent_name",
-        "is_former_poverty_county",
-        "value",
-        "numerator",
-        "denominator",
-    ]
+    assert list(metric.columns) == METRIC_BY_REGION_COLUMNS
     assert by_code(metric)[TA2]["value"] == 0.5
     assert (by_code(metric)[TA2]["numerator"], by_code(metric)[TA2]["denominator"]) == (1.0, 2.0)
 
