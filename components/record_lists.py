@@ -138,17 +138,16 @@ def unmasked_table(
 # ---------------------------------------------------------------- the two lists
 
 
-# How a column of a case list (queries.records.CASE_COLUMNS) reads, by its key: shared by
-# this page's lists and the 会议简报's new overdue cases.
-CASE_COLS = {
-    c.key: c
-    for c in (
+def case_columns(level: str, unmasked: bool) -> list[Col]:
+    """The case list's columns: the county column for a prefecture, the child's ID number
+    only for a user who may see it unmasked."""
+    return [
         Col("id", "个案编号", fmt="%d"),
-        Col("county_name", "县（市、区）"),
+        *([Col("county_name", "县（市、区）")] if level == "prefecture" else []),
         Col("township_name", "乡镇（街道）", none="县本级"),
         Col("village_name", "村（社区）", none=DASH),
         Col("child_name", "儿童", none="未关联"),
-        Col("child_id_number", "身份证号", none=DASH),
+        *([Col("child_id_number", "身份证号", none=DASH)] if unmasked else []),
         Col("child_category", "类别", labels=CHILD_CATEGORY),
         Col("concern", "问题类型", labels=CASE_CONCERN),
         Col("risk_level", "风险", labels=RISK_LEVEL),
@@ -158,35 +157,17 @@ CASE_COLS = {
         Col("due_on", "办理期限"),
         Col("days_open", "已办天数", fmt="%d"),
         Col("days_overdue", "逾期天数", fmt="%d"),
-    )
-}
+    ]
+
+
+# Every case column by key (a prefecture's unmasked list has them all), for lists of the same
+# records elsewhere: the 会议简报's new overdue cases.
+CASE_COLS = {c.key: c for c in case_columns("prefecture", unmasked=True)}
 
 
 def case_cols(*keys: str) -> list[Col]:
-    """The columns `keys` of a case list, in that order (CASE_COLS)."""
+    """The columns `keys` of a case list, in that order, as the case list reads them."""
     return [CASE_COLS[k] for k in keys]
-
-
-def case_columns(level: str, unmasked: bool) -> list[Col]:
-    """The case list's columns: the county column for a prefecture, the child's ID number
-    only for a user who may see it unmasked."""
-    return case_cols(
-        "id",
-        *(["county_name"] if level == "prefecture" else []),
-        "township_name",
-        "village_name",
-        "child_name",
-        *(["child_id_number"] if unmasked else []),
-        "child_category",
-        "concern",
-        "risk_level",
-        "source",
-        "stage",
-        "received_on",
-        "due_on",
-        "days_open",
-        "days_overdue",
-    )
 
 
 def roster_columns(level: str) -> list[Col]:
