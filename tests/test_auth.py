@@ -36,6 +36,7 @@ from tests.apptest import (
 )
 from tests.fixtures.audit import audit_rows
 from tests.fixtures.demo import engine_of, tiny_demo_fixture
+from tests.fixtures.pages import THEMATIC_PAGES
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
 POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
@@ -369,14 +370,7 @@ def test_disabled_or_reset_account_loses_its_session(tiny, apptest_env, tiny_eng
 
 
 def test_navigation_by_role(tiny, apptest_env):
-    views = {
-        "pages/overview.py",
-        "pages/homes.py",
-        "pages/staffing.py",
-        "pages/interventions.py",
-        "pages/institutions.py",
-        "pages/county.py",
-    }
+    views = set(THEMATIC_PAGES)
     admin_only = {"pages/audit.py", "pages/users.py"}
     for role, region in (("province", None), ("prefecture", "360100"), ("county", "360112")):
         at = run_app(tiny, user=ensure_user(tiny, role, region))

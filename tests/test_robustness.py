@@ -34,6 +34,7 @@ from data.demo.build import main as demo_main
 from data.schema import kpi_snapshots, regions
 from tests import apptest
 from tests.conftest import PG_ADMIN_URL
+from tests.fixtures.pages import VIEW_PAGES
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TRACEBACK_MARKS = ("Traceback", "Error:", "Exception", 'File "')
@@ -125,19 +126,6 @@ def test_schema_one_migration_behind_then_upgraded(engine):
 
 
 # ---------------------------------------------------------------- missing period
-
-
-VIEW_PAGES = (
-    "pages/overview.py",
-    "pages/homes.py",
-    "pages/staffing.py",
-    "pages/interventions.py",
-    "pages/institutions.py",
-    "pages/county.py",
-    "pages/rankings.py",
-    "pages/alerts.py",
-    "pages/briefing.py",
-)
 
 
 UNKNOWN_PERIODS = ("1999-01", "2026-13", "x' OR '1'='1")
