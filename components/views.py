@@ -331,3 +331,14 @@ def preselect(key: str, code: str, regions: pd.DataFrame) -> None:
     regions; called before the filter is drawn in the run."""
     if code in set(regions["code"]):
         st.session_state[key] = code
+
+
+def gap_filter(view: ThematicView, regions: pd.DataFrame, key: str) -> tuple[str | None, PageLists]:
+    """The county filter over a thematic page's gap lists (drawn when the units ranked are
+    counties: a county user's lists are its own) and the lists bound to what it shows, the
+    chosen county or the scope: (the county's code or None for all, the lists)."""
+    region = None
+    if view.level == "county":
+        region = region_filter(view.unit, regions[["code", "name"]], key=key)
+    name = view.scope["name"] if region is None else regions.set_index("code").at[region, "name"]
+    return region, PageLists(name, view.ctx.period)

@@ -241,11 +241,7 @@ with act_right:
 
 # ---------------------------------------------------------------- gap lists
 st.subheader("需要整改的清单")
-region = None
-if level == "county":
-    region = views.region_filter("县（市、区）", by_county[["code", "name"]], key=FILTER_KEY)
-where_name = scope["name"] if region is None else by_county.set_index("code").at[region, "name"]
-gap_lists = views.PageLists(where_name, ctx.period)
+region, gap_lists = views.gap_filter(view, by_county, FILTER_KEY)
 paper_tab, village_tab = st.tabs(["空壳儿童之家清单", "尚无儿童之家的村"])
 with paper_tab:
     paper = db.query(homes.paper_homes, ctx.url, ctx.scope, ctx.period, region=region)

@@ -322,13 +322,10 @@ with care_right:
 
 # ---------------------------------------------------------------- overdue list
 st.subheader("逾期个案清单")
-chosen = None
-if level == "county":
-    chosen = views.region_filter(unit, by_area[["code", "name"]], key=FILTER_KEY)
+chosen, overdue_lists = views.gap_filter(view, by_area, FILTER_KEY)
 overdue = q(records.case_list, region=chosen, overdue_only=True)
-place = scope["name"] if chosen is None else by_area.set_index("code").loc[chosen, "name"]
 st.caption("月末仍在办理且已超过办理期限的个案，按逾期天数从多到少排列；儿童姓名已脱敏。")
-views.show_list(
+overdue_lists.show_list(
     overdue,
     [
         Col("id", "个案编号"),
@@ -343,8 +340,6 @@ views.show_list(
         Col("child_name", "儿童姓名", none="（匿名）"),
     ],
     title="逾期个案清单",
-    scope_name=place,
-    period=ctx.period,
     key="iv_overdue",
     empty="没有逾期个案。",
     height=420 if len(overdue) > 15 else "auto",

@@ -174,11 +174,7 @@ with flow_right:
 
 # ---------------------------------------------------------------- gap lists
 st.subheader("需要整改的清单")
-region = None
-if level == "county":
-    region = views.region_filter("县（市、区）", by_county[["code", "name"]], key=FILTER_KEY)
-where_name = scope["name"] if region is None else by_county.set_index("code").at[region, "name"]
-gap_lists = views.PageLists(where_name, ctx.period)  # the gap lists follow the filter
+region, gap_lists = views.gap_filter(view, by_county, FILTER_KEY)  # the lists follow it
 
 
 def vacancies(fn, places: int, unit: str, post: str, *, title: str, key: str) -> None:
