@@ -28,7 +28,7 @@ from data.schema import children, kpi_snapshots, staff
 from queries import indicators
 from queries.regions import ScopeError
 from tests.conftest import BACKENDS
-from tests.fixtures.deck import PROVINCE_TITLES
+from tests.fixtures.deck import PROVINCE_SLIDES, PROVINCE_TITLES, deck_titles
 from tests.fixtures.demo import tiny_demo_url
 
 PROVINCE, NANCHANG, GANZHOU, XINGGUO = "360000", "360100", "360700", "360732"
@@ -72,25 +72,14 @@ def test_slide_count_and_titles_by_scope(eng):
     _, _, prs = open_deck(eng)
     assert titles(prs) == PROVINCE_TITLES
     _, _, prs = open_deck(eng, GANZHOU)
-    assert titles(prs) == [
-        "赣州市儿童关爱服务体系工作汇报",
-        "核心指标一览",
-        "儿童之家覆盖率 · 分布图",
-        "儿童之家覆盖率 · 各县（市、区）排名",
-        "儿童主任配备率 · 各县（市、区）排名",
-        "季度探访率 · 各县（市、区）排名",
-        "主要指标近十二个月走势",
-        "预警地区",
-        "数据来源与说明",
-    ]
+    # a prefecture's deck: the province's slides but the ranking of prefectures
+    prefecture_slides = [s for s in PROVINCE_SLIDES if s != "儿童之家覆盖率 · 各设区市排名"]
+    assert titles(prs) == deck_titles("赣州市", prefecture_slides)
     _, _, prs = open_deck(eng, XINGGUO)
-    assert titles(prs) == [
-        "兴国县儿童关爱服务体系工作汇报",
-        "核心指标一览",
-        "主要指标近十二个月走势",
-        "预警地区",
-        "数据来源与说明",
-    ]
+    # a county's deck: no map and no ranking
+    assert titles(prs) == deck_titles(
+        "兴国县", ["核心指标一览", "主要指标近十二个月走势", "预警地区"]
+    )
 
 
 def test_every_slide_names_scope_period_and_data_date(eng):
