@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db, nav, print_css, signin
+from components import auth, db, nav, print_css, signin, watermark
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -41,7 +41,8 @@ def sign_in_and_stop(url: str, meta: db.Meta) -> None:
     """Nobody is signed in: the sign-in form, then stop. The views are handed to a hidden
     navigation without being run, so a deep link (/county?county=…) keeps its page and query
     string through the sign-in and opens once signed in."""
-    st.navigation(nav.navigation(None), position="hidden")
+    sections = nav.navigation(None)
+    nav.follow_return(sections, st.navigation(sections, position="hidden"), db.RETURN_KEY)
     st.title(APP_TITLE)
     if meta.is_demo:
         st.badge("演示数据", color="orange")
@@ -142,7 +143,10 @@ def main() -> None:
         st.sidebar.caption(f"数据日期：{fmt_date(meta.data_date)}")
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
     print_css.inject()  # every view prints cleanly to A4
-    page = st.navigation(nav.navigation(user.role))
+    watermark.inject(user, url)  # the signed-in user's mark over every page
+    sections = nav.navigation(user.role)
+    page = st.navigation(sections)
+    nav.follow_return(sections, page, db.RETURN_KEY)
     signin.guard_page(user, nav.row_of(page, user.role))  # the guard from the page's row
     run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon=":material/warning:"))
 

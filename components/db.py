@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -326,6 +327,7 @@ class AppContext:
 
 
 CONTEXT_KEY = "_app_context"
+RETURN_KEY = "goto"  # the page a hand-over to app.py should end on (its url_path)
 ENTRYPOINT = "app.py"
 
 
@@ -339,18 +341,31 @@ def get_context() -> AppContext:
     Without one, the page is running on its own: on the first request after a server start
     to a page URL (/overview), Streamlit still treats the pages/ folder the pre-st.navigation
     way and runs the page file without app.py. Hand over to app.py, keeping the URL's
-    filters; its st.navigation call ends that mode for the whole process.
+    filters and, in RETURN_KEY, the page asked for: app.py opens it once its navigation is
+    set (components/nav.follow_return), so a bookmark opened first after a restart still
+    lands on its page. Its st.navigation call ends that mode for the whole process.
 
     The context is trusted only for a signed-in user whose scope contains ctx.scope: one
     written into session state by anything but app.py (a forged or stale context) sends the
     run back to app.py, which signs in and sets the real one."""
     ctx = st.session_state.get(CONTEXT_KEY)
     if not isinstance(ctx, AppContext) or not _context_allowed(ctx):
+        asked = asked_page()
+        wanted = {RETURN_KEY: asked} if asked else {}
         try:
-            st.switch_page(ENTRYPOINT, query_params=st.query_params.to_dict())
+            st.switch_page(ENTRYPOINT, query_params={**st.query_params.to_dict(), **wanted})
         except StreamlitAPIException:  # app.py is not a page here (a page run as the entry)
             st.stop()
     return ctx
+
+
+def asked_page() -> str | None:
+    """The last path segment of the URL this session was opened with ("homes"), if any."""
+    try:
+        path = urlsplit(st.context.url or "").path
+    except Exception:  # no request behind this run (AppTest)
+        return None
+    return path.rstrip("/").rsplit("/", 1)[-1] or None
 
 
 def _context_allowed(ctx: AppContext) -> bool:

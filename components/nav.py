@@ -109,6 +109,20 @@ def navigation(role: str | None) -> dict[str, list[st.Page]]:
     return sections
 
 
+def follow_return(sections: dict[str, list[st.Page]], chosen: st.Page, key: str) -> None:
+    """A page file run before app.py on a server's first request hands over to app.py with
+    the page it was asked for in the query parameter `key` (components/db.get_context): go
+    there once the navigation knows its pages. An unknown or not-allowed name is dropped."""
+    wanted = st.query_params.get(key)
+    if wanted is None:
+        return
+    rest = {k: v for k, v in st.query_params.to_dict().items() if k != key}
+    del st.query_params[key]
+    target = next((p for ps in sections.values() for p in ps if p.url_path == wanted), None)
+    if target is not None and target.url_path != chosen.url_path:
+        st.switch_page(target, query_params=rest)
+
+
 def row(path: str | Path) -> PageRow:
     """The row of a page file: a path relative to the repository root ("pages/audit.py") or
     a page's own `__file__`. KeyError for a file that is not in the table."""

@@ -29,7 +29,7 @@ def app(streamlit_app, tmp_path_factory) -> dict:
 
     url = build_thin_province(tmp_path_factory.mktemp("county_click") / "thin.db")
     user = ensure_user(url)
-    base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
+    base = streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
     return {"url": base, "user": user, "password": password_of(url, user)}
 
 

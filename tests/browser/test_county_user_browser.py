@@ -1,4 +1,4 @@
-"""A county user in headless Chromium (`streamlit run app.py` on a tiny demo database): the
+"""A county user in headless Chromium (`streamlit run server.py` on a tiny demo database): the
 sign-in form comes first and shows nothing of the data; signed in as 兴国县, the overview
 shows 兴国县's figures and no other county's name or figures anywhere in the page (visible
 text and the whole DOM, hidden tabs and chart SVGs included); a shared link to another
@@ -50,7 +50,7 @@ def county_app(streamlit_app, tmp_path_factory) -> tuple[str, str, str, object]:
     password = accounts.add_user(
         engine, "xingguo_user", "county", XINGGUO, must_change_password=False
     )
-    app = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": PROVINCE})
+    app = streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": PROVINCE})
     yield app, "xingguo_user", password, engine
     engine.dispose()
 

@@ -1,4 +1,4 @@
-"""The 全省总览 overview in headless Chromium: the real app (`streamlit run app.py`) on a tiny
+"""The 全省总览 overview in headless Chromium: the real app (`streamlit run server.py`) on a tiny
 demo database. The map is drawn offline (every drawn region counted), no request leaves the
 app's host, and clicks drill 省 → 市 → 县 with the state in the URL; the breadcrumb goes back.
 
@@ -49,7 +49,7 @@ def app_url(streamlit_app, tmp_path_factory) -> str:
         engine, "province_user", "province", must_change_password=False
     )
     engine.dispose()
-    return streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
+    return streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
 
 
 def open_signed_in(page, url: str) -> None:

@@ -1,4 +1,4 @@
-"""汇报模式 in headless Chromium: the real app (`streamlit run app.py`) on a tiny demo database.
+"""汇报模式 in headless Chromium: the real app (`streamlit run server.py`) on a tiny demo database.
 Signed in as a province user, the presentation opens with the sidebar hidden, the → key and
 the 下一页 button advance through every slide (the slide number follows in the URL), each
 slide is screenshotted into artifacts/ (kept out of git), the PPTX and Excel downloads
@@ -32,7 +32,7 @@ def app(streamlit_app, tmp_path_factory) -> tuple[str, str, object]:
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
     password = accounts.add_user(engine, "presenter", "province", must_change_password=False)
-    base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
+    base = streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
     yield base, password, engine
     engine.dispose()
 

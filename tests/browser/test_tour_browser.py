@@ -1,4 +1,4 @@
-"""A tour of the whole app in headless Chromium (`streamlit run app.py` on a tiny demo
+"""A tour of the whole app in headless Chromium (`streamlit run server.py` on a tiny demo
 database), as a province, a prefecture (赣州市) and a county (兴国县) user: sign in, open every
 page of the role's navigation, drill the overview map 省 → 市 → 县 (province user), change the
 month in the sidebar and download one Excel table. It fails on any Streamlit exception box,
@@ -75,7 +75,7 @@ def tour_app(streamlit_app, tmp_path_factory) -> dict:
         for role, region, name, _t in ROLES
     }
     engine.dispose()
-    base = streamlit_app("app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
+    base = streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
     return {"url": base, "passwords": passwords}
 
 

@@ -1,5 +1,5 @@
 """The watermark (issue 15, components/watermark.py) in headless Chromium on the real app
-(`streamlit run app.py`, tiny demo database): signed out, no mark; signed in, a fixed overlay
+(`streamlit run server.py`, tiny demo database): signed out, no mark; signed in, a fixed overlay
 covers the whole window with the account, region, role and date, faint, not selectable and
 not hit by the pointer — a click on the overview's map still drills down, the navigation
 still opens pages, and in 汇报模式 (the projector layout) 下一页 still turns the slide. In
@@ -55,7 +55,7 @@ def app(streamlit_app, tmp_path_factory) -> tuple[str, str]:
     password = accounts.add_user(engine, USERNAME, "province")
     engine.dispose()
     return streamlit_app(
-        "app.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"}
+        "server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"}
     ), password
 
 
