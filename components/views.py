@@ -81,6 +81,17 @@ def by_county_and_unit(
     return by_county, by_unit
 
 
+def trend_row(ctx: db.AppContext, groups: Sequence[tuple[str, Sequence[str], str]]) -> None:
+    """近 12 个月趋势 of the user's scope up to the period: one column per group (its name,
+    its metrics, the key of its chart and table), each its metrics' lines with their table."""
+    st.subheader("近 12 个月趋势")
+    for col, (name, codes, key) in zip(st.columns(len(groups)), groups, strict=True):
+        with col:
+            st.markdown(f"**{name}**")
+            data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
+            tables.trend_tabs(data, title=f"{name}趋势", key=key)
+
+
 @dataclass(frozen=True)
 class Col:
     """One column of a list: the query's column `key`, its Chinese `header`, and how values

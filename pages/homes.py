@@ -91,13 +91,10 @@ map_ranking.scope_map_and_ranking(
 )
 
 # ---------------------------------------------------------------- trend
-st.subheader("近 12 个月趋势")
-left, right = st.columns(2)
-for col, code in ((left, "home_coverage"), (right, "demo_homes")):
-    with col:
-        st.markdown(f"**{tables.metric_label(code)}**")
-        data = db.trend(ctx.url, ctx.scope, (code,), until=ctx.period)
-        tables.trend_tabs(data, title=f"{tables.metric_label(code)}趋势", key=f"homes_trend_{code}")
+views.trend_row(
+    ctx,
+    [(tables.metric_label(c), (c,), f"homes_trend_{c}") for c in ("home_coverage", "demo_homes")],
+)
 
 # ---------------------------------------------------------------- status by region
 st.subheader(f"各{unit}儿童之家状态")

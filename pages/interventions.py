@@ -130,17 +130,17 @@ map_ranking.scope_map_and_ranking(
 st.caption("地图与排名取自月度指标汇总；乡镇（街道）数据为实时计算。")
 
 # ---------------------------------------------------------------- trend
-st.subheader("近 12 个月趋势")
-trend_cols = st.columns(3)
-for col, codes, name in (
-    (trend_cols[0], ("open_cases", "overdue_cases"), "在办与逾期个案"),
-    (trend_cols[1], ("referral_timely", "visit_rate_90d", "care_coverage"), "转介、探访与关爱"),
-    (trend_cols[2], ("case_closure_days",), "平均办结天数"),
-):
-    with col:
-        st.markdown(f"**{name}**")
-        data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
-        tables.trend_tabs(data, title=f"{name}趋势", key=f"iv_trend_{name}")
+views.trend_row(
+    ctx,
+    [
+        (name, codes, f"iv_trend_{name}")
+        for name, codes in (
+            ("在办与逾期个案", ("open_cases", "overdue_cases")),
+            ("转介、探访与关爱", ("referral_timely", "visit_rate_90d", "care_coverage")),
+            ("平均办结天数", ("case_closure_days",)),
+        )
+    ],
+)
 
 # ---------------------------------------------------------------- pipeline and ageing
 st.subheader("个案办理流程")

@@ -111,16 +111,16 @@ map_ranking.scope_map_and_ranking(
 )
 
 # ---------------------------------------------------------------- trend
-st.subheader("近 12 个月趋势")
-left, right = st.columns(2)
-for col, codes, name in (
-    (left, ("supervisor_coverage", "director_coverage", "female_director_share"), "配备"),
-    (right, ("certified_rate", "trained_12m", "registered_rate", "dedicated_share"), "素质"),
-):
-    with col:
-        st.markdown(f"**{name}**")
-        data = db.trend(ctx.url, ctx.scope, codes, until=ctx.period)
-        tables.trend_tabs(data, title=f"{name}趋势", key=f"staff_trend_{name}")
+views.trend_row(
+    ctx,
+    [
+        (name, codes, f"staff_trend_{name}")
+        for name, codes in (
+            ("配备", ("supervisor_coverage", "director_coverage", "female_director_share")),
+            ("素质", ("certified_rate", "trained_12m", "registered_rate", "dedicated_share")),
+        )
+    ],
+)
 
 # ---------------------------------------------------------------- by region
 st.subheader(f"各{unit}配备、持证与流失")
