@@ -1,6 +1,7 @@
-"""The two HTTP routes of the sign-in cookie (served by server.py's `st.App`): a Streamlit
-script cannot set a cookie, so after a sign-in the page posts a one-time claim code here and
-the response sets it; a sign-out posts here to drop it (components/session.py).
+"""The HTTP side of the sign-in cookie (served by server.py's `st.App`): two routes, since a
+Streamlit script cannot set a cookie — after a sign-in the page posts a one-time claim code
+here and the response sets it; a sign-out posts here to drop it (components/session.py) —
+and `MediaGuard`, which serves Streamlit's file URLs only to a signed-in browser.
 
 The cookie: a random token (the database keeps only its SHA-256), HttpOnly (page scripts
 never read it), SameSite=Lax (sent when a leader opens a link from a chat or a mail, never
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from components import session
@@ -26,6 +29,7 @@ from components.engine import engine_for
 from core.settings import environment
 from data import sessions
 from data.config import database_url
+from queries import audit
 
 MAX_BODY = 1024
 log = logging.getLogger(__name__)
@@ -59,6 +63,64 @@ async def _code(request: Request) -> str | None:
     except (ValueError, AttributeError):
         return None
     return value if isinstance(value, str) else None
+
+
+def usable(row: sessions.SessionRow | None, at: datetime) -> bool:
+    """A session that may fetch a file: live and inside the idle and absolute limits (the
+    account itself is re-checked by the next page run, at most seconds later)."""
+    if row is None or not row.live:
+        return False
+    return at - row.last_seen_at <= session.idle_timeout() and (
+        at - row.created_at <= session.max_session()
+    )
+
+
+def _cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                key, _, val = part.strip().partition("=")
+                if key == session.COOKIE_NAME and val:
+                    return val
+    return None
+
+
+class MediaGuard:
+    """ASGI middleware: Streamlit's /media/<id> URLs (downloads, generated files) answer only
+    a browser with a live sign-in cookie, and every file served is written to the audit log
+    (issue 19.6: the URL alone used to fetch an export again, unaudited, without a session).
+    Everything else passes untouched."""
+
+    def __init__(self, app, base_path: str = "") -> None:
+        self.app = app
+        self.prefix = cookie_path(base_path) + "media/"
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        engine = engine_for(database_url())
+        token = _cookie(scope.get("headers", []))
+        row = await run_in_threadpool(sessions.by_token, engine, token)
+        if not usable(row, session.now()):
+            response = PlainTextResponse(
+                "请先登录后再下载文件（链接仅在本人登录期间有效）。", status_code=403
+            )
+            await response(scope, receive, send)
+            return
+        name = scope["path"][len(self.prefix) :][:120]
+        client = scope.get("client") or (None, None)
+        await run_in_threadpool(
+            _audit_download, engine, row.username, f"文件下载 {name}", client[0]
+        )
+        await self.app(scope, receive, send)
+
+
+def _audit_download(engine, username: str, target: str, addr: str | None) -> None:
+    try:
+        audit.record(engine, username, "export", target, client_addr=addr)
+    except SQLAlchemyError:
+        log.exception("audit write failed: export %s", target)
 
 
 def routes(base_path: str = "") -> list[Route]:

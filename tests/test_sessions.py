@@ -378,3 +378,37 @@ def test_disabling_resetting_or_ending_a_users_sessions_ends_them_at_once(engine
     with engine.connect() as conn:
         reasons = [r for (r,) in conn.execute(select(auth_sessions.c.end_reason))]
     assert sorted(set(reasons)) == ["admin", "disabled", "password_reset"]
+
+
+def test_media_urls_answer_only_a_signed_in_browser_and_are_audited(engine, user, monkeypatch):
+    """Issue 19.6: a /media/<id> URL (a download's file) fetched without a live session is
+    refused; with one it is served and written to the audit log."""
+    from components import session, session_http
+    from tests.fixtures.audit import audit_rows
+
+    monkeypatch.setattr(session_http, "database_url", lambda: str(engine.url))
+    monkeypatch.setattr(session_http, "engine_for", lambda url: engine)
+    served: list[str] = []
+
+    async def streamlit(scope, receive, send):
+        served.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"file"})
+
+    guarded = session_http.MediaGuard(streamlit)
+    path = "/media/abc123.xlsx"
+    assert _call(guarded, "GET", path, {"host": "h"})[0] == 403
+    assert (
+        _call(guarded, "GET", path, {"host": "h", "cookie": f"{session.COOKIE_NAME}=forged"})[0]
+        == 403
+    )
+    sid, code = sessions.create(engine, user, "password", session.now())
+    token = sessions.claim(engine, code, session.now())
+    with_cookie = {"host": "h", "cookie": f"other=1; {session.COOKIE_NAME}={token}"}
+    status, _, body = _call(guarded, "GET", path, with_cookie)
+    assert status == 200 and body == b"file" and served == [path]
+    assert audit_rows(engine)[-1] == (user, "export", "文件下载 abc123.xlsx")
+    assert _call(guarded, "GET", "/_stcore/health", {"host": "h"})[0] == 200  # not media
+    sessions.end(engine, sid, "sign_out", session.now())
+    assert _call(guarded, "GET", path, with_cookie)[0] == 403
+    assert served == [path, "/_stcore/health"]

@@ -3,7 +3,7 @@
 link opened signed out lands on its page after sign-in; the cookie is HttpOnly and SameSite;
 a reload and a new tab stay signed in; a fresh browser context is signed out; a sign-out
 signs out the other tab at its reload; a disabled user's open tab is signed out at its next
-rerun.
+rerun; a download's /media URL answers no other browser.
 """
 
 from __future__ import annotations
@@ -86,10 +86,16 @@ def test_a_sign_in_survives_reloads_tabs_and_deep_links(browser, app):
     other.locator("h1", has_text="队伍建设").wait_for()
     assert sign_in_form(other).count() == 0
 
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载 Excel").first.click()
+    media = info.value.url
+    assert "/media/" in media
+
     stranger = browser.new_context()
     elsewhere = stranger.new_page()
     open_signed_out(elsewhere, f"{base}/staffing")
     assert "队伍建设" not in h1(elsewhere)
+    assert stranger.request.get(media).status == 403  # a download's URL needs the sign-in
     stranger.close()
 
     page.get_by_role("button", name="退出登录").click()
