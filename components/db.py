@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,40 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_CORRUPT = ("file is not a database", "malformed", "disk image")
+
+
+def _corrupt(path: Path, demo_hint: str) -> DbStatus:
+    return DbStatus(
+        False,
+        "corrupt",
+        f"数据库文件 {path} 已损坏或不是 SQLite 数据库，无法读取。请从备份恢复该文件；"
+        f"演示环境可删除该文件后重新生成。{demo_hint}",
+    )
+
+
+def _sqlite_file_trouble(path: Path, demo_hint: str) -> DbStatus | None:
+    """A SQLite file the app cannot use, told apart from "cannot connect": not a database
+    (a damaged or wrong file), or read-only (the app writes sign-in sessions and the audit
+    log, and SQLite writes its journal beside the file, so the folder must be writable too)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError:
+        return DbStatus(False, "read_only", f"无法读取数据库文件 {path}：请检查文件权限。")
+    if head and head != SQLITE_HEADER:
+        return _corrupt(path, demo_hint)
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return DbStatus(
+            False,
+            "read_only",
+            f"数据库文件 {path} 或其所在目录是只读的。看板需要写入登录会话和审计日志，"
+            "请让运行看板的系统账号对该文件及其目录有写权限后刷新本页。",
+        )
+    return None
+
+
 class _NotReady(Exception):
     def __init__(self, problem: str, message: str):
         super().__init__(problem)
@@ -92,6 +127,10 @@ def check_database(url: str) -> DbStatus:
         )
     if sqlite_path is not None and not sqlite_path.exists():
         return DbStatus(False, "missing", f"未找到数据库文件 {sqlite_path}。{demo_hint}")
+    if sqlite_path is not None:
+        trouble = _sqlite_file_trouble(sqlite_path, demo_hint)
+        if trouble is not None:
+            return trouble
     try:
         engine = engine_for(url)
         with engine.connect() as conn:
@@ -127,7 +166,9 @@ def check_database(url: str) -> DbStatus:
                 "（`make run` 会自动完成）。",
             )
         return DbStatus(True, meta=read_meta(engine))
-    except SQLAlchemyError:
+    except SQLAlchemyError as exc:
+        if sqlite_path is not None and any(m in str(exc).lower() for m in SQLITE_CORRUPT):
+            return _corrupt(sqlite_path, demo_hint)
         return DbStatus(
             False,
             "unreachable",
@@ -181,9 +222,23 @@ def meta(url: str) -> Meta:
     values = _meta_values(url)
     demo = str(values.get("demo", "")).strip().lower() in ("1", "true", "yes")
     data_date = values.get("data_date") or values.get("as_of") or None
-    raw = repr(sorted(values.items())).encode()
+    raw = repr((sorted(values.items()), _file_identity(url))).encode()
     digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:12]  # a cache key, not a MAC
     return Meta(demo, data_date, digest)
+
+
+def _file_identity(url: str) -> tuple[int, int] | None:
+    """A SQLite file's device and inode: a file replaced (the demo rebuilt and moved into
+    place, a backup restored) is a new inode, so every cached figure keyed by the version is
+    dropped at once, not served from the old file for up to DATA_TTL (issue 19)."""
+    try:
+        path = _sqlite_path(url)
+        if path is None:
+            return None
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 @st.cache_data(ttl=META_TTL, show_spinner=False)
