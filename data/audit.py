@@ -34,14 +34,23 @@ rows older than AUDIT_RETENTION_DAYS (core/settings.py, never under 180 days) as
 the chain by id, keeps the last purged row's id and hash in app_meta as the anchor the
 verification starts from, and writes an `audit_purge` row naming what it deleted and the anchor
 (so a forged anchor can be compared with the chained record of the purge).
+
+The encoding and the walk live in data/audit_chain.py (below this module, re-exported here).
+The command line, in Chinese with an English gloss like the other CLIs of data/:
+
+    python -m data.audit verify [--url URL]            # walk the chain; exit 1 when broken
+    python -m data.audit purge [--url URL] [--days N]  # delete rows past the retention
+
+`--url` picks the database (default: the configured one); `purge` is audited as done by
+`cli:<OS user>`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import argparse
+import getpass
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -49,15 +58,31 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from core.settings import AUDIT_RETENTION_FLOOR_DAYS, environment
-from data.db import write_meta
-from data.schema import app_meta, audit_log
+from data.audit_chain import (
+    ANCHOR_HASH,
+    ANCHOR_ID,
+    GENESIS,
+    PROBLEMS_EN,
+    PROBLEMS_ZH,
+    ChainReport,
+    as_utc,
+    read_anchor,
+    row_hash,
+    verify_chain,
+)
+from data.config import database_url
+from data.db import make_engine, write_meta
+from data.schema import audit_log
 
 __all__ = [
     "ACTIONS",
     "ACTION_LABELS",
     "GENESIS",
+    "PROBLEMS_EN",
+    "PROBLEMS_ZH",
     "ChainReport",
     "PurgeResult",
+    "main",
     "purge",
     "record",
     "retention_days",
@@ -100,22 +125,6 @@ CLIENT_ADDR_MAX = 64
 USER_AGENT_MAX = 255
 BEIJING = timedelta(hours=8)  # China has one zone and no daylight saving
 
-GENESIS = "0" * 64  # the "previous hash" of the first chained row
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once: json.dumps
-# with these options builds an encoder per call, a third of a long verification's time
-ANCHOR_ID = "audit_anchor_id"  # app_meta keys: the last purged row
-ANCHOR_HASH = "audit_anchor_hash"
-_COLUMNS = (
-    audit_log.c.id,
-    audit_log.c.at,
-    audit_log.c.username,
-    audit_log.c.action,
-    audit_log.c.target,
-    audit_log.c.client_addr,
-    audit_log.c.user_agent,
-    audit_log.c.row_hash,
-)
-
 
 def utc_now() -> datetime:
     """Now in UTC, without a zone (what the DateTime columns hold)."""
@@ -132,48 +141,6 @@ def _clip(value: str | None, limit: int) -> str | None:
         return None
     value = str(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def _utc(at: datetime) -> datetime:
-    """A zone-aware time as naive UTC (what is stored, so what is hashed)."""
-    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo is not None else at
-
-
-def row_hash(previous: str, row: Mapping) -> str:
-    """SHA-256 hex of the previous row's hash and this row's id, at, username, action,
-    target, client_addr and user_agent, as one compact JSON array (UTF-8; None is null; the
-    time to the microsecond, which both backends keep), so the encoding has one spelling."""
-    fields = [
-        previous,
-        int(row["id"]),
-        _utc(row["at"]).isoformat(timespec="microseconds"),  # 2026-11-02T03:04:05.000678
-        row["username"],
-        row["action"],
-        row["target"],
-        row["client_addr"],
-        row["user_agent"],
-    ]
-    text = _JSON.encode(fields)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class _Anchor:
-    id: int
-    hash: str | None  # None when the last purged row was written before the chain
-
-
-def _anchor(conn: Connection) -> _Anchor | None:
-    meta = dict(
-        conn.execute(
-            select(app_meta.c.key, app_meta.c.value).where(
-                app_meta.c.key.in_([ANCHOR_ID, ANCHOR_HASH])
-            )
-        ).all()
-    )
-    if not meta.get(ANCHOR_ID):
-        return None
-    return _Anchor(int(meta[ANCHOR_ID]), meta.get(ANCHOR_HASH) or None)
 
 
 @contextmanager
@@ -193,7 +160,7 @@ def _append(conn: Connection, row: dict) -> None:
     last = conn.execute(
         select(audit_log.c.id, audit_log.c.row_hash).order_by(audit_log.c.id.desc()).limit(1)
     ).first()
-    anchor = _anchor(conn)
+    anchor = read_anchor(conn)
     if last is not None:
         previous = last.row_hash or GENESIS  # after unchained rows the chain starts afresh
     else:
@@ -238,131 +205,13 @@ def _fields(
 ) -> dict:
     """A row's values as stored (and hashed): UTC time, each text cut to its column."""
     return {
-        "at": _utc(at),
+        "at": as_utc(at),
         "username": _clip(username, USERNAME_MAX),
         "action": action,
         "target": _clip(target, TARGET_MAX),
         "client_addr": _clip(client_addr, CLIENT_ADDR_MAX),
         "user_agent": _clip(user_agent, USER_AGENT_MAX),
     }
-
-
-# ---------------------------------------------------------------- verification
-
-PROBLEMS_ZH = {
-    "edited": "该行内容与其哈希不符：记录被修改过（或是带伪造哈希插入的记录）",
-    "deleted": "该行与前一行之间缺少记录：记录被删除",
-    "inserted": "该行不在链上（后一行越过它链接到前一行）：记录是插入的",
-    "before_anchor": "该行 id 不大于清理锚点：记录是清理之后插入的",
-    "unhashed": "该行没有哈希却排在已链接的记录之后：记录是在应用之外插入的，或哈希被清除",
-}
-PROBLEMS_EN = {
-    "edited": "row edited (content no longer matching its hash) or inserted with a made-up hash",
-    "deleted": "rows deleted before it",
-    "inserted": "row inserted (the next row links past it)",
-    "before_anchor": "row inserted at or before the purge anchor",
-    "unhashed": "row without a hash after chained rows",
-}
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """What `verify_chain` found: `ok`, or the first broken row (`broken_id`, `problem`, one
-    of PROBLEMS_ZH; `missing`, the absent ids when rows were deleted). `rows` counts the
-    chained rows verified; `unchained` the rows before the chain began, up to `unchained_before`;
-    `anchor_id` is the last purged row; `head_id`/`head_hash` the last verified row."""
-
-    ok: bool
-    rows: int = 0
-    unchained: int = 0
-    unchained_before: int | None = None
-    anchor_id: int | None = None
-    head_id: int | None = None
-    head_hash: str | None = None
-    broken_id: int | None = None
-    problem: str | None = None
-    missing: tuple[int, int] | None = None
-
-    def problem_zh(self) -> str:
-        """The break in Chinese, with the missing ids when rows were deleted."""
-        text = PROBLEMS_ZH.get(self.problem or "", "")
-        if self.missing:
-            lo, hi = self.missing
-            text += f"（缺少 id {lo}）" if lo == hi else f"（缺少 id {lo}–{hi}）"
-        return text
-
-
-def _diagnose(previous: str, previous_id: int | None, row, following) -> tuple[str, tuple | None]:
-    """Why `row` does not reproduce its hash: the next row links past it (inserted); ids are
-    missing before it (deleted: SQLite ids have no gaps, PostgreSQL's sequence skips only on
-    a failed write); else its own fields changed (edited, or a row with a made-up hash).
-    `previous_id` None: the first row, where ids start unknown (PostgreSQL's sequence goes on
-    after a table is emptied), so a gap says nothing."""
-    if following is not None and following.row_hash == row_hash(previous, following._mapping):
-        return "inserted", None
-    if previous_id is not None and row.id > previous_id + 1:
-        return "deleted", (previous_id + 1, row.id - 1)
-    return "edited", None
-
-
-def _walk(rows: Iterable, anchor: _Anchor | None, ids_from_one: bool) -> ChainReport:
-    """The walk of `verify_chain`; `ids_from_one`: the first id is 1 unless rows were
-    deleted (SQLite, whose ids are max + 1, so an emptied table starts at 1 again)."""
-    previous_id = anchor.id if anchor else 0
-    known_start = anchor is not None or ids_from_one
-    previous = anchor.hash if anchor else None  # None: no chained row yet
-    counts = {"rows": 0, "unchained": 0, "anchor_id": anchor.id if anchor else None}
-    first_chained = None
-
-    def broken(row, problem: str, missing: tuple | None = None) -> ChainReport:
-        return ChainReport(
-            ok=False,
-            **counts,
-            unchained_before=first_chained,
-            head_id=previous_id if previous else None,
-            head_hash=previous,
-            broken_id=row.id,
-            problem=problem,
-            missing=missing,
-        )
-
-    it = iter(rows)
-    row = next(it, None)
-    while row is not None:
-        following = next(it, None)
-        if anchor and row.id <= anchor.id:
-            return broken(row, "before_anchor")
-        if row.row_hash is None:
-            if previous is not None:
-                return broken(row, "unhashed")
-            counts["unchained"] += 1
-        else:
-            base = previous or GENESIS
-            if row_hash(base, row._mapping) != row.row_hash:
-                known = previous_id if known_start else None
-                return broken(row, *_diagnose(base, known, row, following))
-            previous = row.row_hash
-            counts["rows"] += 1
-            first_chained = first_chained or row.id
-        previous_id, known_start = row.id, True
-        row = following
-    return ChainReport(
-        ok=True,
-        **counts,
-        unchained_before=(first_chained or previous_id + 1) if counts["unchained"] else None,
-        head_id=previous_id if previous else None,
-        head_hash=previous,
-    )
-
-
-def verify_chain(engine: Engine) -> ChainReport:
-    """Walk audit_log by id from the purge anchor (or GENESIS) and recompute every hash."""
-    with engine.connect() as conn:
-        anchor = _anchor(conn)
-        result = conn.execution_options(yield_per=2000).execute(
-            select(*_COLUMNS).order_by(audit_log.c.id)
-        )
-        return _walk(result, anchor, ids_from_one=conn.dialect.name == "sqlite")
 
 
 # ---------------------------------------------------------------- retention
@@ -399,7 +248,7 @@ def purge(
     deleted row and write an `audit_purge` row, all in one locked transaction. Nothing to
     delete: nothing written."""
     keep = retention_days(days)
-    now = _utc(now or utc_now())
+    now = as_utc(now or utc_now())
     cutoff = now - timedelta(days=keep)
     with _write_lock(engine) as conn:
         first_kept = conn.execute(
@@ -423,7 +272,90 @@ def purge(
     return PurgeResult(int(n), keep, cutoff, int(last.id))
 
 
-if __name__ == "__main__":  # python -m data.audit verify | purge (data/audit_cli.py)
-    from data.audit_cli import main
+# ---------------------------------------------------------------- the command line
 
+
+def report_lines(report: ChainReport) -> list[str]:
+    """What `verify` prints for a report (first line: verifies or where it breaks)."""
+    if report.ok:
+        lines = [f"审计日志哈希链完整 (audit chain verifies): {report.rows:,} 条记录 (rows)"]
+    else:
+        lines = [
+            f"审计日志哈希链在 id {report.broken_id} 处断开 "
+            f"(audit chain broken at id {report.broken_id}): {report.problem_zh()} "
+            f"[{PROBLEMS_EN[report.problem]}]",
+            f"此前 {report.rows:,} 条记录校验通过 (rows verified before it)",
+        ]
+    if report.unchained:
+        lines.append(
+            f"id {report.unchained_before} 之前的 {report.unchained:,} 条记录写于哈希链启用之前，"
+            f"未纳入校验 (unchained before id {report.unchained_before})"
+        )
+    if report.anchor_id is not None:
+        lines.append(
+            f"自清理锚点 id {report.anchor_id} 之后校验 (from the purge anchor at id {report.anchor_id})"
+        )
+    if report.ok and report.head_id is not None:
+        lines.append(f"链尾 (head): id {report.head_id} {report.head_hash}")
+    return lines
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in a container: still say where it came from
+        return "cli"
+
+
+def _purge(engine, days: int | None) -> None:
+    if days is not None and days < AUDIT_RETENTION_FLOOR_DAYS:
+        print(
+            f"保留期不得少于 {AUDIT_RETENTION_FLOOR_DAYS} 天（网络安全法第二十一条），"
+            f"按 {AUDIT_RETENTION_FLOOR_DAYS} 天执行 "
+            f"(retention raised to the {AUDIT_RETENTION_FLOOR_DAYS}-day floor)"
+        )
+    result = purge(engine, days=days, actor=_actor())
+    before = f"{to_local(result.cutoff):%Y-%m-%d %H:%M}"
+    if result.deleted:
+        print(
+            f"已清理北京时间 {before} 之前的 {result.deleted:,} 条审计记录（id ≤ {result.anchor_id}，"
+            f"保留 {result.days} 天）(purged {result.deleted:,} rows older than {result.days} days)"
+        )
+    else:
+        print(
+            f"没有北京时间 {before} 之前的审计记录需要清理 "
+            f"(nothing older than {result.days} days to purge)"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """0 when the chain verifies (or the purge ran), 1 when it is broken or the call failed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m data.audit", description="审计日志：校验哈希链、清理过期记录"
+    )
+    parser.add_argument("command", choices=["verify", "purge"])
+    parser.add_argument("--url", default=None, help="SQLAlchemy URL (default: the configured DB)")
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="purge: days kept (default AUDIT_RETENTION_DAYS; never under 180)",
+    )
+    args = parser.parse_args(argv)
+    engine = make_engine(args.url or database_url())
+    try:
+        if args.command == "purge":
+            _purge(engine, args.days)
+            return 0
+        report = verify_chain(engine)
+        print("\n".join(report_lines(report)))
+        return 0 if report.ok else 1
+    except Exception as exc:  # a CLI: report, do not dump a traceback on the operator
+        print(f"审计日志操作失败 (audit {args.command} failed): {exc}")
+        return 1
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select, text
 
 from core.settings import environment
 from data import audit
-from data.audit_cli import main as cli
+from data.audit import main as cli
 from data.config import REPO_ROOT
 from data.db import make_engine
 from data.schema import audit_log
