@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, update
 from streamlit.testing.v1 import AppTest
 
 from components import nav, session, signin
@@ -34,9 +34,12 @@ from tests.apptest import (
     sign_in,
     sign_in_form_shown,
 )
+from tests.fixtures.accounts import stored_hash
 from tests.fixtures.audit import audit_rows
 from tests.fixtures.demo import engine_of, tiny_demo_fixture
 from tests.fixtures.pages import THEMATIC_PAGES
+from tests.fixtures.regions import region_rows
+from tests.fixtures.tables import insert_rows
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
 POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
@@ -53,19 +56,7 @@ SMALL_TREE = [
 @pytest.fixture
 def small(engine: Engine) -> Engine:
     """The empty migrated database plus six regions."""
-    with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [dict(code=c, name=n, level=lv, parent_code=p) for c, n, lv, p in SMALL_TREE],
-        )
-    return engine
-
-
-def stored_hash(engine: Engine, username: str) -> str:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(app_users.c.password_hash).where(app_users.c.username == username)
-        ).scalar_one()
+    return insert_rows(engine, (regions, region_rows(SMALL_TREE)))
 
 
 # ---------------------------------------------------------------- hashes and accounts

@@ -13,11 +13,14 @@ from datetime import datetime, timedelta
 from itertools import combinations
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine
 
 from data import accounts
 from data import users as cli
-from data.schema import app_users, regions
+from data.schema import regions
+from tests.fixtures.accounts import stored_hash
+from tests.fixtures.regions import region_rows
+from tests.fixtures.tables import insert_rows
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
 POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
@@ -33,19 +36,7 @@ CLASS_SAMPLES = {"upper": "QWRT", "lower": "mnpq", "digit": "2468", "symbol": "#
 
 @pytest.fixture
 def db(engine: Engine) -> Engine:
-    with engine.begin() as conn:
-        conn.execute(
-            insert(regions),
-            [dict(code=c, name=n, level=lv, parent_code=p) for c, n, lv, p in TREE],
-        )
-    return engine
-
-
-def stored_hash(engine: Engine, username: str) -> str:
-    with engine.connect() as conn:
-        return conn.execute(
-            select(app_users.c.password_hash).where(app_users.c.username == username)
-        ).scalar_one()
+    return insert_rows(engine, (regions, region_rows(TREE)))
 
 
 def flag(engine: Engine, username: str) -> bool:
