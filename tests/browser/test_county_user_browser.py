@@ -108,8 +108,7 @@ def test_a_shared_link_to_another_county_opens_only_the_users_own(page, county_a
     assert page.locator(EXCEPTION_BOX).count() == 0
     assert "宁都县" not in html.replace("“宁都县”", "")
     page.goto(f"{app}/?prefecture=360100")  # 南昌市, by the overview's drill parameter
-    page.get_by_label("用户名").wait_for()  # a new browser session signs in again
-    sign_in_browser(page, username, password)
+    # the same browser stays signed in (its session cookie): no second sign-in
     page.get_by_role("heading", name="兴国县总览", exact=True).wait_for()
     wait_until_idle(page)
     assert "prefecture=" not in page.url

@@ -55,6 +55,7 @@ def app_url(streamlit_app, tmp_path_factory) -> str:
 def open_signed_in(page, url: str) -> None:
     """Open a URL in a new browser session: the sign-in form first, then the page it asked
     for (path and query string kept)."""
+    page.context.clear_cookies()  # a signed-in browser (session cookie) would skip the form
     page.goto(url)
     ((username, password),) = ACCOUNT.items()
     sign_in_browser(page, username, password)
