@@ -15,7 +15,9 @@ replace it at the first sign-in (`change_own_password`, which clears the flag).
 Lock-out: `max_failures` wrong passwords within `window` lock the account for `lock_for`
 (defaults 5 in 15 minutes → 15 minutes; env AUTH_MAX_FAILURES, AUTH_FAILURE_WINDOW_MINUTES,
 AUTH_LOCK_MINUTES). While locked even the right password is refused. A successful sign-in
-clears the count. Times are UTC without a zone. No Streamlit here.
+clears the count. Parallel attempts are checked and counted one at a time on both backends
+(`_attempt_row`), so a burst of guesses gets no more than `max_failures` verified. Times are
+UTC without a zone. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 
 from core.settings import environment
 from data import sessions
@@ -447,10 +449,7 @@ def change_own_password(
     its start, so it survives, while the user's other sessions end as after a reset."""
     policy = policy or LockoutPolicy.from_env()
     with engine.begin() as conn:
-        stmt = select(app_users).where(app_users.c.username == username)
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
-        row = conn.execute(stmt).first()
+        row = _attempt_row(conn, username)
         if row is None or not row.is_active:
             return False, "账号不存在或已停用，请联系系统管理员。"
         user = _user(row)
@@ -482,6 +481,22 @@ def change_own_password(
 # ---------------------------------------------------------------- sign-in
 
 
+def _attempt_row(conn: Connection, username: str) -> Row | None:
+    """The account row for one password attempt, held until `conn`'s transaction ends, so
+    concurrent attempts check the lock, verify and count one at a time: at most
+    `max_failures` guesses are verified before the lock holds (issue 19.2). PostgreSQL locks
+    the row (SELECT ... FOR UPDATE). SQLite has no row locks: the transaction takes the
+    database's write lock first (BEGIN IMMEDIATE, which must be its first statement), so
+    other writers wait (busy timeout 5 s, data/db.py) while one hash is verified; readers
+    do not (WAL). Without it each thread read a count of 0 and verified its guess."""
+    stmt = select(app_users).where(app_users.c.username == username)
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).first()
+
+
 def authenticate(
     engine: Engine,
     username: str,
@@ -499,10 +514,7 @@ def authenticate(
     policy = policy or LockoutPolicy.from_env()
     username = (username or "").strip()
     with engine.begin() as conn:
-        stmt = select(app_users).where(app_users.c.username == username)
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update()  # concurrent attempts count one by one
-        row = conn.execute(stmt).first() if username else None
+        row = _attempt_row(conn, username) if username else None
         if row is None:
             verify_password(_DUMMY_HASH, password or "")
             return AuthResult(False, "bad_credentials")
