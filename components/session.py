@@ -103,21 +103,10 @@ class Session:
     row: SessionRow
     url: str
 
-    @property
-    def id(self) -> str:
-        return self.row.id
-
-    @property
-    def username(self) -> str:
-        return self.row.username
-
-    @property
-    def via(self) -> str:
-        return self.row.via
-
-    @property
-    def identity(self) -> str:
-        return self.row.identity
+    id = property(lambda self: self.row.id)
+    username = property(lambda self: self.row.username)
+    via = property(lambda self: self.row.via)
+    identity = property(lambda self: self.row.identity)
 
 
 class AccountCache:

@@ -49,6 +49,14 @@ def cookie_secure(request: Request) -> bool:
     return environment().auth_cookie_secure or request.url.scheme == "https" or forwarded == "https"
 
 
+def _flags(request: Request, path: str) -> dict:
+    """The cookie's attributes, the same when it is set and when it is dropped."""
+    return {"path": path, "secure": cookie_secure(request), "httponly": True, "samesite": "lax"}
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def cookie_path(base_path: str) -> str:
     base = base_path.strip("/")
     return f"/{base}/" if base else "/"
@@ -135,17 +143,9 @@ def routes(base_path: str = "") -> list[Route]:
         token = await run_in_threadpool(sessions.claim, engine, code or "", session.now())
         if token is None:
             return JSONResponse({"ok": False}, status_code=400)
-        response = JSONResponse({"ok": True})
-        response.set_cookie(
-            session.COOKIE_NAME,
-            token,
-            max_age=int(session.max_session().total_seconds()),
-            path=path,
-            secure=cookie_secure(request),
-            httponly=True,
-            samesite="lax",
-        )
-        response.headers["Cache-Control"] = "no-store"
+        response = JSONResponse({"ok": True}, headers=NO_STORE)
+        max_age = int(session.max_session().total_seconds())
+        response.set_cookie(session.COOKIE_NAME, token, max_age=max_age, **_flags(request, path))
         return response
 
     async def sign_out(request: Request) -> Response:
@@ -155,15 +155,8 @@ def routes(base_path: str = "") -> list[Route]:
         if token:
             engine = engine_for(database_url())
             await run_in_threadpool(sessions.end_by_token, engine, token, "sign_out", session.now())
-        response = JSONResponse({"ok": True})
-        response.delete_cookie(
-            session.COOKIE_NAME,
-            path=path,
-            secure=cookie_secure(request),
-            httponly=True,
-            samesite="lax",
-        )
-        response.headers["Cache-Control"] = "no-store"
+        response = JSONResponse({"ok": True}, headers=NO_STORE)
+        response.delete_cookie(session.COOKIE_NAME, **_flags(request, path))
         return response
 
     return [

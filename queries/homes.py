@@ -34,8 +34,8 @@ from sqlalchemy.sql import ColumnElement
 from core.periods import period_end
 from data.schema import children_homes, home_activities
 from queries.places import (
-    int_columns,
     places,
+    read_area_table,
     safe_rate,
     sum_if,
     to_dates,
@@ -194,10 +194,7 @@ def homes_by_region(engine: Engine, scope: str, period: str, level: str) -> pd.D
         )
         .order_by(regs.c.code)
     )
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df = int_columns(df, COUNTS)
-    df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
+    df = read_area_table(engine, stmt, COUNTS)
     df["coverage"] = safe_rate(df["covered"], df["villages"])
     df["demo_per_100_villages"] = 100 * safe_rate(df["demo"], df["villages"])
     df["value"] = df["coverage"]

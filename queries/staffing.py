@@ -28,8 +28,8 @@ from core.periods import period_end
 from data.schema import staff, trainings
 from queries import records
 from queries.places import (
-    int_columns,
     places,
+    read_area_table,
     safe_rate,
     sum_if,
     to_dates,
@@ -151,10 +151,7 @@ def staffing_by_region(engine: Engine, scope: str, period: str, level: str) -> p
         )
         .order_by(regs.c.code)
     )
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df = int_columns(df, counts)
-    df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
+    df = read_area_table(engine, stmt, counts)
     df["supervisor_coverage"] = safe_rate(df["staffed_townships"], df["townships"])
     df["director_coverage"] = safe_rate(df["staffed_villages"], df["villages"])
     df["vacant_townships"] = df["townships"] - df["staffed_townships"]
