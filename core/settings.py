@@ -27,6 +27,10 @@ Audit retention (issue 15): AUDIT_RETENTION_DAYS, how long audit_log rows are ke
 `python -m data.audit purge` deletes them (default 365). 网络安全法 Art. 21 asks network logs
 to be kept for no less than six months, so a value under AUDIT_RETENTION_FLOOR_DAYS (180) is
 raised to it with a logged warning: a deployment cannot configure itself out of the law.
+
+Single sign-on (issue 19.3): AUTH_OIDC_CLAIM, the one claim of the identity that names the
+account (components/oidc.py): `email` (the default; then `email_verified` must be true),
+`preferred_username` or `sub`. Any other value means the default: the verified email.
 """
 
 from __future__ import annotations
@@ -177,6 +181,7 @@ class Environment(BaseSettings):
     auth_idle_hours: float = 8  # a session ends after this long without activity
     auth_max_session_hours: float = 24  # and after this long in all
     auth_cookie_secure: bool | None = None  # Secure cookie even when the app sees plain HTTP
+    auth_oidc_claim: Literal["email", "preferred_username", "sub"] = "email"  # names the account
     load_max_file_mb: float = 20  # the importer's limits
     load_max_rows: float = 200_000
     load_xlsx_reader: Literal["calamine", "openpyxl"] | None = None  # force one reader
@@ -231,6 +236,20 @@ class Environment(BaseSettings):
             return handler(value)
         except ValidationError:
             return None
+
+    @field_validator("auth_oidc_claim", mode="wrap")
+    @classmethod
+    def _claim_or_email(cls, value: object, handler, info: ValidationInfo) -> str:
+        """A claim named in any case and with spaces is that claim; an unknown one keeps the
+        default (the verified email), logged, so a typo never maps on an unverified claim."""
+        default = cls.model_fields[info.field_name].default
+        if isinstance(value, str) and not value.strip():
+            return default
+        try:
+            return handler(value.strip().lower() if isinstance(value, str) else value)
+        except ValidationError:
+            log.warning("AUTH_OIDC_CLAIM=%r is not email, preferred_username or sub", value)
+            return default
 
     @field_validator("province_code", mode="after")
     @classmethod
