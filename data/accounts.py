@@ -51,6 +51,7 @@ __all__ = [
     "count_users",
     "demo_region",
     "generate_password",
+    "get_oidc_user",
     "get_user",
     "hash_password",
     "list_users",
@@ -244,6 +245,19 @@ def get_user(engine: Engine, username: str) -> User | None:
     return _user(row) if row else None
 
 
+def get_oidc_user(engine: Engine, username: str) -> User | None:
+    """The account a single-sign-on identity names (components/oidc.py): only one created
+    with `oidc_only` (its hash is NO_PASSWORD), else None. An identity provider, or whoever
+    can choose their name there, must not sign in as a password account (issue 19.3); a
+    password set on such an account later (reset_password) makes it a password account."""
+    stmt = select(*_USER_COLS).where(
+        app_users.c.username == username, app_users.c.password_hash == NO_PASSWORD
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).first()
+    return _user(row) if row else None
+
+
 def count_users(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(app_users)).scalar_one())
@@ -324,7 +338,8 @@ def add_user(
 ) -> str | None:
     """Create an account and return its password: the given one, or a generated one (shown
     to the caller once, stored only hashed). With `oidc_only` the account has no password
-    (it signs in through the OIDC provider only) and None is returned.
+    (it signs in through the OIDC provider only, and only such accounts can: get_oidc_user)
+    and None is returned.
 
     The password is an administrator's, not the user's, so by default it must be changed at
     the first sign-in. Only synthetic accounts pass `must_change_password=False`: the demo

@@ -612,20 +612,80 @@ def test_oidc_identity_maps_to_an_account(tiny, apptest_env, tiny_engine):
     name = "zhao.county@jx.gov.cn"
     if accounts.get_user(tiny_engine, name) is None:
         accounts.add_user(tiny_engine, name, "county", "360730", oidc_only=True)
-    at = oidc_app(tiny, {"is_logged_in": True, "email": name, "sub": "8f2c"})
+    at = oidc_app(tiny, verified(email=name, sub="8f2c"))
     assert not at.exception, [e.value for e in at.exception]
     assert [t.value for t in at.title] == ["宁都县总览"]
     assert audit_rows(tiny_engine)[-1] == (name, "sign_in", "oidc")
     # an identity without an account sees no data, only whom to ask
-    at = oidc_app(tiny, {"is_logged_in": True, "email": "stranger@example.com", "sub": "1"})
+    at = oidc_app(tiny, verified(email="stranger@example.com", sub="1"))
     assert not at.metric and not at.dataframe
     assert any("尚未在本系统开通" in e.value for e in at.error)
     assert audit_rows(tiny_engine)[-1][1:] == ("sign_in_failed", "统一身份认证账号未开通")
     # a disabled account is refused the same way
     accounts.set_active(tiny_engine, name, False)
-    at = oidc_app(tiny, {"is_logged_in": True, "email": name})
+    at = oidc_app(tiny, verified(email=name))
     assert not at.metric and any("尚未在本系统开通或已停用" in e.value for e in at.error)
     accounts.set_active(tiny_engine, name, True)
+
+
+def verified(**claims: str) -> dict:
+    """A logged-in identity whose provider vouches for its email (issue 19.3)."""
+    return {"is_logged_in": True, "email_verified": True, **claims}
+
+
+def assert_oidc_refused(
+    at: AppTest, engine: Engine, reason: str = "统一身份认证账号未开通"
+) -> None:
+    """No data, the whom-to-ask message, and the refusal audited with `reason`."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.metric and not at.dataframe
+    assert any("尚未在本系统开通" in e.value for e in at.error)
+    assert audit_rows(engine)[-1][1:] == ("sign_in_failed", reason)
+
+
+def test_oidc_never_maps_a_password_account(tiny, apptest_env, tiny_engine, monkeypatch):
+    """Issue 19.3: a provider whose claim equals a password account's username must not sign
+    in as that account (an identity provider, or anyone who can name themselves there, would
+    otherwise take over every password account). Only accounts made with `oidc_only` map."""
+    name = ensure_user(tiny, "county", "360730", "li.county@jx.gov.cn")
+    at = oidc_app(tiny, verified(email=name))
+    assert_oidc_refused(at, tiny_engine)
+    for claim in ("preferred_username", "sub"):
+        monkeypatch.setenv("AUTH_OIDC_CLAIM", claim)
+        at = oidc_app(tiny, verified(**{claim: name}))
+        assert_oidc_refused(at, tiny_engine)
+    assert not any(row == (name, "sign_in", "oidc") for row in audit_rows(tiny_engine))
+
+
+def test_oidc_email_must_be_verified(tiny, apptest_env, tiny_engine):
+    """Issue 19.3: with the default claim `email`, the provider must say the address is the
+    user's (`email_verified` true); many providers let a user type any address."""
+    name = "qian.county@jx.gov.cn"
+    if accounts.get_user(tiny_engine, name) is None:
+        accounts.add_user(tiny_engine, name, "county", "360730", oidc_only=True)
+    for flag in ({}, {"email_verified": False}, {"email_verified": "false"}):
+        at = oidc_app(tiny, {"is_logged_in": True, "email": name, **flag})
+        assert_oidc_refused(at, tiny_engine, "统一身份认证邮箱未验证")
+    at = oidc_app(tiny, {"is_logged_in": True, "email": name, "email_verified": "true"})
+    assert not at.exception and [t.value for t in at.title] == ["宁都县总览"]
+    assert audit_rows(tiny_engine)[-1] == (name, "sign_in", "oidc")
+
+
+def test_oidc_maps_on_the_configured_claim_only(tiny, apptest_env, tiny_engine, monkeypatch):
+    """Issue 19.3: one claim names the account, AUTH_OIDC_CLAIM (default email); the other
+    claims of the identity are never tried."""
+    sub = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"
+    if accounts.get_user(tiny_engine, sub) is None:
+        accounts.add_user(tiny_engine, sub, "county", "360730", oidc_only=True)
+    identity = verified(email="sun@example.com", preferred_username=sub, sub=sub)
+    assert_oidc_refused(oidc_app(tiny, identity), tiny_engine)  # default: email
+    monkeypatch.setenv("AUTH_OIDC_CLAIM", "preferred_username")
+    at = oidc_app(tiny, {**identity, "preferred_username": "sun"})
+    assert_oidc_refused(at, tiny_engine)
+    monkeypatch.setenv("AUTH_OIDC_CLAIM", "sub")
+    at = oidc_app(tiny, {"is_logged_in": True, "sub": sub})  # no email needed, none verified
+    assert not at.exception and [t.value for t in at.title] == ["宁都县总览"]
+    assert audit_rows(tiny_engine)[-1] == (sub, "sign_in", "oidc")
 
 
 def test_locked_until_is_stored_and_cleared(small):
