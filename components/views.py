@@ -1,6 +1,7 @@
 """Reusable blocks of the thematic views (DESIGN.md §5, §9): the page opening (header, units
-ranked, indicators), chart/table tabs, gap lists shown with Chinese headers that download as
-Excel, card rows and region filters; the map beside its ranking is components/map_ranking.py.
+ranked, indicators), the trend row, chart/table tabs, gap lists shown with Chinese headers that
+download as Excel, card rows and the county filter over the gap lists; the map beside its
+ranking is components/map_ranking.py.
 
 Generic on purpose (shared by the 儿童之家, 队伍建设, 个案与关爱 and 机构与保障 views): nothing
 here knows a domain. The pure helpers (`display_frame`, `map_level`) carry
