@@ -16,7 +16,7 @@ OIDC sign-ins (components/oidc.py) use the same rows and expiry; components/auth
 between the two and is what the rest of the app asks.
 
 Settings (env): AUTH_IDLE_HOURS (8), AUTH_MAX_SESSION_HOURS (24), AUTH_COOKIE_SECURE;
-lock-out settings in data/accounts.py.
+lock-out settings in data/authentication.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from components.engine import engine_for
 from core.settings import environment
-from data import accounts, sessions
+from data import accounts, authentication, sessions
 from data.audit import USERNAME_MAX
 from data.sessions import SessionRow
 from queries import audit
@@ -283,7 +283,7 @@ def change_password(url: str, user: AuthUser, old: str, new: str) -> tuple[bool,
     this browser gets a new one (and a new cookie) created after the change."""
     at = now()
     engine_ = engine(url)
-    ok, message = accounts.change_own_password(engine_, user.username, old, new, at)
+    ok, message = authentication.change_own_password(engine_, user.username, old, new, at)
     safe_record(
         url, user.username, "password_change", "成功" if ok else "未通过", **client_source()
     )
@@ -334,7 +334,7 @@ def deliver_cookie(base_path: str = "") -> None:
 
 def _lock_minutes(until: datetime | None, at: datetime) -> int:
     if until is None:
-        return accounts.LockoutPolicy.from_env().lock_for.seconds // 60
+        return authentication.LockoutPolicy.from_env().lock_for.seconds // 60
     return max(1, int((until - at).total_seconds() + 59) // 60)
 
 
@@ -344,8 +344,10 @@ def sign_in(url: str, username: str, password: str) -> tuple[bool, str]:
     username = (username or "").strip()
     at = now()
     src = client_source()
-    policy = accounts.LockoutPolicy.from_env()
-    result = accounts.authenticate(engine(url), username, password or "", now=at, policy=policy)
+    policy = authentication.LockoutPolicy.from_env()
+    result = authentication.authenticate(
+        engine(url), username, password or "", now=at, policy=policy
+    )
     if result.ok and result.user is not None:
         old = current_session(url)
         if old is not None and old.row.live:

@@ -1,5 +1,5 @@
 """Sign-in, lock-out, sessions, roles and forged state (DESIGN.md §6), on SQLite and
-PostgreSQL: password hashing and lock-out in data/accounts.py against the `engine` fixture;
+PostgreSQL: password hashing in data/accounts.py and lock-out in data/authentication.py against the `engine` fixture;
 the sign-in form, expiry, sign-out, navigation by role, forged session state and OIDC through
 the whole app in AppTest on a tiny demo database.
 
@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import nav, session, signin
 from components.db import CONTEXT_KEY, AppContext, Meta
-from data import accounts
+from data import accounts, authentication
 from data.config import REPO_ROOT
 from data.db import make_engine
 from data.demo import build_demo
@@ -42,7 +42,7 @@ from tests.fixtures.regions import region_rows
 from tests.fixtures.tables import insert_rows
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
-POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+POLICY = authentication.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 SMALL_TREE = [
     ("360000", "江西省", "province", None),
     ("360100", "南昌市", "prefecture", "360000"),
@@ -99,8 +99,8 @@ def test_account_rules(small):
     assert accounts.add_user(small, "sso.user@gov.cn", "county", "360781", oidc_only=True) is None
     assert stored_hash(small, "sso.user@gov.cn") == accounts.NO_PASSWORD
     # an OIDC-only account has no password that could ever match
-    assert not accounts.authenticate(small, "sso.user@gov.cn", "", now=T0, policy=POLICY).ok
-    assert not accounts.authenticate(small, "sso.user@gov.cn", "!", now=T0, policy=POLICY).ok
+    assert not authentication.authenticate(small, "sso.user@gov.cn", "", now=T0, policy=POLICY).ok
+    assert not authentication.authenticate(small, "sso.user@gov.cn", "!", now=T0, policy=POLICY).ok
 
 
 # ---------------------------------------------------------------- sign-in and lock-out
@@ -109,12 +109,14 @@ def test_account_rules(small):
 def test_wrong_password_never_signs_in(small):
     accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     for attempt in ("", "right-password-2", "RIGHT-PASSWORD-1", "right-password-1 ", "x" * 300):
-        result = accounts.authenticate(small, "zhang", attempt, now=T0, policy=POLICY)
+        result = authentication.authenticate(small, "zhang", attempt, now=T0, policy=POLICY)
         assert not result.ok and result.reason in ("bad_credentials", "locked_now")
         accounts.unlock(small, "zhang")
-    unknown = accounts.authenticate(small, "nobody", "right-password-1", now=T0, policy=POLICY)
+    unknown = authentication.authenticate(
+        small, "nobody", "right-password-1", now=T0, policy=POLICY
+    )
     assert not unknown.ok and unknown.reason == "bad_credentials" and unknown.user is None
-    ok = accounts.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY)
+    ok = authentication.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY)
     assert ok.ok and ok.user.username == "zhang" and ok.user.scope == "360781"
     assert accounts.get_user(small, "zhang").last_sign_in_at == T0
 
@@ -123,7 +125,7 @@ def test_five_failures_within_the_window_lock_for_fifteen_minutes(small):
     accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     reasons = []
     for i in range(5):  # one a minute: all inside the 15-minute window
-        r = accounts.authenticate(
+        r = authentication.authenticate(
             small, "zhang", "wrong", now=T0 + timedelta(minutes=i), policy=POLICY
         )
         reasons.append(r.reason)
@@ -132,13 +134,13 @@ def test_five_failures_within_the_window_lock_for_fifteen_minutes(small):
     assert accounts.get_user(small, "zhang").locked_until == locked_at + timedelta(minutes=15)
     # while locked even the right password is refused
     for minutes in (0, 1, 14):
-        r = accounts.authenticate(
+        r = authentication.authenticate(
             small, "zhang", "right-password-1", now=locked_at + timedelta(minutes=minutes),
             policy=POLICY,
         )  # fmt: skip
         assert not r.ok and r.reason == "locked"
     # after the lock the right password works again, and the count starts over
-    r = accounts.authenticate(
+    r = authentication.authenticate(
         small, "zhang", "right-password-1", now=locked_at + timedelta(minutes=15, seconds=1),
         policy=POLICY,
     )  # fmt: skip
@@ -150,54 +152,60 @@ def test_five_failures_within_the_window_lock_for_fifteen_minutes(small):
 def test_failures_spread_beyond_the_window_do_not_lock(small):
     accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     for i in range(4):
-        accounts.authenticate(small, "zhang", "wrong", now=T0 + timedelta(minutes=i), policy=POLICY)
+        authentication.authenticate(
+            small, "zhang", "wrong", now=T0 + timedelta(minutes=i), policy=POLICY
+        )
     assert accounts.get_user(small, "zhang").failed_attempts == 4
     # the fifth failure comes 16 minutes after the first: a new window, count 1
     later = T0 + timedelta(minutes=16)
-    r = accounts.authenticate(small, "zhang", "wrong", now=later, policy=POLICY)
+    r = authentication.authenticate(small, "zhang", "wrong", now=later, policy=POLICY)
     assert r.reason == "bad_credentials"
     user = accounts.get_user(small, "zhang")
     assert user.failed_attempts == 1 and user.failed_since == later and user.locked_until is None
     # a success clears the count
-    assert accounts.authenticate(small, "zhang", "right-password-1", now=later, policy=POLICY).ok
+    assert authentication.authenticate(
+        small, "zhang", "right-password-1", now=later, policy=POLICY
+    ).ok
     assert accounts.get_user(small, "zhang").failed_attempts == 0
 
 
 def test_lockout_policy_from_the_environment(monkeypatch, small):
     monkeypatch.setenv("AUTH_MAX_FAILURES", "3")
     monkeypatch.setenv("AUTH_LOCK_MINUTES", "60")
-    policy = accounts.LockoutPolicy.from_env()
-    assert policy == accounts.LockoutPolicy(3, timedelta(minutes=15), timedelta(minutes=60))
+    policy = authentication.LockoutPolicy.from_env()
+    assert policy == authentication.LockoutPolicy(3, timedelta(minutes=15), timedelta(minutes=60))
     accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     reasons = [
-        accounts.authenticate(small, "zhang", "wrong", now=T0, policy=policy).reason
+        authentication.authenticate(small, "zhang", "wrong", now=T0, policy=policy).reason
         for _ in range(3)
     ]
     assert reasons == ["bad_credentials", "bad_credentials", "locked_now"]
     assert accounts.get_user(small, "zhang").locked_until == T0 + timedelta(minutes=60)
     monkeypatch.setenv("AUTH_MAX_FAILURES", "not a number")
-    assert accounts.LockoutPolicy.from_env().max_failures == 5
+    assert authentication.LockoutPolicy.from_env().max_failures == 5
 
 
 def test_disabled_reset_and_unlock(small):
     accounts.add_user(small, "zhang", "county", "360781", "right-password-1")
     accounts.set_active(small, "zhang", False)
-    assert accounts.authenticate(
+    assert authentication.authenticate(
         small, "zhang", "right-password-1", now=T0, policy=POLICY
     ).reason == ("disabled")
     # a wrong password on a disabled account says nothing about it being disabled
-    assert accounts.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY).reason == (
+    assert authentication.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY).reason == (
         "bad_credentials"
     )
     accounts.set_active(small, "zhang", True)
     for _ in range(5):
-        accounts.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY)
+        authentication.authenticate(small, "zhang", "wrong", now=T0, policy=POLICY)
     assert accounts.get_user(small, "zhang").is_locked(T0)
     new = accounts.reset_password(small, "zhang", now=T0 + timedelta(minutes=1))
     assert not accounts.get_user(small, "zhang").is_locked(T0)
     assert accounts.get_user(small, "zhang").password_changed_at == T0 + timedelta(minutes=1)
-    assert not accounts.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
-    assert accounts.authenticate(small, "zhang", new, now=T0, policy=POLICY).ok
+    assert not authentication.authenticate(
+        small, "zhang", "right-password-1", now=T0, policy=POLICY
+    ).ok
+    assert authentication.authenticate(small, "zhang", new, now=T0, policy=POLICY).ok
     with pytest.raises(accounts.UserError, match="不存在"):
         accounts.set_active(small, "nobody", False)
 
@@ -696,11 +704,11 @@ def test_locked_until_is_stored_and_cleared(small):
             .where(app_users.c.username == "zhang")
             .values(locked_until=T0 + timedelta(minutes=5))
         )
-    assert accounts.authenticate(
+    assert authentication.authenticate(
         small, "zhang", "right-password-1", now=T0, policy=POLICY
     ).reason == ("locked")
     accounts.unlock(small, "zhang")
-    assert accounts.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
+    assert authentication.authenticate(small, "zhang", "right-password-1", now=T0, policy=POLICY).ok
     assert audit.ACTION_LABELS["account_locked"] == "账号锁定"
 
 
@@ -718,7 +726,7 @@ def test_admin_manages_users_on_the_users_page(tiny, apptest_env, tiny_engine):
     at.button(key="users_reset").click().run()
     shown = [c.value for c in at.code]
     assert len(shown) == 1 and len(shown[0]) == 16
-    assert accounts.authenticate(tiny_engine, target, shown[0]).ok
+    assert authentication.authenticate(tiny_engine, target, shown[0]).ok
     assert audit_rows(tiny_engine)[-1] == (admin, "user_reset", target)
     at.run()  # the password is shown once: gone on the next run
     assert not at.code
@@ -741,5 +749,5 @@ def test_admin_manages_users_on_the_users_page(tiny, apptest_env, tiny_engine):
     assert not at.exception
     created = accounts.get_user(tiny_engine, "new_xingguo")
     assert created is not None and created.region_code == "360732" and created.role == "county"
-    assert accounts.authenticate(tiny_engine, "new_xingguo", at.code[0].value).ok
+    assert authentication.authenticate(tiny_engine, "new_xingguo", at.code[0].value).ok
     assert audit_rows(tiny_engine)[-1] == (admin, "user_add", "new_xingguo county 360732")

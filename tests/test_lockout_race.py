@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from data import accounts
+from data import accounts, authentication
 from data.schema import regions
 from tests.fixtures.accounts import stored_hash
 from tests.fixtures.regions import region_rows
 from tests.fixtures.tables import insert_rows
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
-POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+POLICY = authentication.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 PARALLEL = 16  # within the 10–20 of the red-team pass, and within the pool (5 + 10 overflow)
 RIGHT = "Right-password-1"
 TREE = [
@@ -56,7 +56,7 @@ def wrong_verifications(monkeypatch, zhang: Engine) -> list[int]:
                 count[0] += 1
         return ok
 
-    monkeypatch.setattr(accounts, "verify_password", counting)
+    monkeypatch.setattr(authentication, "verify_password", counting)  # where attempts check
     return count
 
 
@@ -74,7 +74,7 @@ def at_once(attempt: Callable[[int], object]) -> list:
 
 def test_parallel_wrong_passwords_lock_after_max_failures(zhang, wrong_verifications):
     results = at_once(
-        lambda i: accounts.authenticate(zhang, "zhang", f"wrong-{i}", now=T0, policy=POLICY)
+        lambda i: authentication.authenticate(zhang, "zhang", f"wrong-{i}", now=T0, policy=POLICY)
     )
     assert wrong_verifications[0] == POLICY.max_failures
     assert Counter(r.reason for r in results) == {
@@ -86,7 +86,9 @@ def test_parallel_wrong_passwords_lock_after_max_failures(zhang, wrong_verificat
     user = accounts.get_user(zhang, "zhang")
     assert user.locked_until == T0 + POLICY.lock_for and user.is_locked(T0)
     # while locked the right password is refused, and not even checked
-    r = accounts.authenticate(zhang, "zhang", RIGHT, now=T0 + timedelta(minutes=1), policy=POLICY)
+    r = authentication.authenticate(
+        zhang, "zhang", RIGHT, now=T0 + timedelta(minutes=1), policy=POLICY
+    )
     assert not r.ok and r.reason == "locked"
     assert wrong_verifications[0] == POLICY.max_failures
 
@@ -95,7 +97,7 @@ def test_parallel_wrong_old_passwords_lock_after_max_failures(zhang, wrong_verif
     """The password change counts a wrong old password like a wrong sign-in (an open session
     must not be a way round the lock-out), so it holds under parallel guesses too."""
     results = at_once(
-        lambda i: accounts.change_own_password(
+        lambda i: authentication.change_own_password(
             zhang, "zhang", f"wrong-{i}", "New-password-22", T0, POLICY
         )
     )
@@ -108,5 +110,5 @@ def test_parallel_wrong_old_passwords_lock_after_max_failures(zhang, wrong_verif
         PARALLEL - POLICY.max_failures
     )
     assert accounts.get_user(zhang, "zhang").is_locked(T0)
-    r = accounts.authenticate(zhang, "zhang", RIGHT, now=T0, policy=POLICY)
+    r = authentication.authenticate(zhang, "zhang", RIGHT, now=T0, policy=POLICY)
     assert not r.ok and r.reason == "locked"

@@ -15,7 +15,7 @@ from itertools import combinations
 import pytest
 from sqlalchemy import Engine
 
-from data import accounts
+from data import accounts, authentication
 from data import users as cli
 from data.schema import regions
 from tests.fixtures.accounts import stored_hash
@@ -23,7 +23,7 @@ from tests.fixtures.regions import region_rows
 from tests.fixtures.tables import insert_rows
 
 T0 = datetime(2026, 11, 2, 8, 0, 0)
-POLICY = accounts.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
+POLICY = authentication.LockoutPolicy(5, timedelta(minutes=15), timedelta(minutes=15))
 CJK = re.compile(r"[\u4e00-\u9fff]")
 TREE = [
     ("360000", "江西省", "province", None),
@@ -124,7 +124,7 @@ def test_add_and_reset_refuse_what_the_policy_refuses(db):
     with pytest.raises(accounts.UserError, match="用户名"):
         accounts.reset_password(db, "zhang", "my-ZHANG-1")
     assert stored_hash(db, "zhang") == before
-    assert accounts.authenticate(db, "zhang", "Right-pass-1", now=T0, policy=POLICY).ok
+    assert authentication.authenticate(db, "zhang", "Right-pass-1", now=T0, policy=POLICY).ok
 
 
 def test_the_flag_is_set_by_create_and_reset(db):
@@ -139,7 +139,7 @@ def test_the_flag_is_set_by_create_and_reset(db):
         False,
     ]
     # the record a sign-in returns carries it, as does the table of accounts
-    signed_in = accounts.authenticate(db, "gen", generated, now=T0, policy=POLICY)
+    signed_in = authentication.authenticate(db, "gen", generated, now=T0, policy=POLICY)
     assert signed_in.ok and signed_in.user.must_change_password
     table = accounts.list_users(db).set_index("username")["must_change_password"]
     assert table.to_dict() == {"gen": True, "chosen": True, "sso": False, "synthetic": False}
@@ -178,7 +178,7 @@ def test_cli_add_and_reset_set_the_flag(db, capsys, monkeypatch):
     assert code == 0 and "首次登录时须修改" in out and "只显示这一次" not in out
     assert flag(db, "admin2")
     # the user changes it; an admin's reset sets the flag again
-    assert accounts.change_own_password(db, "rj01", password, "Own-choice-2026", T0)[0]
+    assert authentication.change_own_password(db, "rj01", password, "Own-choice-2026", T0)[0]
     assert not flag(db, "rj01")
     code, out, _ = run_cli(db, capsys, monkeypatch, "reset", "rj01")
     assert code == 0 and "首次登录时须修改" in out and flag(db, "rj01")
@@ -198,14 +198,14 @@ def test_cli_refuses_a_chosen_password_against_the_policy(db, capsys, monkeypatc
     code, _, err = run_cli(db, capsys, monkeypatch, "reset", "rj02", "--password-stdin",
                            stdin="RJ02-and-more\n")  # fmt: skip
     assert code == 2 and "用户名" in err
-    assert accounts.authenticate(db, "rj02", "Right-pass-1", now=T0, policy=POLICY).ok
+    assert authentication.authenticate(db, "rj02", "Right-pass-1", now=T0, policy=POLICY).ok
 
 
 def test_cli_add_with_an_empty_stdin_line_prints_the_generated_password(db, capsys, monkeypatch):
     code, out, _ = run_cli(db, capsys, monkeypatch, "add", "rj03", "--role", "county",
                            "--region", "360781", "--password-stdin", stdin="\n")  # fmt: skip
     assert code == 0
-    assert accounts.authenticate(db, "rj03", printed_password(out), now=T0, policy=POLICY).ok
+    assert authentication.authenticate(db, "rj03", printed_password(out), now=T0, policy=POLICY).ok
 
 
 # ---------------------------------------------------------------- the user's own change
@@ -220,7 +220,7 @@ def forced(db) -> tuple[Engine, str]:
 def test_change_own_password_clears_the_flag(forced):
     db, old = forced
     at = T0 + timedelta(hours=1)
-    assert accounts.change_own_password(db, "zhang", old, "My own pass 2026", at) == (
+    assert authentication.change_own_password(db, "zhang", old, "My own pass 2026", at) == (
         True,
         "密码已修改。",
     )
@@ -228,14 +228,16 @@ def test_change_own_password_clears_the_flag(forced):
     assert not user.must_change_password
     # exactly `at`: a session the caller restarts at `at` is not older than the change
     assert user.password_changed_at == at
-    assert accounts.authenticate(db, "zhang", "My own pass 2026", now=at, policy=POLICY).ok
-    assert not accounts.authenticate(db, "zhang", old, now=at, policy=POLICY).ok
+    assert authentication.authenticate(db, "zhang", "My own pass 2026", now=at, policy=POLICY).ok
+    assert not authentication.authenticate(db, "zhang", old, now=at, policy=POLICY).ok
 
 
 def test_change_refuses_a_wrong_old_password_and_keeps_the_flag(forced):
     db, _old = forced
     before = stored_hash(db, "zhang")
-    ok, message = accounts.change_own_password(db, "zhang", "Not-the-old-1", "My own pass 2026", T0)
+    ok, message = authentication.change_own_password(
+        db, "zhang", "Not-the-old-1", "My own pass 2026", T0
+    )
     assert not ok and message == "原密码不正确。"
     user = accounts.get_user(db, "zhang")
     assert user.must_change_password and user.password_changed_at == T0
@@ -245,12 +247,14 @@ def test_change_refuses_a_wrong_old_password_and_keeps_the_flag(forced):
 def test_wrong_old_passwords_count_towards_the_lock_out(forced):
     db, old = forced
     messages = [
-        accounts.change_own_password(db, "zhang", "wrong", "My own pass 2026", T0, POLICY)[1]
+        authentication.change_own_password(db, "zhang", "wrong", "My own pass 2026", T0, POLICY)[1]
         for _ in range(5)
     ]
     assert messages[:4] == ["原密码不正确。"] * 4 and "锁定" in messages[4]
     # while locked even the right old password is refused
-    ok, message = accounts.change_own_password(db, "zhang", old, "My own pass 2026", T0, POLICY)
+    ok, message = authentication.change_own_password(
+        db, "zhang", old, "My own pass 2026", T0, POLICY
+    )
     assert not ok and "锁定" in message and flag(db, "zhang")
 
 
@@ -266,7 +270,7 @@ def test_wrong_old_passwords_count_towards_the_lock_out(forced):
 def test_change_refuses_a_policy_failure_and_keeps_the_flag(forced, new, expected):
     db, old = forced
     before = stored_hash(db, "zhang")
-    ok, message = accounts.change_own_password(db, "zhang", old, new, T0 + timedelta(hours=1))
+    ok, message = authentication.change_own_password(db, "zhang", old, new, T0 + timedelta(hours=1))
     assert not ok and expected in message and CJK.search(message)
     user = accounts.get_user(db, "zhang")
     assert user.must_change_password and user.password_changed_at == T0
@@ -274,12 +278,14 @@ def test_change_refuses_a_policy_failure_and_keeps_the_flag(forced, new, expecte
 
 
 def test_change_refuses_unknown_disabled_and_oidc_only_accounts(db):
-    ok, message = accounts.change_own_password(db, "nobody", "x", "My own pass 2026", T0)
+    ok, message = authentication.change_own_password(db, "nobody", "x", "My own pass 2026", T0)
     assert not ok and "不存在或已停用" in message
     accounts.add_user(db, "off", "county", "360781", "Admin-given-1")
     accounts.set_active(db, "off", False)
-    ok, message = accounts.change_own_password(db, "off", "Admin-given-1", "My own pass 2026", T0)
+    ok, message = authentication.change_own_password(
+        db, "off", "Admin-given-1", "My own pass 2026", T0
+    )
     assert not ok and "不存在或已停用" in message and flag(db, "off")
     accounts.add_user(db, "sso", "county", "360781", oidc_only=True)
-    ok, _ = accounts.change_own_password(db, "sso", "", "My own pass 2026", T0)
+    ok, _ = authentication.change_own_password(db, "sso", "", "My own pass 2026", T0)
     assert not ok and stored_hash(db, "sso") == accounts.NO_PASSWORD

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from streamlit.testing.v1 import AppTest
 
-from data import accounts, sessions
+from data import accounts, authentication, sessions
 from data.db import make_engine
 from data.schema import auth_sessions, regions
 from tests.apptest import APP, ensure_user, run_app, sign_in_form_shown
@@ -331,7 +331,7 @@ def test_a_generated_password_must_be_changed_at_the_first_sign_in(tiny, apptest
         assert not accounts.get_user(engine, "sessions_first").must_change_password
         at.run()  # the new session outlives the change it was made after
         assert [t.value for t in at.title] == ["新建区总览"]
-        assert accounts.authenticate(
+        assert authentication.authenticate(
             engine, "sessions_first", "Brand-New-Pass-7", now=audit_now()
         ).ok
     finally:

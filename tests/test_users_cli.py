@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from data import accounts
+from data import accounts, authentication
 from data import users as cli
 from data.config import REPO_ROOT
 from data.schema import app_users, audit_log, regions
@@ -88,7 +88,7 @@ def test_add_with_a_chosen_password_from_stdin(db, capsys, monkeypatch):
         stdin="A chosen passphrase\n", monkeypatch=monkeypatch,
     )  # fmt: skip
     assert code == 0 and "只显示这一次" not in out and "A chosen passphrase" not in out
-    assert accounts.authenticate(engine, "nc_admin", "A chosen passphrase").ok
+    assert authentication.authenticate(engine, "nc_admin", "A chosen passphrase").ok
     assert accounts.get_user(engine, "nc_admin").region_code == "360000"
 
 
@@ -105,24 +105,24 @@ def test_disable_enable_reset_unlock_personal(db, capsys):
     engine, url = db
     _, out, _ = run(url, capsys, "add", "nanchang", "--role", "prefecture", "--region", "360100")
     first = printed_password(out)
-    assert accounts.authenticate(engine, "nanchang", first).ok
+    assert authentication.authenticate(engine, "nanchang", first).ok
 
     assert run(url, capsys, "disable", "nanchang")[0] == 0
-    assert accounts.authenticate(engine, "nanchang", first).reason == "disabled"
+    assert authentication.authenticate(engine, "nanchang", first).reason == "disabled"
     assert run(url, capsys, "enable", "nanchang")[0] == 0
-    assert accounts.authenticate(engine, "nanchang", first).ok
+    assert authentication.authenticate(engine, "nanchang", first).ok
 
     for _ in range(5):
-        accounts.authenticate(engine, "nanchang", "wrong")
-    assert accounts.authenticate(engine, "nanchang", first).reason == "locked"
+        authentication.authenticate(engine, "nanchang", "wrong")
+    assert authentication.authenticate(engine, "nanchang", first).reason == "locked"
     assert run(url, capsys, "unlock", "nanchang")[0] == 0
-    assert accounts.authenticate(engine, "nanchang", first).ok
+    assert authentication.authenticate(engine, "nanchang", first).ok
 
     code, out, _ = run(url, capsys, "reset", "nanchang")
     second = printed_password(out)
     assert code == 0 and second != first and "会话将失效" in out
-    assert not accounts.authenticate(engine, "nanchang", first).ok
-    assert accounts.authenticate(engine, "nanchang", second).ok
+    assert not authentication.authenticate(engine, "nanchang", first).ok
+    assert authentication.authenticate(engine, "nanchang", second).ok
     assert second not in every_stored_text(engine) and first not in every_stored_text(engine)
 
     assert not accounts.get_user(engine, "nanchang").can_view_personal
@@ -147,16 +147,16 @@ def test_oidc_only_account(db, capsys):
     engine, url = db
     code, out, _ = run(url, capsys, "add", "li@jx.gov.cn", "--role", "province", "--oidc")
     assert code == 0 and "统一身份认证" in out and "只显示这一次" not in out
-    assert not accounts.authenticate(engine, "li@jx.gov.cn", "").ok
+    assert not authentication.authenticate(engine, "li@jx.gov.cn", "").ok
 
 
 def test_list_shows_a_lock(db, capsys):
     engine, url = db
     run(url, capsys, "add", "rj", "--role", "county", "--region", "360781")
     now = audit.utc_now()
-    policy = accounts.LockoutPolicy(2, timedelta(minutes=15), timedelta(minutes=15))
-    accounts.authenticate(engine, "rj", "wrong", now=now, policy=policy)
-    accounts.authenticate(engine, "rj", "wrong", now=now, policy=policy)
+    policy = authentication.LockoutPolicy(2, timedelta(minutes=15), timedelta(minutes=15))
+    authentication.authenticate(engine, "rj", "wrong", now=now, policy=policy)
+    authentication.authenticate(engine, "rj", "wrong", now=now, policy=policy)
     _, out, _ = run(url, capsys, "list")
     assert "启用·已锁定" in out
 
