@@ -59,6 +59,10 @@ class ThematicView(NamedTuple):
     unit: str  # those units in words
     snap: dict[str, dict]  # the scope's indicator rows (queries.indicators.kpis) by metric
 
+    def query(self, fn: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """A cached query of the page (`db.query`) for the user's scope and period."""
+        return db.query(fn, self.ctx.url, self.ctx.scope, self.ctx.period, *args, **kwargs)
+
 
 def thematic_view(title: str) -> ThematicView:
     """Context, page header, the units the page ranks and the scope's indicators."""

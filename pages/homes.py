@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, db, map_ranking, tables, views
+from components import charts, map_ranking, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import ACTIVITY_KIND, HOME_STATUS, REGION_KIND
@@ -190,7 +190,7 @@ if level == "county":
 
 # ---------------------------------------------------------------- activity
 st.subheader("近 90 天活动情况")
-kinds = db.query(homes.activities_by_kind, ctx.url, ctx.scope, ctx.period)
+kinds = view.query(homes.activities_by_kind)
 kinds["label"] = kinds["kind"].map(lambda k: ACTIVITY_KIND.get(k, k))
 act_left, act_right = st.columns(2)
 with act_left:
@@ -241,7 +241,7 @@ st.subheader("需要整改的清单")
 region, gap_lists = views.gap_filter(view, by_county, FILTER_KEY)
 paper_tab, village_tab = st.tabs(["空壳儿童之家清单", "尚无儿童之家的村"])
 with paper_tab:
-    paper = db.query(homes.paper_homes, ctx.url, ctx.scope, ctx.period, region=region)
+    paper = view.query(homes.paper_homes, region=region)
     st.markdown(f":red[**⚠ {len(paper):,} 个儿童之家近 90 天没有开展活动**]", help=PAPER_HELP)
     gap_lists.show_list(
         paper,
@@ -259,8 +259,8 @@ with paper_tab:
         empty="没有空壳儿童之家。",
     )
 with village_tab:
-    missing = db.query(homes.villages_without_home, ctx.url, ctx.scope, ctx.period, region=region)
-    towns = db.query(homes.uncovered_townships, ctx.url, ctx.scope, ctx.period, region=region)
+    missing = view.query(homes.villages_without_home, region=region)
+    towns = view.query(homes.uncovered_townships, region=region)
     st.markdown(
         f"**{len(missing):,} 个村（社区）尚无运营中的儿童之家**，分布在 {len(towns):,} 个乡镇（街道）。"
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import charts, db, map_ranking, views
+from components import charts, map_ranking, views
 from components.format import STATUS_COLORS, fmt_count, fmt_rate, fmt_wan_yuan
 from components.views import Col
 from data.labels import INSTITUTION_KIND, INSTITUTION_STATUS, PURCHASE_ITEM
@@ -31,14 +31,13 @@ def per_child(yuan: float | None) -> str:
     return "—" if yuan is None or pd.isna(yuan) else f"{yuan:,.1f} 元/人"
 
 
-ctx, scope, level, draw_map, _unit, snap = views.thematic_view(TITLE)
+view = views.thematic_view(TITLE)
+ctx, scope, level, draw_map, _unit, snap = view
 lists = views.PageLists(scope["name"], ctx.period)
 year = int(ctx.period[:4])
 
 
-def q(fn, *args, **kwargs):
-    """A cached query of this view for the user's scope and period."""
-    return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
+q = view.query  # the page's cached queries for the user's scope and period
 
 
 centers = q(ins.protection_centers_by_county)

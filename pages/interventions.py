@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import case_handling, charts, db, map_ranking, tables, views
+from components import case_handling, charts, map_ranking, tables, views
 from components.case_handling import AGE_LABEL, TEXT_MARGIN, WINDOW_LABEL
 from components.format import fmt_count, fmt_rate
 from components.views import Col
@@ -40,9 +40,7 @@ ctx, scope, level, _draw_map, unit, snap = view
 lists = views.PageLists(scope["name"], ctx.period)  # every list here names the scope
 
 
-def q(fn, *args, **kwargs):
-    """A cached query of this view for the user's scope and period."""
-    return db.query(fn, ctx.url, ctx.scope, ctx.period, *args, **kwargs)
+q = view.query  # the page's cached queries for the user's scope and period
 
 
 pipeline = q(iv.case_pipeline)

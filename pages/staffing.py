@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import charts, db, map_ranking, tables, views
+from components import charts, map_ranking, tables, views
 from components.format import fmt_count, fmt_rate
 from components.views import Col
 from data.labels import BACKGROUND, GENDER, STAFF_ROLE
@@ -41,7 +41,7 @@ view = views.thematic_view(TITLE)
 ctx, scope, level, draw_map, unit, snap = view
 lists = views.PageLists(scope["name"], ctx.period)  # every list here names the scope
 by_county, by_unit = views.by_county_and_unit(staffing.staffing_by_region, ctx, level)
-flow = db.query(staffing.turnover, ctx.url, ctx.scope, ctx.period).set_index("role")
+flow = view.query(staffing.turnover).set_index("role")
 vacant_towns = int(by_county["vacant_townships"].sum())
 vacant_villages = int(by_county["vacant_villages"].sum())
 uncertified = int(by_county["uncertified"].sum())
@@ -180,7 +180,7 @@ region, gap_lists = views.gap_filter(view, by_county, FILTER_KEY)  # the lists f
 def vacancies(fn, places: int, unit: str, post: str, *, title: str, key: str) -> None:
     """A vacancy tab: how many `unit`s have no `post` in office (how many never had one),
     then their list located by the first `places` of county, township, village."""
-    rows = db.query(fn, ctx.url, ctx.scope, ctx.period, region=region)
+    rows = view.query(fn, region=region)
     never = int(rows["never_filled"].sum())
     st.markdown(
         f"**{len(rows):,} 个{unit}没有在岗{post}**，其中从未配备 {never:,} 个。",
@@ -222,9 +222,7 @@ with village_tab:
         key="staff_village_vacancies",
     )
 with cert_tab:
-    violations = db.query(
-        staffing.certification_violations, ctx.url, ctx.scope, ctx.period, region=region
-    )
+    violations = view.query(staffing.certification_violations, region=region)
     st.markdown(
         f":red[**✖ {len(violations):,} 人在岗但未通过初任培训考核**]（先培训、后上岗）",
     )
@@ -249,11 +247,8 @@ with roster_tab:
         key="staff_roster_role",
         required=True,
     )
-    roster = db.query(
+    roster = view.query(
         records.staff_roster,
-        ctx.url,
-        ctx.scope,
-        ctx.period,
         region=region,
         role=None if role in (None, "all") else role,
     )
