@@ -93,11 +93,19 @@ def _cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+def _is_attachment(message: dict) -> bool:
+    return any(
+        name.lower() == b"content-disposition" and b"attachment" in value.lower()
+        for name, value in message.get("headers", [])
+    )
+
+
 class MediaGuard:
-    """ASGI middleware: Streamlit's /media/<id> URLs (downloads, generated files) answer only
-    a browser with a live sign-in cookie, and every file served is written to the audit log
-    (issue 19.6: the URL alone used to fetch an export again, unaudited, without a session).
-    Everything else passes untouched."""
+    """ASGI middleware on Streamlit's /media/<id> URLs: a file served as a download (an
+    export: Content-Disposition attachment) answers only a browser with a live sign-in
+    cookie, and each one served is written to the audit log (issue 19.6: the URL alone used
+    to fetch an export again, unaudited, without a session). Other media (the page icon on
+    the sign-in form) and every other path pass untouched."""
 
     def __init__(self, app, base_path: str = "") -> None:
         self.app = app
@@ -110,18 +118,28 @@ class MediaGuard:
         engine = engine_for(database_url())
         token = _cookie(scope.get("headers", []))
         row = await run_in_threadpool(sessions.by_token, engine, token)
-        if not usable(row, session.now()):
-            response = PlainTextResponse(
-                "请先登录后再下载文件（链接仅在本人登录期间有效）。", status_code=403
-            )
-            await response(scope, receive, send)
-            return
-        name = scope["path"][len(self.prefix) :][:120]
-        client = scope.get("client") or (None, None)
-        await run_in_threadpool(
-            _audit_download, engine, row.username, f"文件下载 {name}", client[0]
-        )
-        await self.app(scope, receive, send)
+        allowed = usable(row, session.now())
+        blocked = False
+
+        async def guarded(message: dict) -> None:
+            nonlocal blocked
+            if message["type"] == "http.response.start" and _is_attachment(message):
+                if not allowed:
+                    blocked = True
+                    refusal = PlainTextResponse(
+                        "请先登录后再下载文件（链接仅在本人登录期间有效）。", status_code=403
+                    )
+                    await refusal(scope, receive, send)
+                    return
+                name = scope["path"][len(self.prefix) :][:120]
+                client = (scope.get("client") or (None, None))[0]
+                await run_in_threadpool(
+                    _audit_download, engine, row.username, f"文件下载 {name}", client
+                )
+            if not blocked:
+                await send(message)
+
+        await self.app(scope, receive, guarded)
 
 
 def _audit_download(engine, username: str, target: str, addr: str | None) -> None:

@@ -380,9 +380,10 @@ def test_disabling_resetting_or_ending_a_users_sessions_ends_them_at_once(engine
     assert sorted(set(reasons)) == ["admin", "disabled", "password_reset"]
 
 
-def test_media_urls_answer_only_a_signed_in_browser_and_are_audited(engine, user, monkeypatch):
-    """Issue 19.6: a /media/<id> URL (a download's file) fetched without a live session is
-    refused; with one it is served and written to the audit log."""
+def test_media_downloads_answer_only_a_signed_in_browser_and_are_audited(engine, user, monkeypatch):
+    """Issue 19.6: a /media/<id> download (Content-Disposition attachment: an export) fetched
+    without a live session is refused; with one it is served and written to the audit log.
+    Other media (the page icon of the sign-in form) are served to anyone."""
     from components import session, session_http
     from tests.fixtures.audit import audit_rows
 
@@ -392,23 +393,27 @@ def test_media_urls_answer_only_a_signed_in_browser_and_are_audited(engine, user
 
     async def streamlit(scope, receive, send):
         served.append(scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        headers = [(b"content-type", b"application/octet-stream")]
+        if scope["path"].endswith(".xlsx"):
+            headers.append((b"content-disposition", b'attachment; filename="a.xlsx"'))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"file"})
 
     guarded = session_http.MediaGuard(streamlit)
     path = "/media/abc123.xlsx"
-    assert _call(guarded, "GET", path, {"host": "h"})[0] == 403
-    assert (
-        _call(guarded, "GET", path, {"host": "h", "cookie": f"{session.COOKIE_NAME}=forged"})[0]
-        == 403
-    )
+    forged = {"host": "h", "cookie": f"{session.COOKIE_NAME}=forged"}
+    for headers in ({"host": "h"}, forged):
+        status, _, body = _call(guarded, "GET", path, headers)
+        assert status == 403 and body != b"file"
     sid, code = sessions.create(engine, user, "password", session.now())
     token = sessions.claim(engine, code, session.now())
     with_cookie = {"host": "h", "cookie": f"other=1; {session.COOKIE_NAME}={token}"}
     status, _, body = _call(guarded, "GET", path, with_cookie)
-    assert status == 200 and body == b"file" and served == [path]
+    assert status == 200 and body == b"file"
     assert audit_rows(engine)[-1] == (user, "export", "文件下载 abc123.xlsx")
+    rows_before = len(audit_rows(engine))
+    assert _call(guarded, "GET", "/media/icon.png", {"host": "h"})[2] == b"file"  # no download
     assert _call(guarded, "GET", "/_stcore/health", {"host": "h"})[0] == 200  # not media
+    assert len(audit_rows(engine)) == rows_before
     sessions.end(engine, sid, "sign_out", session.now())
     assert _call(guarded, "GET", path, with_cookie)[0] == 403
-    assert served == [path, "/_stcore/health"]

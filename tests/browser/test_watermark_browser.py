@@ -52,7 +52,7 @@ def app(streamlit_app, tmp_path_factory) -> tuple[str, str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('watermark_browser') / 'tiny.db'}"
     engine = make_engine(url)
     build_demo(engine, "tiny", progress=lambda _msg: None)
-    password = accounts.add_user(engine, USERNAME, "province")
+    password = accounts.add_user(engine, USERNAME, "province", must_change_password=False)
     engine.dispose()
     return streamlit_app(
         "server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"}
