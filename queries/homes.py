@@ -33,13 +33,7 @@ from sqlalchemy.sql import ColumnElement
 
 from core.periods import period_end
 from data.schema import children_homes, home_activities
-from queries.places import (
-    places,
-    read_area_table,
-    safe_rate,
-    sum_if,
-    to_dates,
-)
+from queries.places import area_columns, places, read_area_table, safe_rate, sum_if, to_dates
 from queries.regions import narrow_scope, within_scope
 
 ACTIVITY_WINDOW_DAYS = 90
@@ -173,10 +167,7 @@ def homes_by_region(engine: Engine, scope: str, period: str, level: str) -> pd.D
     )
     stmt = (
         select(
-            regs.c.code,
-            regs.c.name,
-            regs.c.parent_name,
-            regs.c.is_former_poverty_county,
+            *area_columns(regs),
             villages.c.villages,
             homes.c.covered,
             homes.c.operating,

@@ -77,6 +77,12 @@ def int_columns(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
     return df
 
 
+def area_columns(regs) -> list[ColumnElement]:
+    """The columns every area table starts with: code, name, parent_name and the poverty flag
+    of the regions subquery `regs`."""
+    return [regs.c.code, regs.c.name, regs.c.parent_name, regs.c.is_former_poverty_county]
+
+
 def read_area_table(engine: Engine, stmt, counts: tuple[str, ...]) -> pd.DataFrame:
     """An area table's rows (one per region, with is_former_poverty_county): `counts` as
     integers (0 where the outer joins found nothing), the poverty flag a plain bool."""

@@ -27,13 +27,7 @@ from core import activity
 from core.periods import period_end
 from data.schema import staff, trainings
 from queries import records
-from queries.places import (
-    places,
-    read_area_table,
-    safe_rate,
-    sum_if,
-    to_dates,
-)
+from queries.places import area_columns, places, read_area_table, safe_rate, sum_if, to_dates
 from queries.records import ROLES
 from queries.regions import narrow_scope, within_scope
 
@@ -137,10 +131,7 @@ def staffing_by_region(engine: Engine, scope: str, period: str, level: str) -> p
     )
     stmt = (
         select(
-            regs.c.code,
-            regs.c.name,
-            regs.c.parent_name,
-            regs.c.is_former_poverty_county,
+            *area_columns(regs),
             *(units.c[c] for c in counts[:2]),
             *(agg.c[c] for c in counts[2:]),
         )
