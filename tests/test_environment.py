@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.settings import SETTINGS_FILE, environment, settings_path
-from data.accounts import LockoutPolicy
+from data.authentication import LockoutPolicy
 from data.config import DEFAULT_DB_URL, database_url, province_code
 
 VARIABLES = (
