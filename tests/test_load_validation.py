@@ -112,8 +112,8 @@ def test_every_bad_child_cell_is_reported_with_row_and_column(tree):
 
 
 def test_references_must_exist(loaded):
-    """Staff of a training, child (by number or ID number) of a visit and a care action,
-    case of a referral, home of an activity."""
+    """Staff of a training, child (by ID number) and staff of a visit; the other references
+    in the next test."""
     trainings = pd.DataFrame(
         {
             "编号": [1, 2],
@@ -139,30 +139,33 @@ def test_references_must_exist(loaded):
         (4, "儿童身份证号", "必填项不能为空"),
         (4, "探访人员编号", "编号为该值的人员在系统中不存在，请先导入儿童督导员和儿童主任台账"),
     ]
-    care = pd.DataFrame(
-        {"编号": [1], "儿童编号": [77], "行动类型": ["暖心行动"], "开始日期": ["2026-01-01"]}
-    )
-    assert rejected(loaded, "care_actions", care)[0][2:] == (
-        "儿童编号",
-        "77",
-        "编号为该值的儿童在系统中不存在，请先导入儿童信息台账",
-    )
-    referrals = pd.DataFrame(
-        {"编号": [1], "个案编号": [5], "转介部门": ["教育"], "转介日期": ["2026-01-01"]}
-    )
-    assert rejected(loaded, "referrals", referrals)[0][2:] == (
-        "个案编号",
-        "5",
-        "编号为该值的个案在系统中不存在，请先导入个案台账",
-    )
-    activities = pd.DataFrame(
-        {"编号": [1], "儿童之家编号": [3], "活动日期": ["2026-01-01"], "活动类型": ["亲子活动"]}
-    )
-    assert rejected(loaded, "home_activities", activities)[0][2:] == (
-        "儿童之家编号",
-        "3",
-        "编号为该值的儿童之家在系统中不存在，请先导入儿童之家台账",
-    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "error"),
+    [
+        (
+            "care_actions",
+            {"编号": 1, "儿童编号": 77, "行动类型": "暖心行动", "开始日期": "2026-01-01"},
+            ("儿童编号", "77", "编号为该值的儿童在系统中不存在，请先导入儿童信息台账"),
+        ),
+        (
+            "referrals",
+            {"编号": 1, "个案编号": 5, "转介部门": "教育", "转介日期": "2026-01-01"},
+            ("个案编号", "5", "编号为该值的个案在系统中不存在，请先导入个案台账"),
+        ),
+        (
+            "home_activities",
+            {"编号": 1, "儿童之家编号": 3, "活动日期": "2026-01-01", "活动类型": "亲子活动"},
+            ("儿童之家编号", "3", "编号为该值的儿童之家在系统中不存在，请先导入儿童之家台账"),
+        ),
+    ],
+)
+def test_a_one_row_ledger_naming_a_missing_record_is_rejected(loaded, kind, row, error):
+    """Child of a care action, case of a referral, home of an activity: the first error
+    names the column, the value and the ledger to import first."""
+    df = pd.DataFrame({column: [value] for column, value in row.items()})
+    assert rejected(loaded, kind, df)[0][2:] == error
 
 
 def test_staff_role_needs_its_level_and_dates_run_forwards(tree):
