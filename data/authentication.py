@@ -121,7 +121,7 @@ def _attempt_row(conn: Connection, username: str) -> Row | None:
     `max_failures` guesses are verified before the lock holds (issue 19.2). PostgreSQL locks
     the row (SELECT ... FOR UPDATE). SQLite has no row locks: the transaction takes the
     database's write lock first (BEGIN IMMEDIATE, which must be its first statement), so
-    other writers wait (busy timeout 5 s, data/db.py) while one hash is verified; readers
+    other writers wait (busy timeout 30 s, data/db.py) while one hash is verified; readers
     do not (WAL). Without it each thread read a count of 0 and verified its guess."""
     stmt = select(app_users).where(app_users.c.username == username)
     if conn.dialect.name == "sqlite":

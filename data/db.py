@@ -21,7 +21,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    # A sign-in holds the write lock while its password hash is verified (data/authentication
+    # `_attempt_row`, ~0.1-0.2 s each), so sign-ins queue: 30 s lets ~150 arrive at once
+    # (24 simultaneous ones exceeded the former 5 s on a loaded machine).
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
