@@ -84,18 +84,20 @@ def test_newer_ledger_updates_changed_rows_and_the_rollup(tree):
     assert kpi(tree, "360102", "2025-03", "children_active") == (3, None)
     newer = children_ledger()
     newer.loc[1, "退出日期"] = "2025-03-20"  # 李小红 leaves in March
-    newer.loc[3, "村（社区）代码"] = "360102002001"  # 赵小丽 moves from 青山湖区 to 东湖区
+    # 王小刚 moves within 东湖区 (三村 → 一村); a move to another county is refused
+    # (tests/test_import_defects.py).
+    newer.loc[2, "村（社区）代码"] = "360102001001"
     newer.loc[0, "姓名"] = "张小明"  # unchanged
     result = load(tree, "children", newer)
     assert (result.inserted, result.updated, result.unchanged) == (0, 2, 2)
     assert result.rollup == "since 2025-02"  # earliest registration date among the changed rows
     got = children_rows(tree)
     assert got.loc[1, "exited_on"] == date(2025, 3, 20)
-    assert got.loc[3, "village_code"] == "360102002001"
+    assert got.loc[2, "village_code"] == "360102001001"
     # Hand-derived: 2025-03 东湖区 had 张小明, 李小红, 王小刚; 李小红 left on 03-20.
     assert kpi(tree, "360102", "2025-03", "children_active") == (2, None)
-    # 2025-04: 张小明, 王小刚 and 赵小丽 (moved in); 青山湖区 has nobody left.
-    assert active_children(tree, "2025-04") == [(3, None), (0, None), (3, None)]
+    # 2025-04: 张小明 and 王小刚 (in 一村 now) in 东湖区; 赵小丽 in 青山湖区.
+    assert active_children(tree, "2025-04") == [(2, None), (1, None), (3, None)]
     # Months before the touched range were not rewritten and are still right.
     assert kpi(tree, "360102", "2025-01", "children_active") == (1, None)
 

@@ -14,10 +14,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.load import write
+from data.load.checks import Report
 from data.load.errors import (
     FAILED,
     LOADED,
@@ -29,6 +31,7 @@ from data.load.errors import (
     refusal,
 )
 from data.load.headers import map_columns, sheet_score
+from data.load.identity import Conflict
 from data.load.reading import Limits, check_size, file_format, read_csv, read_xlsx
 from data.load.specs import SPECS
 from data.load.templates import example_texts
@@ -122,23 +125,24 @@ def import_file(
     try:
         with engine.begin() as conn:
             plan = write.plan(conn, spec, checked.frame, lookups)
-            result.inserted, result.updated, result.unchanged = (
-                len(plan.inserts),
-                len(plan.updates),
-                plan.unchanged,
-            )
-            if dry_run:  # plan() only read: nothing to undo
-                result.status = CHECKED
-                return result
-            write.apply(conn, spec, plan)
-            result.status, result.rows_loaded = LOADED, result.rows_in
-            result.batch_id = write.record_batch(conn, result, user)
+            if not (dry_run or plan.conflicts):
+                write.apply(conn, spec, plan)
+                result.status, result.rows_loaded = LOADED, result.rows_in
+                _count(result, plan)
+                result.batch_id = write.record_batch(conn, result, user)
     except SQLAlchemyError as exc:
         log.exception("import of %s failed while writing", kind)
         result.status, result.rows_loaded = FAILED, 0
-        result.inserted = result.updated = result.unchanged = 0
         result.errors = [Problem(grid.sheet, None, "", "", _db_message(exc))]
         return _finish(engine, result, user, dry_run)
+    if plan.conflicts:  # keys reused for other records: nothing was written
+        result.status = REJECTED
+        result.errors = _conflict_problems(spec, grid, cmap, plan.conflicts)
+        return _finish(engine, result, user, dry_run)
+    if dry_run:  # plan() only read: nothing to undo
+        result.status = CHECKED
+        _count(result, plan)
+        return result
     result.seconds["write"] = round(time.perf_counter() - t1, 3)
 
     if refresh and (result.inserted or result.updated):
@@ -158,6 +162,22 @@ def import_file(
     _audit(engine, user, result)
     result.seconds["total"] = round(time.perf_counter() - t0, 3)
     return result
+
+
+def _count(result: ImportResult, plan: write.Plan) -> None:
+    result.inserted, result.updated, result.unchanged = (
+        len(plan.inserts),
+        len(plan.updates),
+        plan.unchanged,
+    )
+
+
+def _conflict_problems(spec, grid, cmap, found: list[Conflict]) -> list[Problem]:
+    """Each conflict located like a validation problem: sheet, row, column, value."""
+    rep = Report(spec, grid, cmap, pd.DataFrame())
+    for c in found:
+        rep.add(c.row, c.field, c.message, "" if c.value is None else c.value)
+    return sorted(rep.problems, key=lambda p: (p.row or 0, len(p.letter), p.letter))
 
 
 def _db_message(exc: SQLAlchemyError) -> str:

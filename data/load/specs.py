@@ -7,6 +7,8 @@ Natural keys (what a re-import matches on, so that it updates instead of duplica
 - `children`: `id` when the row has one, else the ID number (身份证号) of a child already in
   the database, else a new id; rows without either are refused (no key, no idempotence).
   The national registration form carries no internal id, which is why this table differs.
+A key names one record for good: a row that reuses a stored 编号 for a record of another
+county, or for a child with another ID number, is refused (data/load/identity.py).
 Columns a file leaves out keep their stored values on update (a partial ledger updates
 only what it carries) and take the column default on insert.
 """

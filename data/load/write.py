@@ -24,6 +24,7 @@ from data import rollup
 from data import schema as s
 from data.load.checks import LEVEL_ORDER, Lookups
 from data.load.errors import MAX_STORED_ERRORS, ImportResult
+from data.load.identity import Conflict, conflicts
 from data.load.specs import Spec
 
 CHUNK = 5_000  # keys per IN (...) lookup, rows per executemany
@@ -39,6 +40,7 @@ class Plan:
     updates: list[dict] = field(default_factory=list)
     unchanged: int = 0
     since: date | None = None  # earliest date touched (old or new values), for the rollup
+    conflicts: list[Conflict] = field(default_factory=list)  # keys reused for another record
 
 
 def _null(v: object) -> bool:
@@ -104,7 +106,8 @@ def _dates(row: dict, table) -> list[date]:
 
 
 def plan(conn: Connection, spec: Spec, frame: pd.DataFrame, lookups: Lookups) -> Plan:
-    """Compare the validated rows with the stored ones (read in this transaction)."""
+    """Compare the validated rows with the stored ones (read in this transaction); a row
+    whose key names a record it does not describe is a conflict (data/load/identity.py)."""
     table, key = spec.table, spec.key
     frame = frame.copy()
     if spec.kind == "children":
@@ -118,7 +121,8 @@ def plan(conn: Connection, spec: Spec, frame: pd.DataFrame, lookups: Lookups) ->
     stored = _stored(conn, table, key, [r[key] for r in recs])
     p = Plan(columns)
     touched: list[date] = []
-    for r in recs:
+    changed: list[tuple[int, dict, dict]] = []  # (spreadsheet row, stored, new)
+    for row, r in zip(frame.index.tolist(), recs, strict=True):
         old = stored.get(r[key])
         if old is None:
             p.inserts.append(r)
@@ -127,7 +131,9 @@ def plan(conn: Connection, spec: Spec, frame: pd.DataFrame, lookups: Lookups) ->
             p.unchanged += 1
         else:
             p.updates.append(r)
+            changed.append((int(row), old, r))
             touched += _dates(r, table) + _dates(old, table)
+    p.conflicts = conflicts(conn, spec, changed)
     p.since = min(touched) if touched else None
     if spec.kind == "regions":  # parents before children (foreign key on parent_code)
         p.inserts.sort(key=lambda r: LEVEL_ORDER.index(r.get("level") or "village"))
