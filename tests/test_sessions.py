@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import os
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -106,7 +107,11 @@ def _call(app, method: str, path: str, headers: dict[str, str], body: bytes = b"
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    # in a thread of its own: an earlier test (Playwright's sync API) may have left an event
+    # loop running in this one, where asyncio.run refuses to start
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+    worker.start()
+    worker.join()
     start = next(m for m in sent if m["type"] == "http.response.start")
     content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     headers_out = [(k.decode(), v.decode()) for k, v in start["headers"]]
