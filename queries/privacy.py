@@ -1,7 +1,8 @@
 """Masking of personal data (DESIGN.md §6). Lists of people leave `queries/` masked:
 张*明, 3601**********1234, 138****5678 — unless the caller asks for them unmasked
 (`maskers(unmasked=True)`), which only the drill-down's lists do for a user with the
-permission (queries/records.py)."""
+permission (queries/records.py). The masks themselves live in core/masking.py (the importer
+masks alike) and are imported from here as before."""
 
 from __future__ import annotations
 
@@ -9,39 +10,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from core.masking import mask_id_number, mask_name, mask_phone
+
 SMALL_COUNT = 5  # sensitive counts below this are shown as "<5" at township/village level
-
-
-def mask_name(name: str | None) -> str | None:
-    """Keep the first and last character: 张*明, 欧阳**华; a two-character name keeps the first."""
-    if name is None or (isinstance(name, float) and pd.isna(name)):
-        return None
-    name = str(name).strip()
-    if len(name) <= 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
-
-
-def mask_id_number(id_number: str | None) -> str | None:
-    """First four and last four digits: 3601**********1234."""
-    if id_number is None or (isinstance(id_number, float) and pd.isna(id_number)):
-        return None
-    s = str(id_number).strip()
-    if len(s) <= 8:
-        return "*" * len(s)
-    return s[:4] + "*" * (len(s) - 8) + s[-4:]
-
-
-def mask_phone(phone: str | None) -> str | None:
-    """First three and last four digits: 138****5678."""
-    if phone is None or (isinstance(phone, float) and pd.isna(phone)):
-        return None
-    s = str(phone).strip()
-    if len(s) <= 7:
-        return "*" * len(s)
-    return s[:3] + "*" * (len(s) - 7) + s[-4:]
 
 
 MASKERS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone}

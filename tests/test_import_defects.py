@@ -1,11 +1,18 @@
 """Import defects of issue 19, each reproduced first: a reused 编号 that would replace another
-county's record (19.1). On SQLite and PostgreSQL."""
+county's record (19.1), raw ID numbers in import_batches.errors_json and the CLI's output
+(19.9). On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import pandas as pd
+import json
+import re
 
+import pandas as pd
+from sqlalchemy import select
+
+from data import schema as s
 from data.load import import_file
+from data.load.__main__ import main as cli
 from tests.fixtures.ledgers import (
     TODAY,
     children_ledger,
@@ -136,3 +143,57 @@ def test_a_staff_key_is_not_reused_across_counties(tree):
     assert result.status == "rejected"
     assert where(result) == [(2, "C", "所在区划代码")]
     assert table_rows(tree, "staff").set_index("id").loc[1, "region_code"] == "360102001"
+
+
+# ---------------------------------------------------------------- 19.9 ID numbers at rest
+
+
+ID_SHAPED = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|(?<![0-9])[0-9]{15}(?![0-9])")
+
+
+def bad_id_ledgers() -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """A children ledger with a wrong check digit and an ID number typed into 出生日期, and a
+    visits ledger naming an unregistered child by ID number; and those two numbers."""
+    wrong = idn("360102", "20160701", 22)[:17] + "0"
+    stray = idn("360102", "20121212", 33)
+    unknown = idn("360111", "20190101", 7)
+    df = children_ledger()
+    df.loc[1, "身份证号"] = wrong
+    df.loc[2, "出生日期"] = stray
+    visits = pd.DataFrame({"编号": [9], "儿童身份证号": [unknown], "探访日期": ["2025-06-10"]})
+    return df, visits, stray, unknown
+
+
+def stored_errors(engine) -> list[str]:
+    b = s.import_batches
+    with engine.connect() as conn:
+        return list(conn.execute(select(b.c.errors_json).order_by(b.c.id)).scalars())
+
+
+def test_stored_errors_keep_no_raw_id_number(tree):
+    load(tree, "children", children_ledger().iloc[:1])
+    df, visits, stray, unknown = bad_id_ledgers()
+    assert load(tree, "children", df).status == "rejected"
+    assert load(tree, "visits", visits).status == "rejected"
+    stored = stored_errors(tree)
+    assert [ID_SHAPED.findall(raw) for raw in stored] == [[], [], []]
+    children, visits_errs = (json.loads(raw)["errors"] for raw in stored[1:])
+    # The cell is still named (row, column) and shows the masked number.
+    assert [(e["row"], e["column"], e["value"]) for e in children] == [
+        (3, "身份证号", df.loc[1, "身份证号"][:4] + "*" * 10 + df.loc[1, "身份证号"][-4:]),
+        (4, "出生日期", stray[:4] + "*" * 10 + stray[-4:]),
+    ]
+    assert [(e["row"], e["column"], e["value"]) for e in visits_errs] == [
+        (2, "儿童身份证号", unknown[:4] + "*" * 10 + unknown[-4:])
+    ]
+
+
+def test_the_cli_prints_no_raw_id_number(tree, tmp_path, capsys):
+    url = tree.url.render_as_string(hide_password=False)
+    df, visits, _raw, _unknown = bad_id_ledgers()
+    for kind, ledger in (("children", df), ("visits", visits)):
+        path = tmp_path / f"{kind}.xlsx"
+        path.write_bytes(xlsx_bytes(ledger))
+        assert cli(["--kind", kind, str(path), "--url", url]) == 1
+        out = capsys.readouterr().out
+        assert "身份证号" in out and ID_SHAPED.findall(out) == []

@@ -1,8 +1,8 @@
 """python -m data.load --kind KIND FILE --url URL [--user NAME] [--check] [--template OUT.xlsx]
 
 Exit 0 when the file was loaded (or, with --check, would load), 1 when it was refused,
-rejected or could not be written (the Chinese problems are printed, one per line), 2 for a
-usage error.
+rejected or could not be written (the Chinese problems are printed, one per line, ID numbers
+and phones masked), 2 for a usage error.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.masking import mask_id_numbers_in
 from data.db import make_engine
 from data.load.core import import_file
 from data.load.errors import BATCH_STATUS
@@ -73,13 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
     status = BATCH_STATUS.get(result.status, "校验通过")
     print(f"[{status}] {TITLES[args.kind]}：{result.file_name}")
-    print(result.summary())
+    print(mask_id_numbers_in(result.summary()))
     for p in result.errors[:MAX_PRINTED]:
-        print("  " + p.line())
+        print("  " + p.masked().line())  # no raw ID number on a terminal or in a log
     if len(result.errors) > MAX_PRINTED:
         print(f"  ……另有 {len(result.errors) - MAX_PRINTED:,} 处问题未列出。")
     for note in result.notes:
-        print("说明：" + note)
+        print("说明：" + mask_id_numbers_in(note))
     if result.rollup:
         print(f"指标汇总：{result.rollup}")
     timing = "，".join(f"{k} {v:.2f} 秒" for k, v in result.seconds.items())

@@ -1,10 +1,13 @@
 """What an import reports: one `Problem` per bad cell (sheet, row, column, value, Chinese
 message), a `Refusal` for a file that is rejected before any row is read, and the
-`ImportResult` the CLI and the 数据管理 page show."""
+`ImportResult` the CLI and the 数据管理 page show. What is stored or printed is masked
+(`Problem.masked`); the page masks its table itself (queries/imports.problem_frame)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+from core.masking import mask_id_number, mask_id_numbers_in, mask_phone
 
 # import_batches.status values (the page shows the Chinese labels).
 LOADED, REJECTED, REFUSED, FAILED = "loaded", "rejected", "refused", "failed"
@@ -32,6 +35,19 @@ class Problem:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def masked(self) -> Problem:
+        """The problem as it may be stored (import_batches) or printed (the CLI): an ID
+        number or phone cell masked, and any ID-number-shaped text in another cell or in the
+        message too (issue 19.9). The row and column still say where to look."""
+        value = self.value
+        if self.field == "id_number" or (self.field == "child_id" and len(value) >= 15):
+            value = mask_id_number(value) or ""
+        elif self.field == "phone":
+            value = mask_phone(value) or ""
+        else:
+            value = mask_id_numbers_in(value)
+        return replace(self, value=value, message=mask_id_numbers_in(self.message))
 
     def line(self) -> str:
         """'工作表 儿童台账 第7行 E列「身份证号」值“…”：…' for the CLI."""

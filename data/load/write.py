@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import Boolean, Connection, Date, Engine, Numeric, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from core.masking import mask_id_numbers_in
 from data import rollup
 from data import schema as s
 from data.load.checks import LEVEL_ORDER, Lookups
@@ -198,15 +199,15 @@ def _copy_rows(conn: Connection, table, columns: list[str], rows: list[dict]) ->
 
 
 def record_batch(conn: Connection, result: ImportResult, user: str | None) -> int:
-    """One import_batches row per attempt; errors_json keeps the first errors, their count,
-    the row counts and notes."""
+    """One import_batches row per attempt; errors_json keeps the first errors (masked: no
+    raw ID number at rest), their count, the row counts and notes."""
     payload = {
-        "errors": [p.as_dict() for p in result.errors[:MAX_STORED_ERRORS]],
+        "errors": [p.masked().as_dict() for p in result.errors[:MAX_STORED_ERRORS]],
         "error_count": len(result.errors),
         "inserted": result.inserted,
         "updated": result.updated,
         "unchanged": result.unchanged,
-        "notes": result.notes,
+        "notes": [mask_id_numbers_in(n) for n in result.notes],
     }
     b = s.import_batches
     stmt = (
