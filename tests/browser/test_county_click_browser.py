@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from tests.browser.test_county_user_browser import wait_until_idle
 from tests.browser.test_map_browser import PATHS, county_codes, query, wait_for_regions
 from tests.browser.test_overview_browser import assert_no_exception, click_map_region, heading
 from tests.test_county_view import COUNTY_NAMES, build_thin_province
@@ -73,11 +74,13 @@ def test_alert_links_open_the_region(page, app):
     sign_in(page, app, "/alerts")
     page.get_by_role("heading", name="预警", level=1).wait_for()
     page.get_by_text("有预警的地区").wait_for()
+    # The list may be drawn twice on arrival (sign-in, then the period in the URL): read it
+    # only when the run is over, and click the entry that was read, not whichever is first.
+    wait_until_idle(page)
     # a county entry reads "n. 县名（市名）"; open the first one
-    link = page.get_by_role("link", name=re.compile(r"^\d+\. .+（.+市）$")).first
-    label = link.inner_text()
+    label = page.get_by_role("link", name=re.compile(r"^\d+\. .+（.+市）$")).first.inner_text()
     name = re.search(r"\d+\. (.+)（", label).group(1)
-    link.click()
+    page.get_by_role("link", name=label, exact=True).click()
     heading(page, f"县区详情：{name}").wait_for()
     assert "county" in query(page)
     assert_no_exception(page)
