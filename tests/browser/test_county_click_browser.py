@@ -78,7 +78,8 @@ def test_alert_links_open_the_region(page, app):
     # only when the run is over, and click the entry that was read, not whichever is first.
     wait_until_idle(page)
     # a county entry reads "n. 县名（市名）"; open the first one
-    label = page.get_by_role("link", name=re.compile(r"^\d+\. .+（.+市）$")).first.inner_text()
+    entry = page.get_by_role("link", name=re.compile(r"^\d+\. .+（.+市）$")).first
+    label = re.search(r"\d+\. .+（.+市）", entry.inner_text()).group()  # without the icon
     name = re.search(r"\d+\. (.+)（", label).group(1)
     page.get_by_role("link", name=label, exact=True).click()
     heading(page, f"县区详情：{name}").wait_for()
