@@ -30,6 +30,7 @@ from components.format import (
     status_label,
 )
 from components.kpi import as_of_date
+from components.maps.classification import classify
 from core.metrics import BY_CODE
 from core.periods import check_period
 from queries import alerts, indicators, regions
@@ -84,6 +85,9 @@ class Slide:
     codes: tuple[str, ...] = ()  # region codes of the categories (map slides)
     level: str = ""  # map slides: the level drawn
     within: str | None = None  # map slides: the prefecture drawn alone (None: the province)
+    target: float | None = None  # bars: the metric's target, drawn as a dashed line
+    colors: tuple[str, ...] = ()  # bars: each category's status colour, as on the map
+    legend: tuple[tuple[str, str], ...] = ()  # bars: (label, colour) of the status classes
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ def ranking_slide(
     engine: Engine, scope: str, period: str, metric: str, level: str, subtitle: str
 ) -> Slide:
     """Regions at `level` ranked on one metric, best first; regions without data are left
-    out of the bars and counted in the note."""
+    out of the bars and counted in the note. A metric with a target colours each bar by the
+    map's status classes (达标 / 接近目标 / 未达标) and carries the target for the line."""
     m = BY_CODE[metric]
     df = indicators.metric_by_region(engine, scope, period, metric, level)
     has = df[df["value"].notna()].sort_values(
@@ -152,6 +157,12 @@ def ranking_slide(
     missing = int(df["value"].isna().sum())
     if missing:
         notes.append(f"无数据 {missing} 个地区")
+    colors: tuple[str, ...] = ()
+    legend: tuple[tuple[str, str], ...] = ()
+    if m.target is not None:  # the map's classes (达标 / 接近目标 / 未达标), so both agree
+        cls = classify(list(has["value"]), m)
+        colors = tuple(cls.classes[i].color for i in cls.index)
+        legend = tuple((c.label, c.color) for c in cls.classes if c.status != "no_data")
     return Slide(
         f"rank_{metric}",
         "bars",
@@ -162,6 +173,9 @@ def ranking_slide(
         metric=metric,
         number_format=number_format(metric),
         note="；".join(notes),
+        target=m.target,
+        colors=colors,
+        legend=legend,
     )
 
 
@@ -212,8 +226,10 @@ def trend_slide(engine: Engine, scope: str, period: str, subtitle: str) -> Slide
 
 
 def alerts_slide(engine: Engine, scope: str, period: str, subtitle: str) -> Slide:
-    """The regions with the highest alert index (most missed targets, worst shortfalls)."""
-    df = alerts.region_alerts(engine, scope, period).head(ALERT_ROWS)
+    """The regions with the highest alert index (most missed targets, worst shortfalls); the
+    first three missed indicators named, 等 when there are more."""
+    everyone = alerts.region_alerts(engine, scope, period)  # layered by level, as on 预警
+    df = everyone.sort_values(["alert_index", "code"], ascending=[False, True]).head(ALERT_ROWS)
     table = pd.DataFrame(
         {
             "地区": df["name"],
@@ -221,10 +237,18 @@ def alerts_slide(engine: Engine, scope: str, period: str, subtitle: str) -> Slid
             "预警指数": [f"{v:.1f}" for v in df["alert_index"]],
             "未达标指标数": [f"{int(n)} 项" for n in df["n_missed"]],
             "最高预警": [BAND_WORD.get(b, b) for b in df["worst_band"]],
-            "未达标指标": ["、".join(BY_CODE[c].label for c in ms[:3]) for ms in df["metrics"]],
+            "未达标指标": [
+                "、".join(BY_CODE[c].label for c in ms[:3]) + ("等" if len(ms) > 3 else "")
+                for ms in df["metrics"]
+            ],
         }
     )
-    note = "所有地区均已达标。" if table.empty else f"按预警指数排序，列出前 {ALERT_ROWS} 个地区。"
+    if table.empty:
+        note = "所有地区均已达标。"
+    elif len(everyone) > ALERT_ROWS:
+        note = f"按预警指数从高到低排序，列出前 {ALERT_ROWS} 个地区（共 {len(everyone)} 个）。"
+    else:
+        note = f"按预警指数从高到低排序，共 {len(table)} 个地区。"
     return Slide("alerts", "alerts", "预警地区", subtitle, table=table, note=note)
 
 

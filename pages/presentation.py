@@ -21,7 +21,7 @@ from components import deck as deckmod
 from components import workbook as wbmod
 from components.deck import Slide
 from components.format import fmt_period
-from components.pptx_export import PPTX_MIME, build_pptx_with_maps, map_figure
+from components.pptx_export import PPTX_MIME, build_pptx_with_maps, map_figure, page_count
 from data.config import province_code
 
 SLIDE_KEY = "presentation_slide"
@@ -209,7 +209,7 @@ down1.download_button(
     "下载 PPT 演示文稿",
     data=exports.audited(
         lambda: build_pptx_with_maps(deck, province_code(), watermark=mark),
-        f"汇报_{stem}.pptx · {fmt_period(ctx.period)} · {len(slides) + 2} 页",
+        f"汇报_{stem}.pptx · {fmt_period(ctx.period)} · {page_count(deck)} 页",
     ),
     file_name=f"汇报_{stem}.pptx",
     mime=PPTX_MIME,

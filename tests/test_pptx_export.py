@@ -11,9 +11,14 @@ The tiny demo holds 南昌市 360100 (东湖区 360102, 新建区 360112, 进贤
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 import zipfile
+from dataclasses import replace
 
+import pandas as pd
 import pytest
+from lxml import etree
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 from pptx.enum.shapes import MSO_SHAPE_TYPE
@@ -21,11 +26,13 @@ from pptx.oxml.ns import qn
 from sqlalchemy import select
 
 from components import deck as deckmod
-from components import pptx_export
+from components import geo, pptx_export
+from components.maps.classification import classify
 from components.pptx_export import CJK_FONT, build_pptx
+from core.metrics import BY_CODE
 from data.db import make_engine
-from data.schema import children, kpi_snapshots, staff
-from queries import indicators
+from data.schema import children, kpi_snapshots, metadata, staff
+from queries import alerts, indicators
 from queries.regions import ScopeError
 from tests.conftest import BACKENDS
 from tests.fixtures.deck import PROVINCE_SLIDES, PROVINCE_TITLES, deck_titles
@@ -160,6 +167,17 @@ def test_kpi_and_alert_slides_are_powerpoint_tables(eng):
     assert len(alerts.table.rows) >= 2
 
 
+def test_the_alert_slide_lists_the_highest_alert_indices(eng):
+    """Its note says 按预警指数排序: the rows are the regions of highest alert index, in that
+    order (the 预警 page layers them by level instead)."""
+    everyone = alerts.region_alerts(eng, PROVINCE, PERIOD)
+    s = deckmod.alerts_slide(eng, PROVINCE, PERIOD, "")
+    shown = [float(v) for v in s.table["预警指数"]]
+    best = sorted(everyone["alert_index"], reverse=True)[: deckmod.ALERT_ROWS]
+    assert shown == pytest.approx([round(v, 1) for v in best], abs=0.051)
+    assert s.note.startswith("按预警指数从高到低排序")
+
+
 def test_every_run_has_a_chinese_east_asian_font(eng):
     _, _, prs = open_deck(eng)
     runs = 0
@@ -284,3 +302,259 @@ def test_a_long_ranking_shows_both_ends(eng, monkeypatch):
     assert s.series[0].values == pytest.approx((stored["360732"], stored["360730"]))
     assert s.series[0].values[1] == pytest.approx(7 / 12)
     assert s.note == "目标 ≥ 90.0%；共 4 个地区有数据，列出前 1 名和后 1 名；无数据 1 个地区"
+
+
+# ---------------------------------------------------------------- geometry (a deck to hand out)
+# What LibreOffice showed on the province demo deck (issue 18): the 预警地区 table ran off its
+# slide and under its footnote, words were cut where cells wrapped, the county bars named
+# only every second county, the trend sat flat on a 0–100% axis, and the source slide named
+# the kpi_snapshots table. These checks read the saved file the way a renderer would.
+
+# Forbidden on a slide: a database table's name, a metric code, any snake_case identifier.
+INTERNAL_NAMES = {t.name for t in metadata.sorted_tables} | set(BY_CODE)
+SNAKE = re.compile(r"[A-Za-z]+_[A-Za-z0-9_]+")
+LINE_EM = 1.3  # a line of CJK text is at least this many font sizes tall
+
+
+def text_pt(text: str, size: float) -> float:
+    """A lower bound on the width of a line in points: full-width characters one em, the
+    rest 0.55 em (the narrowest Latin digits of the fonts the deck names or falls back to)."""
+    return sum(size if unicodedata.east_asian_width(c) in "WF" else 0.55 * size for c in text)
+
+
+def pt(emu: int) -> float:
+    return emu / 12700
+
+
+def content_shapes(slide) -> list:
+    """Every shape but the watermark's boxes: those tile the slide like wallpaper, each
+    overhanging the edges on purpose (tests/test_watermark.py checks them)."""
+    return [sh for sh in slide.shapes if sh.name != pptx_export.WATERMARK_NAME]
+
+
+def run_size(frame, default: float) -> float:
+    sizes = [r.font.size.pt for p in frame.paragraphs for r in p.runs if r.font.size]
+    return max(sizes, default=default)
+
+
+def visible_text(slide) -> list[str]:
+    """What a slide shows: its text boxes, table cells and charts' titles, categories and
+    series names (not the XML's own element names)."""
+    out = []
+    for sh in content_shapes(slide):
+        if sh.has_text_frame:
+            out.append(sh.text_frame.text)
+        if sh.has_table:
+            out += [c.text for r in sh.table.rows for c in r.cells]
+        if sh.has_chart:
+            xml = etree.fromstring(sh.chart.part.blob)
+            out += [t.text or "" for t in xml.iter(qn("a:t"), qn("c:v"))]
+    return out
+
+
+def check_table(slide, shape) -> None:
+    """Rows × row height fit on the slide above anything laid under the table (the
+    footnote), and every line of every cell fits its column: nothing wraps or is cut."""
+    table = shape.table
+    bottom = shape.top + sum(r.height for r in table.rows)
+    assert bottom <= pptx_export.HEIGHT, "the table runs off the slide"
+    below = [
+        sh
+        for sh in content_shapes(slide)
+        if sh.has_text_frame and sh.top >= shape.top and sh != shape
+    ]
+    for sh in below:
+        assert sh.top >= bottom, f"{sh.text_frame.text!r} lies over the table's rows"
+    widths = [c.width for c in table.columns]
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            frame = cell.text_frame
+            size = run_size(frame, 18)
+            inner_w = pt(width - cell.margin_left - cell.margin_right)
+            for p in frame.paragraphs:
+                assert text_pt(p.text, size) <= inner_w, (
+                    f"{p.text!r} wraps in a {inner_w:.0f} pt column"
+                )
+            lines = len(frame.paragraphs)
+            need = lines * size * LINE_EM + pt(cell.margin_top + cell.margin_bottom)
+            assert pt(row.height) >= need, (
+                f"row of {cell.text!r} is {pt(row.height):.1f} pt, needs {need:.1f}"
+            )
+
+
+def axis_values(chart) -> list[float]:
+    return [v for s in chart.plots[0].series for v in s.values if v is not None]
+
+
+def check_chart(shape, s: deckmod.Slide) -> None:
+    """Every category named (label interval 1, one point per name, the labels' font small
+    enough that 20 names stack without overlapping); a trend's value axis fitted to its data."""
+    chart = shape.chart
+    xml = chart._chartSpace
+    (cat_ax,) = xml.iter(qn("c:catAx"))
+    skip = cat_ax.find(qn("c:tickLblSkip"))
+    assert skip is not None and skip.get("val") == "1", "PowerPoint may skip category labels"
+    assert list(chart.plots[0].categories) == list(s.categories)
+    if s.kind == "bars":
+        size = chart.category_axis.tick_labels.font.size.pt
+        assert len(s.categories) * size * LINE_EM <= pt(shape.height), "names overlap"
+        assert size >= 10
+    else:
+        values = chart.value_axis
+        lo, hi = values.minimum_scale, values.maximum_scale
+        assert lo is not None and hi is not None and (lo, hi) != (0, 1), "trend pinned to 0–100%"
+        data = axis_values(chart)
+        assert lo <= min(data) and max(data) <= hi
+        assert hi - lo <= 3 * max(max(data) - min(data), 0.02), "the lines would look flat"
+        assert "%" in values.tick_labels.number_format  # the unit on the axis
+
+
+def check_deck(prs, d: deckmod.Deck) -> None:
+    by_title = {s.title: s for s in d.slides}
+    for slide in prs.slides:
+        for sh in content_shapes(slide):
+            assert sh.left >= 0 and sh.top >= 0, (slide.shapes.title.text, sh.name)
+            assert sh.left + sh.width <= pptx_export.WIDTH, (slide.shapes.title.text, sh.name)
+            assert sh.top + sh.height <= pptx_export.HEIGHT, (slide.shapes.title.text, sh.name)
+            if sh.has_table:
+                check_table(slide, sh)
+            if sh.has_chart:
+                check_chart(sh, by_title[slide.shapes.title.text])
+        text = "\n".join(visible_text(slide))
+        assert not [n for n in INTERNAL_NAMES if re.search(rf"\b{n}\b", text)], text
+        assert not SNAKE.search(text), text
+
+
+@pytest.mark.parametrize("scope", [PROVINCE, GANZHOU, XINGGUO])
+def test_every_slide_fits_and_names_every_category(eng, scope):
+    d, _, prs = open_deck(eng, scope, watermark="张三 13800000000 2026-12-03")
+    check_deck(prs, d)
+    assert len(prs.slides) == len(d.slides) + 2 == pptx_export.page_count(d)
+
+
+def ranking(n: int, target: float | None = 0.9) -> deckmod.Slide:
+    """A ranking of `n` counties with long names, falling from 100% to 50%."""
+    names = tuple(f"{'共青城井冈山'[: 2 + i % 4]}{i}县" for i in range(n))
+    values = tuple(1 - 0.5 * i / max(n - 1, 1) for i in range(n))
+    s = deckmod.Slide(
+        "rank_home_coverage",
+        "bars",
+        "儿童之家覆盖率 · 各县（市、区）排名（前十与后十）",
+        "江西省",
+        categories=names,
+        series=(deckmod.Series("儿童之家覆盖率", values),),
+        metric="home_coverage",
+        number_format="0.0%",
+        note="目标 ≥ 90.0%；共 100 个地区有数据，列出前 10 名和后 10 名",
+    )
+    if target is None:
+        return s
+    cls = classify(list(values), "home_coverage")
+    return replace(
+        s,
+        target=target,
+        colors=tuple(cls.classes[i].color for i in cls.index),
+        legend=tuple((c.label, c.color) for c in cls.classes if c.status != "no_data"),
+    )
+
+
+def alerts_table(n: int) -> pd.DataFrame:
+    labels = [BY_CODE[c].label for c in ("trained_12m", "certified_rate", "director_coverage")]
+    return pd.DataFrame(
+        {
+            "地区": [f"共青城市{i}" for i in range(n)],
+            "所属": ["九江市"] * n,
+            "预警指数": [f"{220.7 - i:.1f}" for i in range(n)],
+            "未达标指标数": ["8 项"] * n,
+            "最高预警": ["严重"] * n,
+            "未达标指标": ["、".join(labels * 2)] * n,  # six labels: longer than one line
+        }
+    )
+
+
+def one_slide_deck(*slides: deckmod.Slide) -> deckmod.Deck:
+    return deckmod.Deck(
+        "江西省儿童关爱服务体系工作汇报", "江西省", ("江西省",), PERIOD, "2026-10-31", True, slides
+    )
+
+
+def test_twenty_county_names_each_shown_with_target_and_status(eng):
+    d = one_slide_deck(ranking(20))
+    prs = Presentation(io.BytesIO(build_pptx(d)))
+    check_deck(prs, d)
+    slide = prs.slides[1]
+    (shape,) = [sh for sh in slide.shapes if sh.has_chart]
+    chart = shape.chart
+    # each bar in its region's status colour (the map's three classes)
+    points = chart.plots[0].series[0].points
+    fills = [str(points[i].format.fill.fore_color.rgb) for i in range(20)]
+    assert fills == [c.lstrip("#").upper() for c in d.slides[0].colors]
+    assert {"0072B2", "E69F00", "D55E00"} <= set(fills)
+    # the dashed target line on the value axis' 90%, over the plot area
+    (line,) = [sh for sh in slide.shapes if sh.name == pptx_export.TARGET_LINE]
+    layout = chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea")).find(qn("c:layout"))
+    manual = {e.tag.split("}")[1]: e.get("val") for e in layout.find(qn("c:manualLayout"))}
+    assert manual["layoutTarget"] == "inner"
+    lo, hi = chart.value_axis.minimum_scale, chart.value_axis.maximum_scale
+    x = (
+        shape.left
+        + (float(manual["x"]) + float(manual["w"]) * (0.9 - lo) / (hi - lo)) * shape.width
+    )
+    assert line.left == pytest.approx(x, abs=12700) and line.width == 0
+    # the legend names the classes and the line
+    text = "\n".join(visible_text(slide))
+    assert "✔ 达标（≥90.0%）" in text and "✖ 未达标（<85.0%）" in text and "目标 ≥ 90.0%" in text
+
+
+def test_a_ranking_without_target_has_no_line():
+    d = one_slide_deck(ranking(12, target=None))
+    prs = Presentation(io.BytesIO(build_pptx(d)))
+    check_deck(prs, d)
+    assert not [sh for sh in prs.slides[1].shapes if sh.name == pptx_export.TARGET_LINE]
+
+
+def test_a_long_table_is_split_over_slides_with_its_header():
+    table = alerts_table(30)
+    s = deckmod.Slide(
+        "alerts", "alerts", "预警地区", "江西省", table=table, note="按预警指数排序。"
+    )
+    d = one_slide_deck(s)
+    prs = Presentation(io.BytesIO(build_pptx(d)))
+    pages = list(prs.slides)[1:-1]
+    assert len(pages) >= 3 and len(prs.slides) == pptx_export.page_count(d)
+    assert [p.shapes.title.text for p in pages] == [
+        f"预警地区（{i}/{len(pages)}）" for i in range(1, len(pages) + 1)
+    ]
+    rows = []
+    for page in pages:
+        (shape,) = [sh for sh in page.shapes if sh.has_table]
+        got = [[c.text for c in r.cells] for r in shape.table.rows]
+        assert got[0] == list(table.columns)  # the header on every page
+        rows += got[1:]
+        assert any(
+            sh.has_text_frame and sh.text_frame.text == "按预警指数排序。" for sh in page.shapes
+        )
+    # every row once, in order; a long list breaks between labels, never inside one
+    assert [r[0] for r in rows] == list(table["地区"])
+    assert all(r[5].replace("\n", "") == table["未达标指标"][0] for r in rows)
+    labels = {m.label for m in BY_CODE.values()}
+    for r in rows:
+        pieces = [p for line in r[5].split("\n") for p in line.strip("、").split("、")]
+        assert set(pieces) <= labels
+    check_deck(prs, d)
+
+
+def test_map_picture_has_a_legible_legend_and_names(eng):
+    d = deckmod.build_deck(eng, GANZHOU, PERIOD)
+    (m,) = [s for s in d.slides if s.kind == "map"]
+    fig = pptx_export.export_map_figure(m, PROVINCE)
+    height = pptx_export.MAP_HEIGHT
+    # a slide shows the picture content-box high: 14 pt on the slide is this many pixels
+    px_14pt = 14 / 72 * height / (pptx_export._content_box()[3] / 914400)
+    assert fig.layout.legend.font.size >= px_14pt * 0.95
+    assert fig.layout.width is None or fig.layout.width == pptx_export.MAP_WIDTH
+    (names,) = [t for t in fig.data if t.name == pptx_export.MAP_NAMES]
+    fc = geo.feature_collection(PROVINCE, "county", within=GANZHOU)
+    counties = {f["properties"]["name"] for f in fc["features"]}  # 赣州's 18, data or none
+    assert len(names.text) >= len(counties) // 4 and set(names.text) <= counties
+    assert names.textfont.size >= px_14pt * 0.7
