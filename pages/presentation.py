@@ -5,7 +5,7 @@ opens on that slide. The same sequence downloads as a PowerPoint deck with edita
 and all indicators of all regions as one Excel workbook; both downloads are audited.
 
 Layout only: the slides come from components/deck.py (queries through components/db.py),
-the files from components/pptx_export.py and components/workbook.py.
+the files from components/pptx_export.py (and its pptx_* modules) and components/workbook.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from components import deck as deckmod
 from components import workbook as wbmod
 from components.deck import Slide
 from components.format import fmt_period
-from components.pptx_export import PPTX_MIME, build_pptx_with_maps, map_figure, page_count
+from components.pptx_export import PPTX_MIME, build_pptx_with_maps, page_count
+from components.pptx_maps import map_figure
 from data.config import province_code
 
 SLIDE_KEY = "presentation_slide"

@@ -26,9 +26,10 @@ from pptx.oxml.ns import qn
 from sqlalchemy import select
 
 from components import deck as deckmod
-from components import geo, pptx_export
+from components import geo, pptx_charts, pptx_export, pptx_maps, pptx_text
 from components.maps.classification import classify
-from components.pptx_export import CJK_FONT, build_pptx
+from components.pptx_export import build_pptx
+from components.pptx_text import CJK_FONT
 from core.metrics import BY_CODE
 from data.db import make_engine
 from data.schema import children, kpi_snapshots, metadata, staff
@@ -274,16 +275,16 @@ def test_without_a_browser_the_deck_says_so(eng, monkeypatch):
     map_text = "".join(sh.text_frame.text for sh in prs.slides[2].shapes if sh.has_text_frame)
     assert "未能导出为图片" in map_text
     last = "".join(sh.text_frame.text for sh in prs.slides[-1].shapes if sh.has_text_frame)
-    assert pptx_export.NO_BROWSER in last
+    assert pptx_maps.NO_BROWSER in last
     assert chart_of(prs.slides[4]).chart_type == XL_CHART_TYPE.BAR_CLUSTERED
 
 
 def test_maps_as_pictures_with_the_machine_chromium(eng, monkeypatch):
     monkeypatch.delenv("BROWSER_PATH", raising=False)
-    if pptx_export.browser_path() is None:
+    if pptx_maps.browser_path() is None:
         pytest.skip("no /usr/bin/chromium on this machine")
     d = deckmod.build_deck(eng, PROVINCE, PERIOD, None, False)
-    images, notices = pptx_export.map_images(d, PROVINCE)
+    images, notices = pptx_maps.map_images(d, PROVINCE)
     assert notices == () and list(images) == ["map_home_coverage"]
     assert images["map_home_coverage"][:8] == b"\x89PNG\r\n\x1a\n"
     prs = Presentation(io.BytesIO(pptx_export.build_pptx(d, images)))
@@ -329,7 +330,7 @@ def pt(emu: int) -> float:
 def content_shapes(slide) -> list:
     """Every shape but the watermark's boxes: those tile the slide like wallpaper, each
     overhanging the edges on purpose (tests/test_watermark.py checks them)."""
-    return [sh for sh in slide.shapes if sh.name != pptx_export.WATERMARK_NAME]
+    return [sh for sh in slide.shapes if sh.name != pptx_text.WATERMARK_NAME]
 
 
 def run_size(frame, default: float) -> float:
@@ -357,7 +358,7 @@ def check_table(slide, shape) -> None:
     footnote), and every line of every cell fits its column: nothing wraps or is cut."""
     table = shape.table
     bottom = shape.top + sum(r.height for r in table.rows)
-    assert bottom <= pptx_export.HEIGHT, "the table runs off the slide"
+    assert bottom <= pptx_text.HEIGHT, "the table runs off the slide"
     below = [
         sh
         for sh in content_shapes(slide)
@@ -414,8 +415,8 @@ def check_deck(prs, d: deckmod.Deck) -> None:
     for slide in prs.slides:
         for sh in content_shapes(slide):
             assert sh.left >= 0 and sh.top >= 0, (slide.shapes.title.text, sh.name)
-            assert sh.left + sh.width <= pptx_export.WIDTH, (slide.shapes.title.text, sh.name)
-            assert sh.top + sh.height <= pptx_export.HEIGHT, (slide.shapes.title.text, sh.name)
+            assert sh.left + sh.width <= pptx_text.WIDTH, (slide.shapes.title.text, sh.name)
+            assert sh.top + sh.height <= pptx_text.HEIGHT, (slide.shapes.title.text, sh.name)
             if sh.has_table:
                 check_table(slide, sh)
             if sh.has_chart:
@@ -491,7 +492,7 @@ def test_twenty_county_names_each_shown_with_target_and_status(eng):
     assert fills == [c.lstrip("#").upper() for c in d.slides[0].colors]
     assert {"0072B2", "E69F00", "D55E00"} <= set(fills)
     # the dashed target line on the value axis' 90%, over the plot area
-    (line,) = [sh for sh in slide.shapes if sh.name == pptx_export.TARGET_LINE]
+    (line,) = [sh for sh in slide.shapes if sh.name == pptx_charts.TARGET_LINE]
     layout = chart._chartSpace.find(qn("c:chart")).find(qn("c:plotArea")).find(qn("c:layout"))
     manual = {e.tag.split("}")[1]: e.get("val") for e in layout.find(qn("c:manualLayout"))}
     assert manual["layoutTarget"] == "inner"
@@ -510,7 +511,7 @@ def test_a_ranking_without_target_has_no_line():
     d = one_slide_deck(ranking(12, target=None))
     prs = Presentation(io.BytesIO(build_pptx(d)))
     check_deck(prs, d)
-    assert not [sh for sh in prs.slides[1].shapes if sh.name == pptx_export.TARGET_LINE]
+    assert not [sh for sh in prs.slides[1].shapes if sh.name == pptx_charts.TARGET_LINE]
 
 
 def test_a_long_table_is_split_over_slides_with_its_header():
@@ -547,13 +548,13 @@ def test_a_long_table_is_split_over_slides_with_its_header():
 def test_map_picture_has_a_legible_legend_and_names(eng):
     d = deckmod.build_deck(eng, GANZHOU, PERIOD)
     (m,) = [s for s in d.slides if s.kind == "map"]
-    fig = pptx_export.export_map_figure(m, PROVINCE)
-    height = pptx_export.MAP_HEIGHT
+    fig = pptx_maps.export_map_figure(m, PROVINCE)
+    height = pptx_maps.MAP_HEIGHT
     # a slide shows the picture content-box high: 14 pt on the slide is this many pixels
-    px_14pt = 14 / 72 * height / (pptx_export._content_box()[3] / 914400)
+    px_14pt = 14 / 72 * height / (pptx_text.content_box()[3] / 914400)
     assert fig.layout.legend.font.size >= px_14pt * 0.95
-    assert fig.layout.width is None or fig.layout.width == pptx_export.MAP_WIDTH
-    (names,) = [t for t in fig.data if t.name == pptx_export.MAP_NAMES]
+    assert fig.layout.width is None or fig.layout.width == pptx_maps.MAP_WIDTH
+    (names,) = [t for t in fig.data if t.name == pptx_maps.MAP_NAMES]
     fc = geo.feature_collection(PROVINCE, "county", within=GANZHOU)
     counties = {f["properties"]["name"] for f in fc["features"]}  # 赣州's 18, data or none
     assert len(names.text) >= len(counties) // 4 and set(names.text) <= counties

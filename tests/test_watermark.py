@@ -27,7 +27,8 @@ from pptx.oxml.ns import qn
 from components import briefing_doc, exports, print_css, watermark
 from components import deck as deckmod
 from components.auth import AuthUser
-from components.pptx_export import WATERMARK_NAME, build_pptx
+from components.pptx_export import build_pptx
+from components.pptx_text import WATERMARK_NAME
 from components.workbook import build_workbook
 from components.xlsx import excel_bytes
 from core.settings import SettingsError, parse, watermark_enabled
