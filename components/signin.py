@@ -49,7 +49,7 @@ def sign_in_form(url: str, demo: bool) -> None:
             st.warning(
                 "**演示模式**：演示账号（省级 demo_province、市级 demo_prefecture、县级 "
                 "demo_county、管理员 demo_admin）的密码已在启动看板的终端窗口中打印，只打印一次。"
-                "遗失时可运行 `python -m data.users reset demo_province` 重新生成。",
+                "遗失时可运行 `.venv/bin/python -m data.users reset demo_province` 重新生成。",
                 icon=":material/science:",
             )
 
@@ -182,7 +182,7 @@ def ensure_demo_accounts(url: str) -> int:
             f"  {u:<16} {label:<6} 地区 {code:<8} 密码 {pw}" for u, label, code, pw in created
         ]
         lines += [
-            "遗失密码：python -m data.users reset <用户名>",
+            "遗失密码：.venv/bin/python -m data.users reset <用户名>",
             "=" * 64,
             "",
         ]
