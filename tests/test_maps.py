@@ -14,6 +14,7 @@ import plotly.io as pio
 import pytest
 
 from components import drill, geo, maps
+from components.maps import classification
 from data.config import REPO_ROOT
 from data.regions import real_units
 
@@ -71,12 +72,36 @@ def test_target_of_100_percent():
     assert cls.index == [0, 1, 2]
 
 
-def test_count_target_is_met_or_missed():
-    # overdue_cases: target 0, lower is better, a count: no near band.
-    cls = maps.classify([0, 1, 5, None], "overdue_cases")
-    assert cls.index == [0, 1, 1, 2]
-    assert [c.status for c in cls.classes] == ["met", "missed", "no_data"]
-    assert "≤0 件" in cls.classes[0].label and ">0 件" in cls.classes[1].label
+def test_count_target_is_met_or_graded_misses():
+    # overdue_cases: target 0, lower is better, a count: no near band; 0 is 达标 in its own
+    # colour and the misses are graded (issue 18.4: a map of nearly all misses was one flat
+    # orange). The misses 1, 1, 9, 9, 30 hold three distinct values: three classes of
+    # zero within-class variance, on the ramp's three darkest shades.
+    cls = maps.classify([0, 1, 1, 9, 9, 30, None, 0], "overdue_cases")
+    assert [c.status for c in cls.classes] == ["met", "missed", "missed", "missed", "no_data"]
+    assert cls.index == [0, 1, 1, 2, 2, 3, 4, 0]
+    labels = [c.label for c in cls.classes]
+    assert labels[0] == "✔ 达标（≤0 件）"
+    assert labels[1:4] == ["✖ 未达标（1 件）", "✖ 未达标（9 件）", "✖ 未达标（30 件）"]
+    colors = [c.color for c in cls.classes]
+    assert colors[0] == maps.STATUS_COLORS["met"]
+    assert colors[3] == maps.STATUS_COLORS["missed"]  # the worst miss in the 未达标 colour
+    assert len(set(colors)) == 5  # 达标, three shades of 未达标 and grey all distinct
+
+
+def test_count_target_misses_in_at_most_four_shades():
+    # Misses 1 2 3 | 10 11 12 | 40 41 | 90: total within-class variance 2 + 2 + 0.5 + 0,
+    # the least of any four classes (by hand: every other split puts 40 or 90 with a
+    # distant neighbour).
+    values = [0, 1, 2, 3, 10, 11, 12, 40, 41, 90]
+    cls = maps.classify(values, "overdue_cases")
+    missed = [c for c in cls.classes if c.status == "missed"]
+    assert len(missed) == 4
+    assert [c.color for c in missed] == list(classification.MISSED_RAMP)
+    # each value lies in the class whose label names its range; 0 alone is 达标
+    assert cls.index[0] == 0 and all(i >= 1 for i in cls.index[1:])
+    assert cls.index == sorted(cls.index)  # classes follow the values upward
+    assert missed[0].label == "✖ 未达标（1–3 件）" and missed[-1].label == "✖ 未达标（90 件）"
 
 
 def test_quantile_classes_for_a_rate_without_target():

@@ -3,7 +3,8 @@ colour. Shared by the choropleth (components/maps/plotly_map.py) and the 3-D vie
 (components/maps/pydeck_map.py), so both colour a region the same way.
 
 Colour carries status only for metrics with a target (three colour-blind-safe colours, always
-with the words 达标 / 接近目标 / 未达标, compared through `core.metrics.meets_target`); other
+with the words 达标 / 接近目标 / 未达标, compared through `core.metrics.meets_target`; a count
+target such as 逾期个案 0 件 has 达标 and graded shades of 未达标 instead); other
 metrics use one sequential hue (quantile or natural-breaks classes); null values get their own
 grey class 无数据.
 """
@@ -30,6 +31,9 @@ NO_DATA_LABEL = "无数据"
 # class still reads as data against the page and the grey of 无数据).
 SEQUENTIAL_COLORS: tuple[str, ...] = ("#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1", "#54278f")
 NEAR_BAND = 0.05  # a rate within 5 percentage points of its target is 接近目标
+# Misses of a count target, graded light to dark, the darkest the 未达标 colour itself.
+MISSED_RAMP: tuple[str, ...] = ("#f9c9a7", "#f0a070", "#e37a3a", STATUS_COLORS["missed"])
+MISSED_CLASSES = len(MISSED_RAMP)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,7 +101,9 @@ def _target_classes(
             "near": f"{show(t)}–{show(t + band)}",
             "missed": f">{show(t + band)}",
         }
-    order = ["met", "near", "missed"] if band > 0 else ["met", "missed"]
+    if band == 0:
+        return _met_then_graded(values, metric, t, labels["met"])
+    order = ["met", "near", "missed"]
     classes = [
         LegendClass(f"{STATUS_LABELS[s]}（{labels[s]}）", STATUS_COLORS[s], s) for s in order
     ]
@@ -110,12 +116,41 @@ def _target_classes(
         v = float(v)
         if meets_target(metric, v, t):
             out.append(position["met"])
-        elif band > 0 and meets_target(
-            metric, v, t - band if metric.higher_is_better else t + band
-        ):
+        elif meets_target(metric, v, t - band if metric.higher_is_better else t + band):
             out.append(position["near"])  # within the band of the target
         else:
             out.append(position["missed"])
+    return out, classes
+
+
+def _met_then_graded(
+    values: pd.Series, metric: Metric, target: float, met_label: str
+) -> tuple[list[int], list[LegendClass]]:
+    """A count target (逾期个案 0 件): 达标 in its own colour, and the misses graded on a
+    light-to-dark vermilion ramp by natural breaks (at most MISSED_CLASSES), so a map where
+    nearly every county misses is not one flat orange: 1 件 and 20 件 differ at a glance."""
+    classes = [LegendClass(f"{STATUS_LABELS['met']}（{met_label}）", STATUS_COLORS["met"], "met")]
+    floats = [None if fmt.is_null(v) else float(v) for v in values]
+    missed = np.array([v for v in floats if v is not None and not meets_target(metric, v, target)])
+    uppers: list[float] = []
+    if missed.size:
+        uppers = natural_breaks(missed, min(MISSED_CLASSES, len(np.unique(missed))))
+        ramp = MISSED_RAMP[len(MISSED_RAMP) - len(uppers) :]
+        if metric.higher_is_better:  # the worst miss is the smallest value: darkest first
+            ramp = ramp[::-1]
+        for i, hi in enumerate(uppers):
+            members = missed[(missed <= hi) & (missed > (uppers[i - 1] if i else -np.inf))]
+            lo_s, hi_s = format_value(metric, members.min()), format_value(metric, members.max())
+            span = lo_s if lo_s == hi_s else f"{_drop_shared_unit(lo_s, hi_s)}–{hi_s}"
+            classes.append(LegendClass(f"{STATUS_LABELS['missed']}（{span}）", ramp[i], "missed"))
+    out: list[int] = []
+    for v in floats:
+        if v is None:
+            out.append(len(classes))
+        elif meets_target(metric, v, target):
+            out.append(0)
+        else:
+            out.append(1 + int(np.searchsorted(np.array(uppers), v, side="left")))
     return out, classes
 
 
