@@ -292,6 +292,51 @@ auth_sessions = Table(
     Index("ix_auth_sessions_username", "username"),
 )
 
+# Not part of the contract (0005_supervision; issue 17): 督办 tasks a province or prefecture
+# user issues to a county (or a province user to a prefecture) and their history. Statuses:
+# pending 待反馈, answered 已反馈, closed 已销号, returned 退回 (data/supervision.py has the
+# rules). metric null = a free-text matter (`matter`). The figure and gap at issue are kept as
+# seen then. Times UTC; deadline and done_on are calendar days.
+supervision_tasks = Table(
+    "supervision_tasks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _code_fk(),  # the county or prefecture that must answer
+    Column("metric", String(40), nullable=True),
+    Column("matter", String(200), nullable=True),
+    Column("period", String(7), nullable=True),  # 'YYYY-MM' of the figure at issue
+    Column("value_at_issue", Float, nullable=True),
+    Column("gap_at_issue", Float, nullable=True),
+    Column("requirement", Text, nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    Column("issuer_region", CODE, ForeignKey("regions.code"), nullable=False),
+    Column("issued_at", DateTime, nullable=False),
+    Column("answer", Text, nullable=True),  # the latest answer
+    Column("done_on", Date, nullable=True),  # the latest answer's "done by"
+    Column("answered_at", DateTime, nullable=True),
+    Column("closed_at", DateTime, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_supervision_tasks_region_status", "region_code", "status"),
+    Index("ix_supervision_tasks_issuer_region", "issuer_region"),
+)
+
+supervision_events = Table(
+    "supervision_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("supervision_tasks.id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # issue, answer, accept, send_back
+    Column("body", Text, nullable=True),  # requirement, answer or reason, as written
+    Column("done_on", Date, nullable=True),
+    Column("deadline", Date, nullable=True),  # issue: the deadline; send_back: a new one
+    Index("ix_supervision_events_task_id", "task_id"),
+    Index("ix_supervision_events_action_at", "action", "at"),
+)
+
 # Not part of the contract: key/value facts about the database itself (demo flag, data date).
 app_meta = Table(
     "app_meta",
