@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import db
-from components.format import fmt_rate
+from components.format import fmt_rate, md_text
 from components.region_detail import Detail, show_table
 from components.views import Col
 from queries import county as county_q
@@ -27,7 +27,7 @@ def township_gaps(d: Detail) -> None:
     st.subheader("乡镇（街道）缺口")
     towns = db.query(county_q.township_gaps, d.url, d.scope, d.period, d.code)
     if towns.empty:
-        st.info(f"{d.name}暂无乡镇（街道）数据。")
+        st.info(f"{md_text(d.name)}暂无乡镇（街道）数据。")
     else:
         target = county_q.visit_target()
         gap_towns = towns[towns["gaps"] > 0]
@@ -84,7 +84,7 @@ def village_gaps(d: Detail) -> None:
     st.subheader("村（社区）缺口")
     villages = db.query(county_q.village_gaps, d.url, d.scope, d.period, d.code)
     if villages.empty:
-        st.info(f"{d.name}暂无村（社区）数据。")
+        st.info(f"{md_text(d.name)}暂无村（社区）数据。")
     else:
         counts = {
             "no_director": int(villages["no_director"].sum()),

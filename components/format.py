@@ -3,10 +3,13 @@
 Rates are stored as fractions (0.923) and shown as 92.3%; counts with thousands separators
 and a unit (12,345 人); money is stored in yuan and shown in 万元 with one decimal; a mean
 in its own unit (12.3 天). A missing value is "—", and `null_reason` says why, for a tooltip.
+`md_text` makes imported text (region, home, staff names) literal inside Markdown.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from datetime import date, datetime
 
 import pandas as pd
@@ -38,6 +41,26 @@ GAP_HELP = (
     "预警和“跌破目标”按缺口从大到小排列；分母不足 {min_sample:g} 个的比率标“样本较小”，"
     "照常列出但排在其他地区之后。"
 )
+
+
+# Every ASCII punctuation mark may be backslash-escaped in CommonMark and then is plain text:
+# that disarms images, links, emphasis, HTML, tables, math and Streamlit's :color[...]
+# directives. Streamlit also rewrites plain text after parsing (:material/…: icons, :emoji:
+# shortcodes, the :streamlit: logo, "->" arrows): a word joiner (U+2060, invisible) after
+# such a colon or arrow character breaks those patterns without changing what a reader sees.
+_MD_PUNCT = re.compile("([" + re.escape(string.punctuation) + "])")
+_MD_REWRITTEN = re.compile(r"(?<=\\:)(?=\\?[\w+-])|(?<=\\[<>~-])(?=\\[=>-])")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")
+WORD_JOINER = "\u2060"
+
+
+def md_text(value: object) -> str:
+    """`value` as literal text inside st.markdown, st.caption, alerts, labels and help texts:
+    data from imported ledgers must never become an image fetched by every viewer, a link,
+    HTML or formatting. Normal Chinese names come back unchanged ('东湖区'); line breaks
+    become spaces (the text sits inside one line of Markdown)."""
+    text = _LINE_BREAK.sub(" ", str(value))
+    return _MD_REWRITTEN.sub(WORD_JOINER, _MD_PUNCT.sub(r"\\\1", text))
 
 
 def is_null(x: object) -> bool:

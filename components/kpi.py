@@ -23,6 +23,7 @@ from components.format import (
     fmt_target,
     fmt_value,
     is_null,
+    md_text,
     null_reason,
     status_label,
 )
@@ -81,10 +82,10 @@ def page_header(
     is_demo: bool = False,
 ) -> None:
     """Title, scope breadcrumb (江西省 › 赣州市), period and data date, and the 演示数据 badge."""
-    st.title(title)
+    st.title(md_text(title))
     line = "　|　".join(
         [
-            " › ".join(crumbs),
+            " › ".join(md_text(c) for c in crumbs),
             f"统计月份：{fmt_period(period)}",
             f"数据截至：{as_of_date(period, data_date)}",
         ]

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from components import db, drill, maps, tables
+from components.format import md_text
 from core.metrics import BY_CODE
 from data.config import province_code as configured_province
 from queries.regions import ScopeError
@@ -233,9 +234,9 @@ def crumb_trail(crumbs: Sequence[tuple[str, bool]], link: Callable[[int, str], N
         if i:
             st.markdown("›")
         if current:
-            st.markdown(f"**{label}**")
+            st.markdown(f"**{md_text(label)}**")
         else:
-            link(i, label)
+            link(i, md_text(label))
 
 
 def breadcrumb_bar(

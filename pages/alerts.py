@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import db, tables, views
-from components.format import GAP_HELP, SMALL_SAMPLE, fmt_gap, fmt_target, fmt_value
+from components.format import GAP_HELP, SMALL_SAMPLE, fmt_gap, fmt_target, fmt_value, md_text
 from components.views import Col
 from core.metrics import BY_CODE
 from queries import alerts
@@ -115,10 +115,10 @@ with list_tab:
             head, body = st.columns([2, 5])
             with head:
                 page, params = link_to(r)
-                where = f"（{r['parent_name']}）" if r["level"] == "county" else ""
+                where = f"（{md_text(r['parent_name'])}）" if r["level"] == "county" else ""
                 st.page_link(
                     page,
-                    label=f"{i}. {r['name']}{where}",
+                    label=f"{i}. {md_text(r['name'])}{where}",
                     icon=":material/location_on:",
                     query_params=params,
                 )

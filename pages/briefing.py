@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from components import briefing_doc, db, exports, record_lists, tables, views, watermark
-from components.format import GAP_HELP, fmt_gap, fmt_period, fmt_target, fmt_value
+from components.format import GAP_HELP, fmt_gap, fmt_period, fmt_target, fmt_value, md_text
 from components.views import Col
 from queries import briefing
 from queries.rankings import settings_or_default
@@ -117,7 +117,8 @@ for col, frame, word, direction in (
 ):
     with col:
         st.markdown(f"**{word}：{len(frame)} 个县次**" if len(frame) else f"**{word}：无**")
-        lines = briefing_doc.crossing_lines(b.crossings, direction, max_lines=20)
+        named = b.crossings.assign(name=b.crossings["name"].map(md_text, na_action="ignore"))
+        lines = briefing_doc.crossing_lines(named, direction, max_lines=20)
         if lines:
             st.markdown("\n".join(f"- {line}" for line in lines))
 if len(b.crossings):
@@ -163,7 +164,11 @@ if len(b.crossings):
 
 # ---------------------------------------------------------------- three: new overdue cases
 st.subheader("三、新增逾期个案")
-st.markdown(briefing_doc.overdue_summary(b.overdue_counts))
+st.markdown(
+    briefing_doc.overdue_summary(
+        b.overdue_counts.assign(name=b.overdue_counts["name"].map(md_text, na_action="ignore"))
+    )
+)
 if len(b.new_overdue):
     lists.show_list(
         b.new_overdue,
@@ -209,7 +214,7 @@ else:
         for r in b.bottom.to_dict("records"):
             st.page_link(
                 "pages/county.py",
-                label=f"{r['name']}详情",
+                label=f"{md_text(r['name'])}详情",
                 icon=":material/location_on:",
                 query_params={"county": r["code"], "period": period},
             )

@@ -21,6 +21,7 @@ import streamlit as st
 
 from components import county_view, db, drill, kpi, prefecture_view, record_lists, region_detail
 from components import overview_map as om
+from components.format import md_text
 
 PAGE = "pages/county.py"
 PICK_KEY = "county_pick"
@@ -176,14 +177,14 @@ with st.container(horizontal=True, gap="small", vertical_alignment="center", key
     if parent_code and parent_code != geo.province and allowed(parent_code):
         st.page_link(
             PAGE,
-            label=f"{crumbs[-2][1]}详情",
+            label=f"{md_text(crumbs[-2][1])}详情",
             icon=":material/location_on:",
             query_params={"prefecture": parent_code, om.PERIOD_PARAM: ctx.period},
         )
 
 if place is None:
     noun = "县（市、区）" if level == "county" else "设区市"
-    st.info(f"数据库中暂无{name}的数据。请确认该{noun}的台账已导入。")
+    st.info(f"数据库中暂无{md_text(name)}的数据。请确认该{noun}的台账已导入。")
     st.stop()
 
 switcher(code)

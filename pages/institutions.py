@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components import charts, map_ranking, views
-from components.format import STATUS_COLORS, fmt_count, fmt_rate, fmt_wan_yuan
+from components.format import STATUS_COLORS, fmt_count, fmt_rate, fmt_wan_yuan, md_text
 from components.views import Col
 from data.labels import INSTITUTION_KIND, INSTITUTION_STATUS, PURCHASE_ITEM
 from queries import institutions as ins
@@ -338,4 +338,6 @@ else:
     )
 over = welfare[welfare["over"]]
 if not over.empty:
-    st.markdown(f"**:red[✖] 超员机构 {len(over)} 个**：" + "、".join(over["display_name"]))
+    st.markdown(
+        f"**:red[✖] 超员机构 {len(over)} 个**：" + "、".join(over["display_name"].map(md_text))
+    )

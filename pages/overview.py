@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import db, drill, kpi, map_ranking, tables
 from components import overview_map as om
-from components.format import fmt_period
+from components.format import fmt_period, md_text
 
 TREND_RATES = ("home_coverage", "director_coverage", "visit_rate_90d", "trained_12m")
 TREND_CASES = ("open_cases", "overdue_cases")
@@ -55,7 +55,7 @@ kpi.page_header(title, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
 if notice:
     st.warning(notice, icon=":material/warning:")
 if view is None:
-    st.info(f"数据库中暂无{view_name}的数据，地图上显示为“无数据”。请返回上一级查看。")
+    st.info(f"数据库中暂无{md_text(view_name)}的数据，地图上显示为“无数据”。请返回上一级查看。")
 else:
     kpi.kpi_cards(db.kpis(ctx.url, ctx.scope, ctx.period, region=view_code))
 
