@@ -181,15 +181,17 @@ def choropleth(
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         dragmode=False,
         clickmode="event+select",
+        # Below the map, never over it (laid over its lower left, it hid 赣州's south when
+        # the map filled a narrow column): plotly widens the bottom margin to fit it.
         legend={
-            "title": {"text": f"{m.label}（{LEVEL_LABELS[level]}）"},
+            "title": {"text": f"{m.label}（{LEVEL_LABELS[level]}）", "side": "top"},
+            "orientation": "h",
             "itemclick": False,
             "itemdoubleclick": False,
             "x": 0.0,
             "y": 0.0,
             "xanchor": "left",
-            "yanchor": "bottom",
-            "bgcolor": "rgba(255,255,255,0.85)",
+            "yanchor": "top",
         },
         geo={
             "visible": False,

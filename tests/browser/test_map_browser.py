@@ -33,6 +33,21 @@ SHAPE_STATS_JS = f"""() => {{
     }};
 }}"""
 
+# Pixels of overlap between the map's legend box and each drawn region's bounding box: a
+# legend laid over the map (赣州's south, 18.4) hides regions; one beside or below it, none.
+LEGEND_OVERLAP_JS = f"""() => {{
+    const paths = [...document.querySelectorAll('{PATHS}')];
+    const legend = paths.length && paths[0].closest('.js-plotly-plot').querySelector('g.legend');
+    if (!legend) return null;
+    const l = legend.getBoundingClientRect();
+    return paths.map(p => {{
+        const b = p.getBoundingClientRect();
+        const w = Math.min(l.right, b.right) - Math.max(l.left, b.left);
+        const h = Math.min(l.bottom, b.bottom) - Math.max(l.top, b.top);
+        return w > 0 && h > 0 ? w * h : 0;
+    }}).reduce((a, b) => a + b, 0);
+}}"""
+
 # A screen point well inside the drawn region `loc`: the grid point of its bounding box that is
 # inside the fill and farthest from any grid point outside it (concave shapes included).
 INTERIOR_POINT_JS = f"""(loc) => {{
@@ -193,6 +208,27 @@ def test_drill_down_province_prefecture_county(page, app_url, artifacts_dir):
     page.wait_for_function("() => !location.search.includes('prefecture=')")
     wait_for_regions(page, prefectures)
     assert log.foreign() == []
+
+
+@pytest.mark.parametrize(
+    "path, level",
+    [
+        ("/", None),
+        ("/?map=county", None),
+        ("/?prefecture=360700", "360700"),
+        ("/?prefecture=360800", "360800"),
+    ],
+)
+def test_the_legend_never_covers_the_map(page, app_url, path, level):
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.goto(app_url + path)
+    expected = (
+        county_codes(level)
+        if level
+        else (county_codes() if "county" in path else prefecture_codes())
+    )
+    wait_for_regions(page, expected)
+    assert page.evaluate(LEGEND_OVERLAP_JS) == 0
 
 
 def test_bookmarked_and_foreign_urls(page, app_url):
