@@ -18,7 +18,11 @@ expression):
   column per length, `d_minus_<N>`, derived from here);
 - `denominator_noun` (what a rate's or mean's denominator counts, for "why is this —")
   and `gap_unit` (one unit of a gap: "缺口 37 个村（社区）");
-- `family`: the metric_engine family whose wide SELECT computes it.
+- `family`: the metric_engine family whose wide SELECT computes it;
+- `alert_weight` and `composite_weight`: the default weights of the 预警 severity and of the
+  红黑榜 composite score (settings.toml [alerts.weights] / [composite.weights] replace them as
+  a whole); None leaves the metric out. The visit rate and overdue cases weigh double: the
+  policy's first duties are to see every child and to close every case in time.
 
 Imports nothing: core/settings.py reads the default targets from here and core/metrics.py
 applies the settings to these records.
@@ -45,6 +49,8 @@ class Metric:
     higher_is_better: bool = True
     window_days: int | None = None
     scale: float = 1.0
+    alert_weight: float | None = None
+    composite_weight: float | None = None
 
     @property
     def is_total(self) -> bool:
@@ -65,6 +71,8 @@ REGISTRY: tuple[Metric, ...] = (
         denominator_noun="村（社区）",
         gap_unit="个村（社区）",
         target=0.90,
+        alert_weight=1.0,
+        composite_weight=1.0,
     ),
     Metric(
         "demo_homes",
@@ -84,6 +92,8 @@ REGISTRY: tuple[Metric, ...] = (
         denominator_noun="乡镇（街道）",
         gap_unit="个乡镇（街道）",
         target=1.0,
+        alert_weight=1.0,
+        composite_weight=1.0,
     ),
     Metric(
         "director_coverage",
@@ -95,6 +105,8 @@ REGISTRY: tuple[Metric, ...] = (
         denominator_noun="村（社区）",
         gap_unit="个村（社区）",
         target=1.0,
+        alert_weight=1.0,
+        composite_weight=1.0,
     ),
     Metric(
         "female_director_share",
@@ -126,6 +138,8 @@ REGISTRY: tuple[Metric, ...] = (
         denominator_noun=STAFF,
         gap_unit="名人员",
         target=1.0,
+        alert_weight=1.0,
+        composite_weight=1.0,
     ),
     Metric(
         "trained_12m",
@@ -138,6 +152,8 @@ REGISTRY: tuple[Metric, ...] = (
         gap_unit="名人员",
         target=1.0,
         window_days=365,
+        alert_weight=1.0,
+        composite_weight=1.0,
     ),
     Metric(
         "registered_rate",
@@ -193,6 +209,8 @@ REGISTRY: tuple[Metric, ...] = (
         gap_unit="名儿童",
         target=0.90,
         window_days=90,
+        alert_weight=2.0,
+        composite_weight=2.0,
     ),
     Metric(
         "open_cases",
@@ -213,6 +231,8 @@ REGISTRY: tuple[Metric, ...] = (
         gap_unit="件",
         target=0.0,
         higher_is_better=False,
+        alert_weight=2.0,
+        composite_weight=2.0,
     ),
     Metric(
         "case_closure_days",
@@ -235,6 +255,8 @@ REGISTRY: tuple[Metric, ...] = (
         denominator_noun="本月已知结果的转介",
         gap_unit="件转介",
         target=0.90,
+        alert_weight=1.0,
+        composite_weight=1.0,
     ),
     Metric(
         "referral_pending",
@@ -254,6 +276,7 @@ REGISTRY: tuple[Metric, ...] = (
         "正在接受关爱行动的在册儿童 ÷ 在册儿童",
         denominator_noun="在册儿童",
         gap_unit="名儿童",
+        composite_weight=1.0,
     ),
     Metric(
         "protection_center_ready",
@@ -277,3 +300,9 @@ REGISTRY: tuple[Metric, ...] = (
 )
 
 DEFAULT_TARGETS: dict[str, float] = {m.code: m.target for m in REGISTRY if m.target is not None}
+DEFAULT_ALERT_WEIGHTS: dict[str, float] = {
+    m.code: m.alert_weight for m in REGISTRY if m.alert_weight is not None
+}
+DEFAULT_COMPOSITE_WEIGHTS: dict[str, float] = {
+    m.code: m.composite_weight for m in REGISTRY if m.composite_weight is not None
+}

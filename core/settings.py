@@ -10,9 +10,9 @@ auth, import and database code relied on when each read os.environ itself.
 Settings file:
 
 The file is `settings.toml` at the repository root, or the path in `DASHBOARD_SETTINGS`;
-without a file the defaults apply: the targets of the metric registry (core/registry.py,
-DESIGN.md §4) and the weights below. A section present in the file replaces the default
-section whole, so a [targets] section that leaves out a metric removes its target.
+without a file the defaults apply: the targets and the alert and composite weights of the
+metric registry (core/registry.py, DESIGN.md §4). A section present in the file replaces the
+default section whole, so a [targets] section that leaves out a metric removes its target.
 
 This module imports only the registry; core/metrics.py applies these settings to the
 registry at import time. Whether every metric code named here exists is checked by the code
@@ -47,7 +47,7 @@ from typing import Literal
 from pydantic import ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.registry import DEFAULT_TARGETS
+from core.registry import DEFAULT_ALERT_WEIGHTS, DEFAULT_COMPOSITE_WEIGHTS, DEFAULT_TARGETS
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +57,6 @@ ENV_VAR = "DASHBOARD_SETTINGS"
 
 AUDIT_RETENTION_FLOOR_DAYS = 180  # 网络安全法 Art. 21: network logs kept >= six months
 DEFAULT_RELATIVE_TO: dict[str, str] = {"overdue_cases": "open_cases"}
-DEFAULT_ALERT_WEIGHTS: dict[str, float] = {
-    "home_coverage": 1.0,
-    "supervisor_coverage": 1.0,
-    "director_coverage": 1.0,
-    "certified_rate": 1.0,
-    "trained_12m": 1.0,
-    "visit_rate_90d": 2.0,
-    "overdue_cases": 2.0,
-    "referral_timely": 1.0,
-}
-DEFAULT_COMPOSITE_WEIGHTS: dict[str, float] = {
-    "home_coverage": 1.0,
-    "supervisor_coverage": 1.0,
-    "director_coverage": 1.0,
-    "certified_rate": 1.0,
-    "trained_12m": 1.0,
-    "visit_rate_90d": 2.0,
-    "referral_timely": 1.0,
-    "care_coverage": 1.0,
-    "overdue_cases": 2.0,
-}
 
 
 class SettingsError(ValueError):

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from core.metrics import BY_CODE, KINDS, METRICS
-from core.registry import REGISTRY
+from core.registry import DEFAULT_ALERT_WEIGHTS, DEFAULT_COMPOSITE_WEIGHTS, REGISTRY
+from core.settings import load_settings
 from data.schema import regions
 from metric_engine import BUILDERS, FAMILIES, descendant_units, family_select, periods_select
 from metric_engine.periods import month_periods
@@ -42,6 +43,21 @@ def test_every_record_has_what_its_consumers_need():
             assert m.kind in ("rate", "count"), m.code  # gap_count counts only these
         if m.window_days is not None:
             assert m.window_days > 0, m.code
+        if m.alert_weight is not None:
+            assert m.target is not None and m.alert_weight > 0, m.code  # 预警 needs a target
+        if m.composite_weight is not None:
+            assert m.composite_weight > 0 and m.kind in ("rate", "count"), m.code
+
+
+def test_the_shipped_settings_file_states_the_registry_defaults():
+    """settings.toml documents the defaults for a deployment to edit: its weights are the
+    registry's (a weight changed in one place only would make the file lie)."""
+    shipped = load_settings(REPO / "settings.toml")
+    assert dict(shipped.alert_weights) == DEFAULT_ALERT_WEIGHTS
+    assert dict(shipped.composite_weights) == DEFAULT_COMPOSITE_WEIGHTS
+    assert DEFAULT_ALERT_WEIGHTS["visit_rate_90d"] == 2.0  # the policy's first duties
+    assert DEFAULT_COMPOSITE_WEIGHTS["care_coverage"] == 1.0  # ranked, not alerted
+    assert "care_coverage" not in DEFAULT_ALERT_WEIGHTS
 
 
 def test_every_family_computes_exactly_its_metrics():
