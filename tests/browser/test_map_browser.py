@@ -109,6 +109,22 @@ def wait_for_regions(page, expected: list[str]) -> None:
     )
 
 
+def assert_canvas_drawn(canvas, path) -> None:
+    """The deck.gl canvas is on screen and more than 5% of it is not page background: the
+    extruded regions were drawn (deck.gl draws on the next animation frames)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    canvas.page.wait_for_timeout(2000)
+    box = canvas.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 100
+    image = Image.open(BytesIO(canvas.screenshot(path=str(path)))).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    drawn = sum(n for n, rgb in colours if sum(rgb) < 3 * 235)
+    assert drawn > 0.05 * image.width * image.height
+
+
 def query(page) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
 
@@ -248,17 +264,5 @@ def test_deck_3d_offline(page, app_url, artifacts_dir):
     wait_for_regions(page, prefecture_codes())
     canvas = page.locator("canvas").first
     canvas.wait_for()
-    page.wait_for_timeout(2000)  # deck.gl draws on the next animation frames
-    box = canvas.bounding_box()
-    assert box is not None and box["width"] > 100 and box["height"] > 100
-    shot = canvas.screenshot(path=str(artifacts_dir / "deck_3d.png"))
-    # Something other than the page background was drawn: the extruded counties.
-    from io import BytesIO
-
-    from PIL import Image
-
-    image = Image.open(BytesIO(shot)).convert("RGB")
-    colours = image.getcolors(maxcolors=1 << 20) or []
-    non_white = sum(n for n, rgb in colours if sum(rgb) < 3 * 235)
-    assert non_white > 0.05 * image.width * image.height
+    assert_canvas_drawn(canvas, artifacts_dir / "deck_3d.png")
     assert log.foreign() == []

@@ -19,6 +19,7 @@ from tests.browser.test_map_browser import (
     PATHS,
     SHAPE_STATS_JS,
     RequestLog,
+    assert_canvas_drawn,
     county_codes,
     prefecture_codes,
     query,
@@ -182,17 +183,6 @@ def test_three_d_tab_draws_offline(page, app_url, artifacts_dir):
     canvas = page.locator('[data-testid="stDeckGlJsonChart"] canvas').first
     canvas.wait_for(timeout=45_000)
     canvas.scroll_into_view_if_needed()
-    page.wait_for_timeout(2000)  # deck.gl draws on the next animation frames
-    box = canvas.bounding_box()
-    assert box is not None and box["width"] > 100 and box["height"] > 100
-    shot = canvas.screenshot(path=str(artifacts_dir / "overview_deck_3d.png"))
-    from io import BytesIO
-
-    from PIL import Image
-
-    image = Image.open(BytesIO(shot)).convert("RGB")
-    colours = image.getcolors(maxcolors=1 << 20) or []
-    drawn = sum(n for n, rgb in colours if sum(rgb) < 3 * 235)
-    assert drawn > 0.05 * image.width * image.height  # the extruded counties
+    assert_canvas_drawn(canvas, artifacts_dir / "overview_deck_3d.png")
     assert_no_exception(page)
     assert log.foreign() == [], log.foreign()
