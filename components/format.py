@@ -27,16 +27,16 @@ STATUS_COLORS = {
     "no_data": "#BBBBBB",
 }
 STATUS_LABELS = {
-    "met": "✔ 达标",
+    "met": "✓ 达标",
     "near": "▲ 接近目标",
-    "missed": "✖ 未达标",
+    "missed": "× 未达标",
     "no_target": "— 无目标",
     "no_data": "— 无数据",
 }
 SMALL_SAMPLE = "样本较小"
 # The rule of core/metrics.py gap_count in words, for the ⓘ help of cards and gap lists.
 GAP_HELP = (
-    "缺口 = 还差多少个单位才达到目标：比率类指标为 ⌈(目标 − 实际) × 分母⌉，即还差多少个村、"
+    "缺口 = 还差多少个单位才达到目标：比率类指标为（目标 − 实际）× 分母，向上取整，即还差多少个村、"
     "乡镇、人员、儿童或转介；目标为 0 的逾期个案为逾期件数本身；达标为 0。"
     "预警和“跌破目标”按缺口从大到小排列；分母不足 {min_sample:g} 个的比率标“样本较小”，"
     "照常列出但排在其他地区之后。"
@@ -189,7 +189,7 @@ def fmt_gap(metric: Metric | str, gap: float | None, small: bool = False) -> str
 
 
 def status_label(status: str) -> str:
-    """'met' -> '✔ 达标' (symbol and word: colour is never the only signal)."""
+    """'met' -> '✓ 达标' (symbol and word: colour is never the only signal)."""
     return STATUS_LABELS.get(status, STATUS_LABELS["no_data"])
 
 

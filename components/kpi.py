@@ -1,7 +1,7 @@
 """Page header and KPI cards: the top third of every view (DESIGN.md §9).
 
 A card shows the value, the change against the previous month and the target status as a
-symbol and a word (✔ 达标 / ✖ 未达标 / — 无目标), so colour is never the only signal; a missing
+symbol and a word (✓ 达标 / × 未达标 / — 无目标), so colour is never the only signal; a missing
 value shows "—" with a tooltip that says why.
 """
 

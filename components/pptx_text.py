@@ -64,7 +64,7 @@ def style_frame(frame, size: float, bold: bool = False, align=None) -> None:
 
 
 def text_pt(text: str, size: float, bold: bool = False) -> float:
-    """The width of one line in points, rounded up: full-width (and ambiguous-width: ≥ ✔ —)
+    """The width of one line in points, rounded up: full-width (and ambiguous-width: ≥ ✓ —)
     characters take one em, the rest 0.62 em, and each change between the two a quarter em
     more (the space LibreOffice, for one, puts between Chinese and Latin); bold 5 % more."""
     wide = [unicodedata.east_asian_width(c) in "WFA" for c in text]

@@ -268,7 +268,7 @@ def ranking_table(
     shown = ranked.copy()
     shown["value"] = shown["value"] * display_scale(m)
     shown["status"] = shown["status"].map(
-        {"met": "✔ 达标", "missed": "✖ 未达标", "no_target": "—", "no_data": "— 无数据"}
+        {"met": "✓ 达标", "missed": "× 未达标", "no_target": "—", "no_data": "— 无数据"}
     )
     config = {
         "rank": st.column_config.NumberColumn("排名", format="%d"),
@@ -384,12 +384,12 @@ def alert_list(ranked: pd.DataFrame, metric: str, level: str, limit: int = 15) -
     met = int((ranked["status"] == "met").sum())
     st.markdown(f"**{m.label}**（{fmt_target(m)}）：达标 {met} 个，未达标 {len(missed)} 个{noun}")
     if missed.empty:
-        st.markdown(":blue[✔ 全部达标]")
+        st.markdown(":blue[✓ 全部达标]")
         return
     lines = [
-        f"- :red[✖] {r['name']}（{r['parent_name']}）：{r['shown']}"
+        f"- :red[×] {r['name']}（{r['parent_name']}）：{r['shown']}"
         if level == "county"
-        else f"- :red[✖] {r['name']}：{r['shown']}"
+        else f"- :red[×] {r['name']}：{r['shown']}"
         for r in missed.head(limit).to_dict("records")
     ]
     if len(missed) > limit:

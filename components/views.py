@@ -287,7 +287,7 @@ def stat_card(
     with st.container(border=True):
         st.metric(label, value, help=help)
         if alert:
-            st.caption(f":red[✖ 需整改]　{note or ''}")
+            st.caption(f":red[× 需整改]　{note or ''}")
         elif note:
             st.caption(note)
 

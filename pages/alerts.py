@@ -21,7 +21,7 @@ from queries.rankings import settings_or_default
 
 TITLE = "预警"
 PAGE_SIZE = 30
-BAND_TEXT = {"severe": "🔴 严重", "moderate": "🟠 较重", "minor": "🟡 一般"}
+BAND_TEXT = {"severe": "■ 严重", "moderate": "◆ 较重", "minor": "● 一般"}
 BAND_MD = {"severe": ":red[▲▲ 严重]", "moderate": ":orange[▲ 较重]", "minor": ":gray[△ 一般]"}
 
 ctx = db.get_context()

@@ -143,7 +143,7 @@ if len(b.crossings):
                 )
             ],
             direction_text=b.crossings["direction"].map(
-                {"fell": "✖ 跌破目标", "rose": "✔ 重新达标"}
+                {"fell": "× 跌破目标", "rose": "✓ 重新达标"}
             ),
         )
         lists.show_list(

@@ -339,5 +339,5 @@ else:
 over = welfare[welfare["over"]]
 if not over.empty:
     st.markdown(
-        f"**:red[✖] 超员机构 {len(over)} 个**：" + "、".join(over["display_name"].map(md_text))
+        f"**:red[×] 超员机构 {len(over)} 个**：" + "、".join(over["display_name"].map(md_text))
     )

@@ -121,14 +121,14 @@ def board(frame: pd.DataFrame, title: str, key: str) -> None:
 
 red, black = st.columns(2)
 with red:
-    st.subheader("🔴 红榜（前 10 名）")
+    st.subheader(":material/thumb_up: 红榜（前 10 名）")
     if valued.empty:
         st.info("本期暂无可排名的数据。")
     else:
         top = valued[valued["rank"] <= valued["rank"].iloc[min(BOARD, len(valued)) - 1]]
         board(top, "红榜", "rankings_red")
 with black:
-    st.subheader("⚫ 黑榜（后 10 名）")
+    st.subheader(":material/thumb_down: 黑榜（后 10 名）")
     if valued.empty:
         st.info("本期暂无可排名的数据。")
     else:

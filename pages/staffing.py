@@ -224,7 +224,7 @@ with village_tab:
 with cert_tab:
     violations = view.query(staffing.certification_violations, region=region)
     st.markdown(
-        f":red[**✖ {len(violations):,} 人在岗但未通过初任培训考核**]（先培训、后上岗）",
+        f":red[**× {len(violations):,} 人在岗但未通过初任培训考核**]（先培训、后上岗）",
     )
     gap_lists.show_list(
         violations,

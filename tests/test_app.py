@@ -173,8 +173,8 @@ def test_overview_renders_with_known_values(reporting_db):
     assert timely.value == "—"
     assert "分母为 0" in timely.help
     caps = captions(at)
-    assert any("✔ 达标" in c and "目标 ≥ 90.0%" in c for c in caps)  # home coverage
-    assert any("✖ 未达标" in c and "目标 0 件" in c for c in caps)  # 3 overdue cases
+    assert any("✓ 达标" in c and "目标 ≥ 90.0%" in c for c in caps)  # home coverage
+    assert any("× 未达标" in c and "目标 0 件" in c for c in caps)  # 3 overdue cases
     assert len(at.metric) == 15
     assert at.sidebar.selectbox(key="period").value == "2026-10"
     assert at.query_params["period"] == ["2026-10"] or at.query_params["period"] == "2026-10"

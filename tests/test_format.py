@@ -68,8 +68,8 @@ def test_targets_and_status():
     assert f.fmt_target("director_coverage") == "目标 100%"
     assert f.fmt_target("overdue_cases") == "目标 0 件"
     assert f.fmt_target("children_active") == ""
-    assert f.status_label("met") == "✔ 达标"
-    assert f.status_label("missed") == "✖ 未达标"
+    assert f.status_label("met") == "✓ 达标"
+    assert f.status_label("missed") == "× 未达标"
     assert f.status_label("no_target") == "— 无目标"
     assert f.status_label("no_data") == "— 无数据"
 

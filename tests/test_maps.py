@@ -81,8 +81,8 @@ def test_count_target_is_met_or_graded_misses():
     assert [c.status for c in cls.classes] == ["met", "missed", "missed", "missed", "no_data"]
     assert cls.index == [0, 1, 1, 2, 2, 3, 4, 0]
     labels = [c.label for c in cls.classes]
-    assert labels[0] == "✔ 达标（≤0 件）"
-    assert labels[1:4] == ["✖ 未达标（1 件）", "✖ 未达标（9 件）", "✖ 未达标（30 件）"]
+    assert labels[0] == "✓ 达标（≤0 件）"
+    assert labels[1:4] == ["× 未达标（1 件）", "× 未达标（9 件）", "× 未达标（30 件）"]
     colors = [c.color for c in cls.classes]
     assert colors[0] == maps.STATUS_COLORS["met"]
     assert colors[3] == maps.STATUS_COLORS["missed"]  # the worst miss in the 未达标 colour
@@ -101,7 +101,7 @@ def test_count_target_misses_in_at_most_four_shades():
     # each value lies in the class whose label names its range; 0 alone is 达标
     assert cls.index[0] == 0 and all(i >= 1 for i in cls.index[1:])
     assert cls.index == sorted(cls.index)  # classes follow the values upward
-    assert missed[0].label == "✖ 未达标（1–3 件）" and missed[-1].label == "✖ 未达标（90 件）"
+    assert missed[0].label == "× 未达标（1–3 件）" and missed[-1].label == "× 未达标（90 件）"
 
 
 def test_quantile_classes_for_a_rate_without_target():
@@ -171,12 +171,12 @@ def test_county_choropleth_values_classes_and_payload(county_values):
     assert trace.customdata[i][1] == "—" and trace.customdata[i][2] == "无数据"
     legend = [t.name for t in fig.data if t.showlegend]
     assert legend[-1] == "无数据"
-    assert any("✔ 达标" in name for name in legend)
+    assert any("✓ 达标" in name for name in legend)
     assert any("未达标" in name for name in legend)
     # A value's class: 0.80 (the first county, 360102 aside) is below 85% -> 未达标.
     j = list(trace.locations).index(county_values["code"].iloc[1])
     assert trace.customdata[j][1] == "80.2%"
-    assert trace.customdata[j][2] == "✖ 未达标"
+    assert trace.customdata[j][2] == "× 未达标"
     assert trace.customdata[j][3] == "<br>160 / 200"
     # One copy of the geometry: the legend entries carry none.
     payload = json.loads(pio.to_json(fig, validate=False))
@@ -192,7 +192,7 @@ def test_table_twin_has_the_same_figures(county_values):
     assert list(table.columns) == ["地区", "儿童之家覆盖率", "显示值", "分级"]
     assert table.loc["360103", "儿童之家覆盖率"] == 0.802
     assert table.loc["360103", "显示值"] == "80.2%"
-    assert table.loc["360103", "分级"] == "✖ 未达标（<85.0%）"
+    assert table.loc["360103", "分级"] == "× 未达标（<85.0%）"
     assert table.loc["360102", "分级"] == "无数据"
     assert table.loc["360881", "地区"] == "井冈山市"
 

@@ -504,7 +504,7 @@ def test_twenty_county_names_each_shown_with_target_and_status(eng):
     assert line.left == pytest.approx(x, abs=12700) and line.width == 0
     # the legend names the classes and the line
     text = "\n".join(visible_text(slide))
-    assert "✔ 达标（≥90.0%）" in text and "✖ 未达标（<85.0%）" in text and "目标 ≥ 90.0%" in text
+    assert "✓ 达标（≥90.0%）" in text and "× 未达标（<85.0%）" in text and "目标 ≥ 90.0%" in text
 
 
 def test_a_ranking_without_target_has_no_line():

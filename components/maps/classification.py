@@ -61,7 +61,7 @@ class LegendClass:
 
     @property
     def status_text(self) -> str:
-        """What a hover or tooltip says besides the value: the status word (✔ 达标) or 无数据;
+        """What a hover or tooltip says besides the value: the status word (✓ 达标) or 无数据;
         nothing for a sequential class, whose range the legend already shows."""
         if self.status is None:
             return ""
