@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db, nav, print_css, signin, watermark
+from components import auth, db, nav, print_css, signin, table_toolbar, watermark
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -143,9 +143,10 @@ def main() -> None:
         st.sidebar.caption(f"数据日期：{fmt_date(meta.data_date)}")
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
     print_css.inject()  # every view prints cleanly to A4
+    table_toolbar.inject()  # no English-only CSV button: every table offers Excel
     watermark.inject(user, url)  # the signed-in user's mark over every page
     sections = nav.navigation(user.role)
-    page = st.navigation(sections)
+    page = st.navigation(sections, expanded=True)  # never "View N more" (issue 18.2)
     nav.follow_return(sections, page, db.RETURN_KEY)
     signin.guard_page(user, nav.row_of(page, user.role))  # the guard from the page's row
     run_page(page, lambda msg, title: st.error(f"**{title}**\n\n{msg}", icon=":material/warning:"))

@@ -57,17 +57,21 @@ PAGES: tuple[PageRow, ...] = (
         ":material/dashboard:",
         "overview",
         EVERY_ROLE,
+        section="看板",
         role_titles={"prefecture": "全市总览", "county": "本县总览"},
         default=True,
     ),
-    PageRow("pages/homes.py", "儿童之家", ":material/home:", "homes", EVERY_ROLE),
-    PageRow("pages/staffing.py", "队伍建设", ":material/groups:", "staffing", EVERY_ROLE),
+    PageRow("pages/homes.py", "儿童之家", ":material/home:", "homes", EVERY_ROLE, section="看板"),
+    PageRow(
+        "pages/staffing.py", "队伍建设", ":material/groups:", "staffing", EVERY_ROLE, section="看板"
+    ),
     PageRow(
         "pages/interventions.py",
         "个案与关爱",
         ":material/volunteer_activism:",
         "interventions",
         EVERY_ROLE,
+        section="看板",
     ),
     PageRow(
         "pages/institutions.py",
@@ -75,17 +79,60 @@ PAGES: tuple[PageRow, ...] = (
         ":material/account_balance:",
         "institutions",
         EVERY_ROLE,
+        section="看板",
     ),
-    PageRow("pages/county.py", "县区详情", ":material/location_on:", "county", EVERY_ROLE),
-    PageRow("pages/rankings.py", "红黑榜", ":material/leaderboard:", "rankings", EVERY_ROLE),
-    PageRow("pages/alerts.py", "预警", ":material/notification_important:", "alerts", EVERY_ROLE),
-    PageRow("pages/briefing.py", "会议简报", ":material/description:", "briefing", EVERY_ROLE),
     PageRow(
-        "pages/presentation.py", "汇报模式", ":material/slideshow:", "presentation", EVERY_ROLE
+        "pages/county.py",
+        "县区详情",
+        ":material/location_on:",
+        "county",
+        EVERY_ROLE,
+        section="看板",
     ),
-    PageRow("pages/data.py", "数据管理", ":material/upload_file:", "data", ADMIN),
-    PageRow("pages/audit.py", "审计日志", ":material/history:", "audit", ADMIN),
-    PageRow("pages/users.py", "用户管理", ":material/manage_accounts:", "users", ADMIN),
+    PageRow(
+        "pages/rankings.py",
+        "红黑榜",
+        ":material/leaderboard:",
+        "rankings",
+        EVERY_ROLE,
+        section="看板",
+    ),
+    PageRow(
+        "pages/alerts.py",
+        "预警",
+        ":material/notification_important:",
+        "alerts",
+        EVERY_ROLE,
+        section="看板",
+    ),
+    PageRow(
+        "pages/briefing.py",
+        "会议简报",
+        ":material/description:",
+        "briefing",
+        EVERY_ROLE,
+        section="汇报",
+    ),
+    PageRow(
+        "pages/presentation.py",
+        "汇报模式",
+        ":material/slideshow:",
+        "presentation",
+        EVERY_ROLE,
+        section="汇报",
+    ),
+    PageRow(
+        "pages/data.py", "数据管理", ":material/upload_file:", "data", ADMIN, section="系统管理"
+    ),
+    PageRow("pages/audit.py", "审计日志", ":material/history:", "audit", ADMIN, section="系统管理"),
+    PageRow(
+        "pages/users.py",
+        "用户管理",
+        ":material/manage_accounts:",
+        "users",
+        ADMIN,
+        section="系统管理",
+    ),
 )
 
 

@@ -12,7 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from components import db, signin, tables
+from components import db, signin, tables, uploader
 from components.exports import XLSX_MIME
 from components.format import fmt_rate
 from data.load import BATCH_STATUS, KINDS, SPECS, TITLES, import_file, template_bytes
@@ -84,12 +84,14 @@ def import_section() -> None:
     spec = SPECS[kind]
     required = "、".join(f.header for f in spec.fields if f.required)
     c1.caption(f"必填列：{required}")
-    upload = c2.file_uploader(
-        "选择台账文件（.xlsx 或 .csv）",
-        type=["xlsx", "csv"],
-        key="data_file",
-        help=f"单个文件不超过 {limits.max_bytes / MiB:.0f} MB、{limits.max_rows:,} 行；CSV 可为 UTF-8 或 GBK 编码。",
-    )
+    with c2:
+        upload = uploader.file_uploader(
+            "选择台账文件（.xlsx 或 .csv）",
+            ("xlsx", "csv"),
+            round(limits.max_bytes / MiB),
+            key="data_file",
+            help=f"单个文件不超过 {limits.max_bytes / MiB:.0f} MB、{limits.max_rows:,} 行；CSV 可为 UTF-8 或 GBK 编码。",
+        )
     check_only = st.checkbox("只校验，不写入数据库", key="data_check_only")
     st.caption(
         "导入时先校验全部行：只要有一处错误，整个文件都不导入，并列出每处错误所在的行和列。导入成功后自动刷新指标汇总，大文件可能需要一分钟。"
