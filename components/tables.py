@@ -21,6 +21,7 @@ from components.format import (
     fmt_period,
     fmt_target,
     fmt_value,
+    md_text,
 )
 from core.metrics import BY_CODE, METRIC_CODES, METRICS, Metric, target_status
 from data.labels import LEVEL
@@ -387,9 +388,9 @@ def alert_list(ranked: pd.DataFrame, metric: str, level: str, limit: int = 15) -
         st.markdown(":blue[✓ 全部达标]")
         return
     lines = [
-        f"- :red[×] {r['name']}（{r['parent_name']}）：{r['shown']}"
+        f"- :red[×] {md_text(r['name'])}（{md_text(r['parent_name'])}）：{r['shown']}"
         if level == "county"
-        else f"- :red[×] {r['name']}：{r['shown']}"
+        else f"- :red[×] {md_text(r['name'])}：{r['shown']}"
         for r in missed.head(limit).to_dict("records")
     ]
     if len(missed) > limit:

@@ -119,7 +119,7 @@ if levels:
                 st.info("本期暂无可排名的数据。")
             missing = ranked.loc[ranked["value"].isna(), "name"].tolist()
             if missing:
-                st.caption("无数据：" + "、".join(missing))
+                st.caption("无数据：" + "、".join(md_text(n) for n in missing))
         with table_tab:
             tables.ranking_table(
                 ranked,

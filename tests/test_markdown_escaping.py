@@ -193,6 +193,8 @@ PAGES = [
     # (page, query parameters, injected names the page must show in its Markdown)
     (None, {}, []),  # the province overview names prefectures only in its map and tables
     (None, {"prefecture": PREFECTURE_CODE}, [PREFECTURE]),
+    # 新建区 misses the home coverage target (9 of 12 villages): it is in the 预警 list
+    (None, {"prefecture": PREFECTURE_CODE, "metric": "home_coverage"}, [NAME, PREFECTURE]),
     ("pages/county.py", {"county": COUNTY_CODE}, [NAME, PREFECTURE]),
     ("pages/alerts.py", {}, [NAME, PREFECTURE]),
     ("pages/homes.py", {}, []),
