@@ -56,10 +56,23 @@ def link_to(row: dict) -> tuple[str, dict]:
 if by_region.empty:
     st.success("本月所有地区各项指标均达到目标，没有预警。", icon=":material/check_circle:")
     st.stop()
+# Regions by their most severe alert: "112 regions with an alert" said nothing a leader can
+# act on; how many counties are in severe trouble does (issue 18.3).
 cols = st.columns(4)
-cols[0].metric("有预警的地区", f"{len(by_region)} 个")
+counties = by_region[by_region["level"] == "county"]
+cols[0].metric(
+    "有预警的县（市、区）",
+    f"{len(counties)} 个",
+    help=f"另有设区市、全省共 {len(by_region) - len(counties)} 个地区有预警。",
+)
 for col, band in zip(cols[1:], alerts.BANDS, strict=True):
-    col.metric(f"{BAND_TEXT[band]}预警", f"{int((detail['band'] == band).sum())} 条")
+    word = BAND_TEXT[band].split()[-1]
+    col.metric(
+        f"{BAND_TEXT[band]}地区",
+        f"{int((by_region['worst_band'] == band).sum())} 个",
+        help=f"最重一条预警为“{word}”的地区（省、设区市、县）；{word}预警共 "
+        f"{int((detail['band'] == band).sum())} 条。",
+    )
 st.caption(
     "每条预警是一个地区的一个未达标指标。"
     + GAP_HELP.format(min_sample=settings.min_sample)

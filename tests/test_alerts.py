@@ -204,6 +204,18 @@ def test_alerts_page(apptest_env, tmp_path_factory):
     expected = alerts.region_alerts(engine, P, period)
     engine.dispose()
     assert len(expected) > 0
+    # the headline counts regions by their most severe alert (18.3), counties first
+    heads = {m.label: m.value for m in at.metric}
+    assert heads["有预警的县（市、区）"] == f"{(expected['level'] == 'county').sum()} 个"
+    for band, label in (
+        ("severe", "■ 严重地区"),
+        ("moderate", "◆ 较重地区"),
+        ("minor", "● 一般地区"),
+    ):
+        assert heads[label] == f"{(expected['worst_band'] == band).sum()} 个", band
+    assert sum(int(heads[x].split()[0]) for x in ("■ 严重地区", "◆ 较重地区", "● 一般地区")) == len(
+        expected
+    )
     # one entry per region in the query's order (province, prefectures, counties, each by
     # gap), each a link to the region's view: counties (named with their prefecture) and
     # prefectures to 县区详情, the province to the overview

@@ -73,7 +73,7 @@ def test_clicking_counties_on_the_overview_map(page, app, artifacts_dir):
 def test_alert_links_open_the_region(page, app):
     sign_in(page, app, "/alerts")
     page.get_by_role("heading", name="预警", level=1).wait_for()
-    page.get_by_text("有预警的地区").wait_for()
+    page.get_by_text("有预警的县（市、区）").wait_for()
     # The list may be drawn twice on arrival (sign-in, then the period in the URL): read it
     # only when the run is over, and click the entry that was read, not whichever is first.
     wait_until_idle(page)
