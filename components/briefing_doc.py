@@ -123,6 +123,14 @@ def names_text(names: list[str], limit: int = MAX_NAMES) -> str:
     return "、".join(names[:limit]) + f"等 {len(names)} 个"
 
 
+def crossing_headline(crossings: pd.DataFrame, word: str) -> str:
+    """'跌破目标：12 个县次（8 个县）': a county crossing on several metrics counts once per
+    metric (县次), so the distinct counties stand beside it (issue 18.3)."""
+    if crossings.empty:
+        return f"{word}：无"
+    return f"{word}：{len(crossings)} 个县次（{crossings['code'].nunique()} 个县）"
+
+
 def crossing_lines(
     crossings: pd.DataFrame, direction: str, max_lines: int = MAX_CROSSING_LINES
 ) -> list[str]:
@@ -324,9 +332,9 @@ def briefing_docx(
 
     fell, rose = b.fell, b.rose
     _heading(doc, "二、达标情况变化")
-    _para(doc, f"跌破目标：{len(fell)} 个县次。" if len(fell) else "跌破目标：无。", bold=True)
+    _para(doc, crossing_headline(fell, "跌破目标") + "。", bold=True)
     _bullets(doc, crossing_lines(b.crossings, "fell"))
-    _para(doc, f"重新达标：{len(rose)} 个县次。" if len(rose) else "重新达标：无。", bold=True)
+    _para(doc, crossing_headline(rose, "重新达标") + "。", bold=True)
     _bullets(doc, crossing_lines(b.crossings, "rose"))
 
     _heading(doc, "三、新增逾期个案")

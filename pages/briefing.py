@@ -116,7 +116,7 @@ for col, frame, word, direction in (
     (rose_col, b.rose, "重新达标", "rose"),
 ):
     with col:
-        st.markdown(f"**{word}：{len(frame)} 个县次**" if len(frame) else f"**{word}：无**")
+        st.markdown(f"**{briefing_doc.crossing_headline(frame, word)}**")
         named = b.crossings.assign(name=b.crossings["name"].map(md_text, na_action="ignore"))
         lines = briefing_doc.crossing_lines(named, direction, max_lines=20)
         if lines:

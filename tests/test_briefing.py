@@ -277,7 +277,7 @@ def test_build_briefing_and_its_document(db):
     assert "2026年3月（与2026年2月对比）" in text and "【演示数据】" in text
     assert "在办个案：由 0 件 增至 3 件（+3 件，变差）" in text
     assert "儿童之家覆盖率：由 80.0% 升至 85.0%（+5.0 个百分点，向好）" in text
-    assert "跌破目标：2 个县次。" in text and "重新达标：2 个县次。" in text
+    assert "跌破目标：2 个县次（2 个县）。" in text and "重新达标：2 个县次（2 个县）。" in text
     assert "儿童之家覆盖率（目标 ≥ 90.0%）：东湖区" in text
     assert "新增逾期个案 4 件（其中高风险 1 件），较多的是：东湖区 3 件、珠山区 1 件。" in text
     assert "王小明" not in text and "王*明" not in text  # no personal data in the handout
@@ -331,6 +331,13 @@ def estimated_height_pt(doc) -> float:
     return total
 
 
+def test_crossing_headline_counts_counties_beside_county_times():
+    """A county that crosses on two metrics is two 县次 but one county."""
+    frame = pd.DataFrame({"code": [A1, A1, A2], "metric": ["home_coverage", "trained_12m", "x"]})
+    assert briefing_doc.crossing_headline(frame, "跌破目标") == "跌破目标：3 个县次（2 个县）"
+    assert briefing_doc.crossing_headline(frame.iloc[:0], "重新达标") == "重新达标：无"
+
+
 def test_document_stays_on_one_page_with_long_lists(db):
     """Many crossings and new cases: the lists are cut, the page does not overflow."""
     many = pd.DataFrame(
@@ -362,7 +369,7 @@ def test_document_stays_on_one_page_with_long_lists(db):
     doc = docx.Document(io.BytesIO(briefing_doc.briefing_docx(big, "2026-03-31")))
     assert estimated_height_pt(doc) < usable_height_pt(doc)
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert "跌破目标：200 个县次。" in text and "等 40 个" in text and "另有" in text
+    assert "跌破目标：200 个县次（40 个县）。" in text and "等 40 个" in text and "另有" in text
 
 
 # ---------------------------------------------------------------- the page (AppTest)
