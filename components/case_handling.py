@@ -72,6 +72,18 @@ def window_count_tabs(
     )
 
 
+def worst_first(refs: pd.DataFrame) -> pd.DataFrame:
+    """Departments by timeliness, worst first (the lowest 7-day share, then the most
+    referrals unanswered after 7 days); a department with no known outcome yet (share —)
+    last. The table a leader opens answers "which department is slowest" (issue 18.3)."""
+    return refs.sort_values(
+        ["timely_share", "unanswered", "referrals"],
+        ascending=[True, False, False],
+        na_position="last",
+        kind="stable",
+    )
+
+
 def referral_panel(
     refs: pd.DataFrame, summary: pd.Series, window: str, lists: views.PageLists
 ) -> None:
@@ -97,7 +109,7 @@ def referral_panel(
     fig.update_layout(margin={"r": TEXT_MARGIN})  # room for the text after the bars
     lists.chart_tabs(
         fig,
-        refs,
+        worst_first(refs),
         [
             Col("department", "部门", labels=DEPARTMENT),
             Col("referrals", "转介（件）", fmt="%,d"),

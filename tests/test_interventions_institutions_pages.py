@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from components import case_handling
 from components.format import fmt_count, fmt_days, fmt_rate, fmt_value
 from data.db import make_engine
 from data.demo import build_demo
+from data.labels import DEPARTMENT
 from data.schema import children, staff
 from queries import institutions as ins
 from queries import interventions as iv
@@ -229,3 +232,36 @@ def test_interventions_page_choices(demo, apptest_env):
     refs = rf.referral_summary(engine, PROVINCE, "2026-10").set_index("window").loc["12m"]
     captions = [c.value for c in at.caption]
     assert any(f"共转介 {int(refs.referrals):,} 件" in c for c in captions), captions
+
+
+def test_departments_worst_first_by_hand():
+    """Lowest 7-day share first; a tie goes to the most unanswered; no known outcome last."""
+    refs = pd.DataFrame(
+        {
+            "department": ["edu", "civil", "police", "health", "court"],
+            "referrals": [10, 10, 4, 0, 3],
+            "unanswered": [1, 3, 2, 0, 0],
+            "timely_share": [0.9, 0.5, 0.5, float("nan"), 1.0],
+        }
+    )
+    assert case_handling.worst_first(refs)["department"].tolist() == [
+        "civil",  # 50%, 3 unanswered
+        "police",  # 50%, 2 unanswered
+        "edu",  # 90%
+        "court",  # 100%
+        "health",  # — (nothing known yet)
+    ]
+
+
+def test_the_department_table_opens_worst_first(demo, apptest_env):
+    url, engine, names = demo
+    at = run_app(url, page="pages/interventions.py", period="2026-10")
+    next(w for w in at.button_group if w.key == "iv_window").set_value("12m").run()
+    check_page(at, "个案与关爱", names)
+    (table,) = [d.value for d in at.dataframe if "7天内响应率" in d.value.columns]
+    refs = rf.referrals_by_department(engine, PROVINCE, "2026-10", window="12m")
+    expected = [DEPARTMENT[d] for d in case_handling.worst_first(refs)["department"]]
+    assert expected != list(DEPARTMENT.values())  # the demo's order differs from the query's
+    assert table["部门"].tolist() == expected
+    shares = refs.set_index("department")["timely_share"].dropna()
+    assert table["部门"].iloc[0] == DEPARTMENT[shares.idxmin()]  # the slowest on top
