@@ -17,7 +17,7 @@ import streamlit as st
 from components import charts, views
 from components.format import fmt_count, fmt_days, fmt_rate
 from components.views import Col
-from data.labels import DEPARTMENT
+from data.labels import CASE_SOURCE, DEPARTMENT, RISK_LEVEL
 from queries.live import DAY_BUCKETS
 
 WINDOW_LABEL = {"period": "本月", "12m": "近12个月"}
@@ -170,3 +170,29 @@ def closure_panel(
             horizontal=False,
             height=260,
         )
+
+
+def closure_groups_panel(
+    by_source: pd.DataFrame, by_risk: pd.DataFrame, window: str, lists: views.PageLists
+) -> None:
+    """Mean closure days by case source and by risk level (queries.referrals.
+    closure_by_group): "does a 12355 case close faster than a 强制报告 one" answered on the
+    page, in the window chosen above."""
+    groups = (
+        (by_source, "source", "来源", CASE_SOURCE, "按个案来源的办结天数"),
+        (by_risk, "risk", "风险等级", RISK_LEVEL, "按风险等级的办结天数"),
+    )
+    for col, (frame, name, by, labels, title) in zip(st.columns(2), groups, strict=True):
+        with col:
+            st.markdown(f"**{title}（{WINDOW_LABEL[window]}办结）**")
+            lists.show_list(
+                frame,
+                [
+                    Col("group", by, labels=labels),
+                    Col(f"closed_{window}", "办结个案（件）", fmt="%,d"),
+                    Col(f"mean_days_{window}", "平均办结天数", fmt="%.1f"),
+                ],
+                title=f"{title}（{WINDOW_LABEL[window]}）",
+                key=f"iv_closure_by_{name}",
+                empty="统计时段内没有办结的个案。",
+            )

@@ -267,6 +267,12 @@ case_handling.closure_panel(
     window,
     lists,
 )
+case_handling.closure_groups_panel(
+    q(referrals.closure_by_group, "source"),
+    q(referrals.closure_by_group, "risk_level"),
+    window,
+    lists,
+)
 
 # ---------------------------------------------------------------- care actions
 st.subheader("两提升、四关爱")

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, or_, select
 
 from core.periods import parse_period
-from data.labels import DEPARTMENT
+from data.labels import CASE_SOURCE, DEPARTMENT, RISK_LEVEL
 from data.schema import cases, referrals
 from metric_engine import days_between
 from queries.live import DAY_BUCKETS, WINDOWS, scope_areas, window_start
@@ -120,29 +120,62 @@ def referral_summary(
 # --------------------------------------------------------------------------- closure times
 
 
-def _closure_histogram(engine: Engine, scope: str, period: str) -> pd.DataFrame:
-    """(days, in_period, n) for cases closed in the last 12 months."""
+# What closure_by_group breaks closures down by: a column of cases and its label order.
+CLOSURE_GROUPS = {"source": CASE_SOURCE, "risk_level": RISK_LEVEL}
+
+
+def _closure_histogram(
+    engine: Engine, scope: str, period: str, by: str | None = None
+) -> pd.DataFrame:
+    """(days, in_period, n) for cases closed in the last 12 months; with `by` (a column of
+    CLOSURE_GROUPS) also that column, as `group`."""
     p = parse_period(period)
     area = scope_areas(scope)
     k = cases
+    group = [k.c[by].label("group")] if by else []
     rows = (
         select(
             days_between(k.c.closed_on, k.c.received_on).label("days"),
             case((k.c.closed_on >= p.d_start, 1), else_=0).label("in_period"),
+            *group,
         )
         .select_from(k.join(area, area.c.code == k.c.region_code))
         .where(k.c.closed_on >= window_start(period, "12m"), k.c.closed_on <= p.d_end)
         .subquery("closures")
     )
-    stmt = select(rows.c.days, rows.c.in_period, func.count().label("n")).group_by(
-        rows.c.days, rows.c.in_period
-    )
+    keys = [rows.c.days, rows.c.in_period, *([rows.c.group] if by else [])]
+    stmt = select(*keys, func.count().label("n")).group_by(*keys)
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
     df["days"] = df["days"].astype(float)
     df["n"] = df["n"].astype(int)
     df["in_period"] = df["in_period"].astype(int)
     return df
+
+
+def closure_by_group(
+    engine: Engine, scope: str, period: str, by: str, region: str | None = None
+) -> pd.DataFrame:
+    """Closures by case source or by risk level (`by` in CLOSURE_GROUPS): one row per value
+    (in the order of its label table) that had a closure in the last 12 months, with, per
+    window w (period, 12m), closed_<w> and mean_days_<w> (days from receipt to closure as
+    in case_closure_days; null where none closed). "12355 vs 强制报告" in one table."""
+    if by not in CLOSURE_GROUPS:
+        raise ValueError(f"closures break down by {sorted(CLOSURE_GROUPS)}, not {by!r}")
+    scope = narrow_scope(engine, scope, region)
+    hist = _closure_histogram(engine, scope, period, by)
+    hist = hist.assign(total=hist["days"] * hist["n"])
+    order = list(CLOSURE_GROUPS[by])
+    seen = sorted(
+        set(hist["group"]), key=lambda g: (order.index(g) if g in order else len(order), g)
+    )
+    out = pd.DataFrame(index=pd.Index(seen, name="group", dtype=object))
+    for w in WINDOWS:
+        sums = _window_slice(hist, w).groupby("group")[["n", "total"]].sum()
+        closed = sums["n"].reindex(out.index, fill_value=0).astype(int)
+        out[f"closed_{w}"] = closed
+        out[f"mean_days_{w}"] = sums["total"].reindex(out.index) / closed.where(closed > 0)
+    return out.reset_index()
 
 
 def _window_slice(hist: pd.DataFrame, window: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from components import case_handling
 from components.format import fmt_count, fmt_days, fmt_rate, fmt_value
 from data.db import make_engine
 from data.demo import build_demo
-from data.labels import DEPARTMENT
+from data.labels import CASE_SOURCE, DEPARTMENT, RISK_LEVEL
 from data.schema import children, staff
 from queries import institutions as ins
 from queries import interventions as iv
@@ -265,3 +265,26 @@ def test_the_department_table_opens_worst_first(demo, apptest_env):
     assert table["部门"].tolist() == expected
     shares = refs.set_index("department")["timely_share"].dropna()
     assert table["部门"].iloc[0] == DEPARTMENT[shares.idxmin()]  # the slowest on top
+
+
+def test_closure_days_by_source_and_risk_on_the_page(demo, apptest_env):
+    """Two clicks: open 个案与关爱, pick 近12个月; the two tables give the closed cases and mean
+    closure days per source and per risk level of queries.referrals.closure_by_group."""
+    url, engine, names = demo
+    at = run_app(url, page="pages/interventions.py", period="2026-10")
+    next(w for w in at.button_group if w.key == "iv_window").set_value("12m").run()
+    check_page(at, "个案与关爱", names)
+    for by, column, labels in (
+        ("source", "来源", CASE_SOURCE),
+        ("risk_level", "风险等级", RISK_LEVEL),
+    ):
+        expected = rf.closure_by_group(engine, PROVINCE, "2026-10", by)
+        assert expected["closed_12m"].sum() > 0, by
+        (table,) = [
+            d.value for d in at.dataframe if {column, "平均办结天数"} <= set(d.value.columns)
+        ]
+        assert table[column].tolist() == [labels[g] for g in expected["group"]]
+        assert table["办结个案（件）"].tolist() == expected["closed_12m"].tolist()
+        assert (
+            table["平均办结天数"].round(6).tolist() == expected["mean_days_12m"].round(6).tolist()
+        )

@@ -336,6 +336,34 @@ def test_closure_summary_and_distribution(db):
     assert sep.loc["period", "closed"] == 0 and math.isnan(sep.loc["period", "mean_days"])
 
 
+def test_closure_days_by_source_and_risk(db):
+    """c4 school/high 10 days and c5 police/medium 91 days closed in the period; c6
+    other/low 30 days in the 12 months only; c9 too early. Groups without a closure in the
+    12 months (12355, 强制报告, 走访) have no row; a group with none in the period: 0, null."""
+    src = rf.closure_by_group(db, P, "2026-10", "source").set_index("group")
+    assert src.index.tolist() == ["school", "police", "other"]  # CASE_SOURCE order
+    assert src.closed_period.tolist() == [1, 1, 0] and src.closed_12m.tolist() == [1, 1, 1]
+    assert src.mean_days_period.tolist()[:2] == [10.0, 91.0]
+    assert math.isnan(src.loc["other", "mean_days_period"])
+    assert src.mean_days_12m.tolist() == [10.0, 91.0, 30.0]
+    risk = rf.closure_by_group(db, P, "2026-10", "risk_level").set_index("group")
+    assert risk.index.tolist() == ["high", "medium", "low"]
+    assert risk.mean_days_12m.tolist() == [10.0, 91.0, 30.0]
+    assert risk.closed_period.tolist() == [1, 1, 0]
+    # the groups add up to closure_summary, whose period mean is case_closure_days
+    total = rf.closure_summary(db, P, "2026-10").set_index("window")
+    for w in ("period", "12m"):
+        n = risk[f"closed_{w}"].sum()
+        days = (risk[f"closed_{w}"] * risk[f"mean_days_{w}"].fillna(0)).sum()
+        assert n == total.loc[w, "closed"] and days / n == pytest.approx(total.loc[w, "mean_days"])
+    # 赣州市 (B) closed only c5; nothing closed in September
+    assert rf.closure_by_group(db, B, "2026-10", "source")["group"].tolist() == ["police"]
+    sep = rf.closure_by_group(db, P, "2026-09", "source").set_index("group")
+    assert sep.closed_period.sum() == 0 and sep.mean_days_period.isna().all()
+    with pytest.raises(ValueError):
+        rf.closure_by_group(db, P, "2026-10", "concern")
+
+
 # ---------------------------------------------------------------- care actions
 
 
