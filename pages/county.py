@@ -22,6 +22,7 @@ import streamlit as st
 from components import county_view, db, drill, kpi, prefecture_view, record_lists, region_detail
 from components import overview_map as om
 from components.format import md_text
+from queries import alerts
 
 PAGE = "pages/county.py"
 PICK_KEY = "county_pick"
@@ -91,6 +92,32 @@ def pick_region() -> None:
         )
 
 
+DEFAULT_KEY = "_county_default"  # the region opened without one asked for, for its notice
+
+
+def default_region() -> tuple[str, str, str] | None:
+    """The region 县区详情 opens on when none is asked for (issue 18.3: an empty picker
+    answered nothing): a county user's own county, a prefecture user's prefecture, and for
+    the province the county with the largest gap (queries.alerts.region_alerts' first
+    county: the most units short of all its targets, small samples last). (code, URL key,
+    why), or None when the scope has no county."""
+    counties, prefectures, _ = region_choices()
+    if ctx.scope in counties:
+        return ctx.scope, "county", "本县"
+    if ctx.scope in prefectures:
+        return ctx.scope, "prefecture", "本市"
+    worst = db.query(alerts.region_alerts, ctx.url, ctx.scope, ctx.period, ("county",))
+    worst = worst[worst["code"].isin(counties)]
+    if len(worst):
+        code = worst["code"].iloc[0]
+        return (
+            code,
+            "county",
+            f"本月缺口最大的县（市、区）（缺口合计 {int(worst['gap'].iloc[0]):,}）",
+        )
+    return (counties[0], "county", "第一个县（市、区）") if counties else None
+
+
 def switcher(current: str) -> None:
     """Sidebar picker to move to another county or prefecture (hidden when printing)."""
     counties, prefectures, labels = region_choices()
@@ -129,8 +156,16 @@ if state.level == "province":
     for k in ("county", "prefecture"):
         if k in st.query_params:
             del st.query_params[k]
-    pick_region()
-    st.stop()
+    # A refused code keeps its warning above the pickers, and a choice just made in them
+    # (this run is the picker's own rerun) is theirs to open.
+    picked = st.session_state.get(PICK_KEY) or st.session_state.get(PREFECTURE_PICK_KEY)
+    default = None if notice or picked else default_region()
+    if default is None:
+        pick_region()
+        st.stop()
+    st.session_state[DEFAULT_KEY] = default
+    open_region(default[0], default[1])
+    st.rerun()
 
 level = state.level  # county or prefecture
 code = state.focus
@@ -188,6 +223,9 @@ if place is None:
     st.stop()
 
 switcher(code)
+opened = st.session_state.pop(DEFAULT_KEY, None)
+if opened and opened[0] == code and opened[2] not in ("本县", "本市"):
+    st.caption(f"未指定地区，已打开{opened[2]}。在左侧“切换地区”可选择其他县（市、区）或设区市。")
 with st.container(horizontal=True, vertical_alignment="center", key="print_bar"):
     print_mode = st.toggle(
         "打印版式",

@@ -379,7 +379,8 @@ def app(province_url):
         mp.setenv("PROVINCE_CODE", PROVINCE)
         clear_streamlit_caches()
         at = run_app(province_url, page="pages/county.py", timeout=60)
-        assert [t.value for t in at.title] == ["县区详情"], [e.value for e in at.exception]
+        # without a region in the URL the page opens on the county with the largest gap
+        assert at.title[0].value.startswith("县区详情："), [e.value for e in at.exception]
         yield at
         clear_streamlit_caches()
     if TIMES:

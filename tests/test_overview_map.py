@@ -25,7 +25,7 @@ from components.format import fmt_value
 from core.metrics import BY_CODE
 from data.regions import real_units
 from data.schema import kpi_snapshots, regions
-from queries import indicators
+from queries import alerts, indicators
 from tests.apptest import APP, ensure_user, password_of, run_app, sign_in, sign_in_form_shown
 from tests.fixtures.demo import engine_of, tiny_demo_fixture
 
@@ -403,8 +403,27 @@ def test_county_page_refuses_a_foreign_code(tiny_db, apptest_env):
     assert "county" not in params(at)
 
 
-def test_county_page_picker(tiny_db, apptest_env):
+def test_county_page_opens_on_the_largest_gap(tiny_db, tiny_engine, apptest_env):
+    """A province user opening 县区详情 without a region lands on the county with the
+    largest gap of the newest month (region_alerts' first county), told so, and the
+    sidebar switcher moves on from there."""
     at = run_county_page(tiny_db)
+    assert_clean(at)
+    worst = alerts.region_alerts(tiny_engine, "360000", "2026-10", ("county",))
+    assert len(worst) >= 2 and worst["gap"].iloc[0] >= worst["gap"].iloc[1]
+    code, name = worst["code"].iloc[0], worst["name"].iloc[0]
+    assert titles(at) == [f"县区详情：{name}"] and params(at)["county"] == code
+    assert any("缺口最大" in c.value for c in at.caption), [c.value for c in at.caption]
+    other = next(c for c in ("360124", "360102") if c != code)
+    at.selectbox(key="county_switch").select(other).run()
+    assert_clean(at)
+    assert params(at)["county"] == other
+    assert not any("缺口最大" in c.value for c in at.caption)
+
+
+def test_county_page_picker(tiny_db, apptest_env):
+    """After a refused code the page offers the pickers (no default over a warning)."""
+    at = run_county_page(tiny_db, county="440106")
     assert_clean(at)
     picker = at.selectbox(key="county_pick")
     assert picker.options == [
@@ -418,3 +437,17 @@ def test_county_page_picker(tiny_db, apptest_env):
     assert_clean(at)
     assert titles(at) == ["县区详情：进贤县"]
     assert params(at)["county"] == "360124"
+
+
+@pytest.mark.parametrize(
+    ("role", "code", "title"),
+    [("county", "360732", "县区详情：兴国县"), ("prefecture", "360700", "设区市详情：赣州市")],
+)
+def test_county_page_opens_on_the_users_own_region(tiny_db, apptest_env, role, code, title):
+    """A county user's 县区详情 opens on its county, a prefecture user's on its prefecture
+    (was an empty picker), without the 'largest gap' note."""
+    at = run_app(tiny_db, page="pages/county.py", user=ensure_user(tiny_db, role, code))
+    assert_clean(at)
+    assert titles(at) == [title]
+    assert params(at)[role] == code
+    assert not any("缺口最大" in c.value for c in at.caption)

@@ -336,10 +336,16 @@ def test_prefecture_user_cannot_reach_another_prefecture_or_county(tiny, eng, ap
     assert not at.exception
     text = page_text(at)
     assert "新建区" not in text.replace("“新建区”", "")
+    # refused, then (the link's county dropped) 县区详情 opens on the user's own prefecture:
+    # its figures, never the outsider's
+    assert [t.value for t in at.title] in (["县区详情"], ["设区市详情：赣州市"])
     shown = [m.value for m in at.metric]
     outsider = indicators.kpis(eng, PROVINCE, PERIOD, region="360112").set_index("metric")
-    assert f"{outsider.at['children_active', 'value']:,.0f} 人" not in shown or not shown
+    own = indicators.kpis(eng, PROVINCE, PERIOD, region=GANZHOU).set_index("metric")
     assert np.isfinite(outsider.at["children_active", "value"])
+    if shown:  # the cards are 赣州市's (a bare "127 人" may be one of its own figures too)
+        assert f"{own.at['children_active', 'value']:,.0f} 人" in shown
+        assert own.at["children_active", "value"] != outsider.at["children_active", "value"]
 
 
 def test_the_cache_edge_refuses_another_scope(tiny, eng, apptest_env):
