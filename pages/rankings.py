@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from components import db, tables, views
-from components.format import DASH, fmt_period, fmt_value, is_null
+from components.format import DASH, fmt_delta, fmt_period, fmt_value, is_null
 from core.metrics import BY_CODE
 from queries import rankings
 
@@ -56,6 +56,15 @@ def move_text(change) -> str:
     return "持平" if change == 0 else (f"↑{change}" if change > 0 else f"↓{-change}")
 
 
+def change_text(code: str, change) -> str:
+    """The value's change since the comparison month: '+1.2 个百分点', '-3 件', '+2.50 分'."""
+    if code != rankings.COMPOSITE:
+        return fmt_delta(code, change)
+    if is_null(change):
+        return DASH
+    return "持平" if round(float(change), 2) == 0 else f"{float(change):+.2f} 分"
+
+
 def rank_text(rank) -> str:
     return "无数据" if is_null(rank) else str(int(rank))
 
@@ -87,7 +96,10 @@ else:
 
 ranked = db.query(rankings.ranking, ctx.url, ctx.scope, ctx.period, metric, level, compare=compare)
 if compare is None:  # the first month: no earlier ranks to compare with
-    ranked = ranked.assign(prev_rank=pd.NA, rank_change=pd.NA)
+    ranked = ranked.assign(prev_rank=pd.NA, rank_change=pd.NA, prev_value=pd.NA, change=pd.NA)
+# The comparison month's value and the change beside the rank change (issue 18.3): a rank
+# can rise while the figure falls, when the others fell further.
+compare_label = f"{fmt_period(compare)}数值" if compare else "对比月数值"
 better = True if metric == rankings.COMPOSITE else BY_CODE[metric].higher_is_better
 valued = ranked[ranked["rank"].notna()]
 noun = tables.LEVEL_NAME[level]
@@ -105,6 +117,8 @@ def board(frame: pd.DataFrame, title: str, key: str) -> None:
             noun: frame["name"],
             **({"所属设区市": frame["parent_name"]} if level == "county" else {}),
             metric_name(metric): [shown_value(metric, v) for v in frame["value"]],
+            compare_label: [shown_value(metric, v) for v in frame["prev_value"]],
+            "数值变化": [change_text(metric, c) for c in frame["change"]],
             "名次变化": [move_text(c) for c in frame["rank_change"]],
         }
     )
@@ -157,6 +171,8 @@ shown = pd.DataFrame(
             else {}
         ),
         metric_name(metric): ranked["value"] * scale,
+        compare_label: ranked["prev_value"] * scale,
+        "数值变化": [change_text(metric, c) for c in ranked["change"]],
         "对比月名次": ranked["prev_rank"],
         "名次变化": [move_text(c) for c in ranked["rank_change"]],
         "详情": [
@@ -178,6 +194,9 @@ tables.data_table(
     column_config={
         "名次": st.column_config.NumberColumn("名次", format="%d"),
         metric_name(metric): value_column,
+        compare_label: st.column_config.NumberColumn(
+            compare_label, format=value_column["type_config"].get("format") or "%.2f"
+        ),
         "对比月名次": st.column_config.NumberColumn(
             f"{fmt_period(compare)}名次" if compare else "对比月名次", format="%d"
         ),

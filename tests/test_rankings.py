@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
+from components.format import fmt_delta
 from core.metrics import BY_CODE, METRICS
 from core.settings import (
     DEFAULT_TARGETS,
@@ -329,3 +330,21 @@ def test_rankings_page(apptest_env, tiny_url):
     at.segmented_control(key="rankings_level").set_value("prefecture").run()
     assert not at.exception and not at.error
     assert len(at.dataframe[2].value) == 2
+    # the comparison month's value and the change beside the rank change (18.3)
+    at.segmented_control(key="rankings_level").set_value("county").run()
+    at.selectbox(key="rankings_metric").set_value("home_coverage").run()
+    at.selectbox(key="rankings_compare").set_value("2026-06").run()
+    assert not at.exception and not at.error
+    engine = make_engine(tiny_url)
+    want = rankings.ranking(engine, P, period, "home_coverage", "county", compare="2026-06")
+    engine.dispose()
+    red, _black, full = (d.value for d in at.dataframe[:3])
+    pd.testing.assert_series_equal(
+        full["2026年6月数值"].astype(float),
+        (want["prev_value"] * 100).astype(float),
+        check_names=False,
+        check_index=False,
+    )
+    assert full["数值变化"].tolist() == [fmt_delta("home_coverage", c) for c in want["change"]]
+    assert want["change"].notna().any() and any("个百分点" in t for t in full["数值变化"])
+    assert {"2026年6月数值", "数值变化", "名次变化"} <= set(red.columns)
