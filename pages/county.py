@@ -95,17 +95,18 @@ def pick_region() -> None:
 DEFAULT_KEY = "_county_default"  # the region opened without one asked for, for its notice
 
 
-def default_region() -> tuple[str, str, str] | None:
+def default_region() -> tuple[str, str, str | None] | None:
     """The region 县区详情 opens on when none is asked for (issue 18.3: an empty picker
     answered nothing): a county user's own county, a prefecture user's prefecture, and for
     the province the county with the largest gap (queries.alerts.region_alerts' first
     county: the most units short of all its targets, small samples last). (code, URL key,
-    why), or None when the scope has no county."""
+    the note saying why, None for the user's own region), or None when the scope has no
+    county."""
     counties, prefectures, _ = region_choices()
     if ctx.scope in counties:
-        return ctx.scope, "county", "本县"
+        return ctx.scope, "county", None
     if ctx.scope in prefectures:
-        return ctx.scope, "prefecture", "本市"
+        return ctx.scope, "prefecture", None
     worst = db.query(alerts.region_alerts, ctx.url, ctx.scope, ctx.period, ("county",))
     worst = worst[worst["code"].isin(counties)]
     if len(worst):
@@ -224,7 +225,7 @@ if place is None:
 
 switcher(code)
 opened = st.session_state.pop(DEFAULT_KEY, None)
-if opened and opened[0] == code and opened[2] not in ("本县", "本市"):
+if opened and opened[0] == code and opened[2]:
     st.caption(f"未指定地区，已打开{opened[2]}。在左侧“切换地区”可选择其他县（市、区）或设区市。")
 with st.container(horizontal=True, vertical_alignment="center", key="print_bar"):
     print_mode = st.toggle(
