@@ -17,7 +17,9 @@ import streamlit as st
 
 from components.exports import download_excel
 from components.format import (
+    DASH,
     STATUS_COLORS,
+    STATUS_LABELS,
     fmt_period,
     fmt_target,
     fmt_value,
@@ -268,9 +270,8 @@ def ranking_table(
     m = BY_CODE[metric]
     shown = ranked.copy()
     shown["value"] = shown["value"] * display_scale(m)
-    shown["status"] = shown["status"].map(
-        {"met": "✓ 达标", "missed": "× 未达标", "no_target": "—", "no_data": "— 无数据"}
-    )
+    # the one status wording (components.format); a metric without a target shows a bare —
+    shown["status"] = shown["status"].map({**STATUS_LABELS, "no_target": DASH})
     config = {
         "rank": st.column_config.NumberColumn("排名", format="%d"),
         "name": st.column_config.TextColumn(LEVEL_NAME.get(level, "地区")),
