@@ -104,6 +104,7 @@ ACTION_LABELS: dict[str, str] = {
     "session_expired": "会话超时",
     "export": "导出",
     "import": "导入",
+    "rollup": "刷新指标汇总",
     "view_records": "查看个人记录",
     "view_personal": "查看未脱敏信息",
     "user_add": "新增用户",

@@ -43,6 +43,7 @@ from sqlalchemy import (
 )
 
 from core.metrics import METRIC_CODES, window_column, window_lengths
+from data import rollup_pending
 from data.db import make_engine, write_meta
 from data.schema import (
     CODE as CODE_TYPE,
@@ -281,7 +282,7 @@ def refresh(
     Months run from the month of the earliest start/event date in the raw tables to the
     month of the latest one; `since` / `until` ('YYYY-MM') override either end, and then only
     those months are replaced. Also writes app_meta `data_date` (the latest event date) and
-    `rollup_at`. Returns {"rows", "seconds", "periods", "first", "last", "data_date"}.
+    `rollup_at`, and deletes the pending-load markers it caught up with (data/rollup_pending.py). Returns {"rows", "seconds", "periods", "first", "last", "data_date"}.
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -291,6 +292,7 @@ def refresh(
     families = [f for f in FAMILIES if f not in DIRECT_FAMILIES]
     county_metrics = [m for f in families for m in FAMILIES[f][1]]
     with _transaction(engine) as conn:
+        pending = rollup_pending.markers(conn)
         lo, hi = data_dates(conn)
         first = since or (lo.strftime("%Y-%m") if lo else None)
         last = until or (hi.strftime("%Y-%m") if hi else None)
@@ -303,9 +305,11 @@ def refresh(
             delete = delete.where(kpi_snapshots.c.period.between(first, last))
         periods: list[Period] = month_periods(first, last) if first and last else []
         stats["periods"] = len(periods)
+        caught_up = rollup_pending.covered(pending, None if until else first, not (since or until))
         if not periods:
             conn.execute(delete)
             _write_meta(conn, stats["data_date"])
+            rollup_pending.clear(conn, caught_up)
             stats["seconds"] = round(time.perf_counter() - t0, 3)
             return stats
         say(f"[rollup] {first} .. {last}: {len(periods)} months")
@@ -358,6 +362,7 @@ def refresh(
         for table in reversed(list(t.values())):
             table.drop(conn)
         _write_meta(conn, stats["data_date"])
+        rollup_pending.clear(conn, caught_up)
         # Counted rather than summed from rowcount, which some drivers leave at -1.
         written = select(func.count()).select_from(k).where(k.c.period.between(first, last))
         stats["rows"] = conn.execute(written).scalar_one()

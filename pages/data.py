@@ -15,7 +15,16 @@ import streamlit as st
 from components import db, signin, tables, uploader
 from components.exports import XLSX_MIME
 from components.format import fmt_rate
-from data.load import BATCH_STATUS, KINDS, SPECS, TITLES, import_file, template_bytes
+from data.load import (
+    BATCH_STATUS,
+    KINDS,
+    SPECS,
+    TITLES,
+    catch_up,
+    import_file,
+    rollup_behind,
+    template_bytes,
+)
 from data.load.reading import Limits, MiB
 from queries import audit, imports
 
@@ -75,7 +84,43 @@ def show_result(result) -> None:
         )
 
 
+CATCH_UP_KEY = "data_catch_up_note"
+
+
+def _catch_up(batches: str) -> None:
+    """The button's callback: runs before the rerun, so the notice below reads the result."""
+    note = catch_up(engine)
+    db.clear_caches()
+    audit.record(engine, user.username, "rollup", f"补做指标汇总 {batches}: {note or '无需刷新'}")
+    st.session_state[CATCH_UP_KEY] = note
+
+
+def rollup_notice() -> None:
+    """A load whose rollup refresh never finished (a crash, a failed refresh): say so, and
+    offer the refresh (issue 19.7). Read fresh, like the history."""
+    done = st.session_state.pop(CATCH_UP_KEY, None)
+    if done is not None:
+        st.success(f"指标汇总：{_rollup_text(done)}。", icon=":material/check_circle:")
+    behind = rollup_behind(engine)
+    if not behind:
+        return
+    batches = "、".join(f"#{b}" for b in behind)
+    st.warning(
+        f"导入记录 {batches} 的数据已写入，但指标汇总尚未完成刷新，看板上的指标可能未包含这些数据。"
+        "下次导入时会自动补做，也可以现在刷新。",
+        icon=":material/sync_problem:",
+    )
+    st.button(
+        "刷新指标汇总",
+        key="data_catch_up",
+        icon=":material/sync:",
+        on_click=_catch_up,
+        args=(batches,),
+    )
+
+
 def import_section() -> None:
+    rollup_notice()
     limits = Limits.from_env()
     c1, c2 = st.columns([1, 2])
     kind = c1.selectbox(

@@ -1,22 +1,28 @@
 """Import defects of issue 19, each reproduced first: a reused 编号 that would replace another
 county's record (19.1), raw ID numbers in import_batches.errors_json and the CLI's output
-(19.9). On SQLite and PostgreSQL."""
+(19.9), a crash between an import's commit and its rollup refresh (19.7). On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
+from data import rollup
 from data import schema as s
-from data.load import import_file
+from data.load import catch_up, import_file, rollup_behind, write
 from data.load.__main__ import main as cli
+from data.rollup import main as rollup_cli
 from tests.fixtures.ledgers import (
     TODAY,
     children_ledger,
     idn,
+    kpi,
     staff_ledger,
     table_digest,
     table_rows,
@@ -197,3 +203,80 @@ def test_the_cli_prints_no_raw_id_number(tree, tmp_path, capsys):
         assert cli(["--kind", kind, str(path), "--url", url]) == 1
         out = capsys.readouterr().out
         assert "身份证号" in out and ID_SHAPED.findall(out) == []
+
+
+# ---------------------------------------------------------------- 19.7 rollup completion
+
+
+class Crash(BaseException):
+    """The process dying between the import's commit and its rollup refresh (not an
+    Exception: nothing in the importer may catch it)."""
+
+
+def crash(*_args, **_kw):
+    raise Crash
+
+
+def left_in_march() -> pd.DataFrame:
+    """The ledger again with 李小红 (registered 2025-02-01) leaving on 2025-03-20."""
+    df = children_ledger()
+    df.loc[1, "退出日期"] = "2025-03-20"
+    return df
+
+
+def test_a_crash_before_the_rollup_is_caught_up_by_the_next_import(tree, monkeypatch):
+    load(tree, "children", children_ledger())
+    assert kpi(tree, "360102", "2025-03", "children_active") == (3, None)
+    with monkeypatch.context() as m:
+        m.setattr(write, "refresh_rollup", crash)
+        with pytest.raises(Crash):
+            load(tree, "children", left_in_march())
+    # The rows are in, the snapshot is not, and the database knows which load it lacks.
+    assert table_rows(tree, "children")["exited_on"].iloc[1] == date(2025, 3, 20)
+    assert kpi(tree, "360102", "2025-03", "children_active") == (3, None)
+    behind = rollup_behind(tree)
+    assert len(behind) == 1
+    # The same file again changes no row, but the refresh it lacked is done now, from the
+    # earliest month the crashed load touched (李小红's registration, 2025-02).
+    again = load(tree, "children", left_in_march())
+    assert (again.status, again.inserted, again.updated, again.unchanged) == ("loaded", 0, 0, 4)
+    assert again.rollup == "since 2025-02"
+    assert any(f"#{behind[0]}" in n and "已补做刷新" in n for n in again.notes)
+    assert kpi(tree, "360102", "2025-03", "children_active") == (2, None)  # 张小明, 王小刚
+    assert rollup_behind(tree) == []
+    # And nothing is pending for a third import.
+    third = load(tree, "children", left_in_march())
+    assert third.rollup == "" and "数据没有变化，无需刷新指标汇总。" in third.notes
+
+
+def test_a_failed_refresh_stays_pending_until_caught_up(tree, monkeypatch):
+    load(tree, "children", children_ledger())
+
+    def fail(*_args, **_kw):
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(rollup, "refresh", fail)
+        result = load(tree, "children", left_in_march())
+    assert (result.status, result.rollup) == ("loaded", "failed")
+    assert rollup_behind(tree) == [result.batch_id]
+    assert kpi(tree, "360102", "2025-03", "children_active") == (3, None)
+    assert catch_up(tree) == "since 2025-02"  # the data page's button
+    assert kpi(tree, "360102", "2025-03", "children_active") == (2, None)
+    assert rollup_behind(tree) == [] and catch_up(tree) == ""
+
+
+def test_a_full_refresh_catches_up_every_pending_load(tree, monkeypatch):
+    load(tree, "children", children_ledger())
+    with monkeypatch.context() as m:
+        m.setattr(write, "refresh_rollup", crash)
+        with pytest.raises(Crash):
+            load(tree, "children", left_in_march())
+    assert rollup_behind(tree)
+    # A refresh of some months only (--since/--until) leaves the marker: months after
+    # --until were not refreshed.
+    rollup.refresh(tree, since="2025-02", until="2025-03")
+    assert rollup_behind(tree)
+    assert rollup_cli(["--url", tree.url.render_as_string(hide_password=False)]) == 0
+    assert rollup_behind(tree) == []
+    assert kpi(tree, "360102", "2025-03", "children_active") == (2, None)

@@ -14,23 +14,21 @@ from sqlalchemy import func, select
 from data import schema as s
 from data.load import import_file
 from data.load.__main__ import main as cli
-from tests.fixtures.ledgers import TODAY, children_ledger, csv_bytes, idn, table_digest, xlsx_bytes
+from tests.fixtures.ledgers import (
+    TODAY,
+    children_ledger,
+    csv_bytes,
+    idn,
+    kpi,
+    table_digest,
+    xlsx_bytes,
+)
 
 
 def load(engine, kind, df, name=None, **kw):
     name = name or f"{kind}.xlsx"
     data = xlsx_bytes(df) if name.endswith(".xlsx") else csv_bytes(df)
     return import_file(engine, kind, data, name, user="admin", today=TODAY, **kw)
-
-
-def kpi(engine, region, period, metric):
-    k = s.kpi_snapshots
-    with engine.connect() as conn:
-        return conn.execute(
-            select(k.c.numerator, k.c.denominator).where(
-                k.c.region_code == region, k.c.period == period, k.c.metric == metric
-            )
-        ).one_or_none()
 
 
 def active_children(engine, period):

@@ -228,3 +228,31 @@ def test_problem_frame_masks_and_defuses():
     ]
     assert list(table["工作表"]) == ["S", "S", "S", "S", "—"]
     assert table["行号"].tolist()[:4] == [3, 4, 5, 6] and pd.isna(table["行号"].tolist()[4])
+
+
+def test_a_load_the_rollup_missed_is_shown_and_refreshed(tiny, apptest_env, tmp_path):
+    """Issue 19.7: rows in, rollup refresh never finished — the admin sees which import and
+    catches up with one click (audited)."""
+    import shutil
+
+    from data import rollup_pending
+    from data.load import rollup_behind
+    from tests.fixtures.audit import audit_rows
+
+    copy = tmp_path / "behind.db"
+    shutil.copy(tiny.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        rollup_pending.mark(conn, 4242, date(2026, 9, 3))
+    admin = ensure_user(url, "admin")
+    at = run_app(url, user=admin, page="pages/data.py")
+    assert not at.exception
+    assert any("#4242" in w.value and "尚未完成刷新" in w.value for w in at.warning)
+    at.button(key="data_catch_up").click().run()
+    assert not at.exception
+    assert not at.warning
+    assert any("已重算 2026-09 起的各月" in s.value for s in at.success)
+    assert rollup_behind(eng) == []
+    assert any(a == "rollup" and "#4242" in t for _u, a, t in audit_rows(eng))
+    eng.dispose()

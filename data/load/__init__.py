@@ -12,6 +12,7 @@ from data.load.errors import BATCH_STATUS, ImportResult, Problem
 from data.load.reading import Limits
 from data.load.specs import KINDS, SPECS, TITLES
 from data.load.templates import template_bytes
+from data.load.write import catch_up, rollup_behind
 
 __all__ = [
     "BATCH_STATUS",
@@ -21,6 +22,8 @@ __all__ = [
     "ImportResult",
     "Limits",
     "Problem",
+    "catch_up",
     "import_file",
+    "rollup_behind",
     "template_bytes",
 ]

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from data import rollup_pending
 from data.load import write
 from data.load.checks import Report
 from data.load.errors import (
@@ -130,6 +131,8 @@ def import_file(
                 result.status, result.rows_loaded = LOADED, result.rows_in
                 _count(result, plan)
                 result.batch_id = write.record_batch(conn, result, user)
+                if result.inserted or result.updated:  # until the refresh below is done
+                    rollup_pending.mark(conn, result.batch_id, plan.since)
     except SQLAlchemyError as exc:
         log.exception("import of %s failed while writing", kind)
         result.status, result.rows_loaded = FAILED, 0
@@ -145,7 +148,14 @@ def import_file(
         return result
     result.seconds["write"] = round(time.perf_counter() - t1, 3)
 
-    if refresh and (result.inserted or result.updated):
+    behind = write.rollup_behind(engine) if refresh else []
+    if refresh and (result.inserted or result.updated or behind):
+        if not (result.inserted or result.updated):
+            result.notes.append(
+                "数据没有变化，但此前导入的数据尚未完成指标汇总（导入编号 "
+                + "、".join(f"#{b}" for b in behind)
+                + "），已补做刷新。"
+            )
         t1 = time.perf_counter()
         try:
             result.rollup = write.refresh_rollup(engine, kind, plan.since)
@@ -153,7 +163,8 @@ def import_file(
             log.exception("rollup refresh after import %s failed", result.batch_id)
             result.rollup = "failed"
             result.notes.append(
-                "数据已导入，但指标汇总刷新失败，请运行 python -m data.rollup 重新汇总。"
+                "数据已导入，但指标汇总刷新失败；下次导入时会自动补做，也可在“数据管理”页点击"
+                "“刷新指标汇总”，或运行 .venv/bin/python -m data.rollup。"
             )
         result.seconds["rollup"] = round(time.perf_counter() - t1, 3)
         write.note_rollup(engine, result.batch_id, result.rollup)

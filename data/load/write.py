@@ -21,7 +21,7 @@ from sqlalchemy import Boolean, Connection, Date, Engine, Numeric, any_, bindpar
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core.masking import mask_id_numbers_in
-from data import rollup
+from data import rollup, rollup_pending
 from data import schema as s
 from data.load.checks import LEVEL_ORDER, Lookups
 from data.load.errors import MAX_STORED_ERRORS, ImportResult
@@ -253,14 +253,17 @@ def _next_month(period: str) -> str:
 
 def refresh_rollup(engine: Engine, kind: str, since: date | None) -> str:
     """Recompute kpi_snapshots after a load. Only the months from the earliest date the
-    import touched onward, when the snapshot already spans the data; else everything.
-    Returns "full" or "since YYYY-MM"."""
+    import touched onward — or an earlier load's, when its refresh never finished (its
+    marker, data/rollup_pending.py, is still there) — when the snapshot already spans the
+    data; else everything. Returns "full" or "since YYYY-MM"."""
     with engine.connect() as conn:
+        whole, since = rollup_pending.earliest(rollup_pending.markers(conn), since)
         lo, hi = rollup.data_dates(conn)
         k = s.kpi_snapshots
         snap_min, snap_max = conn.execute(select(func.min(k.c.period), func.max(k.c.period))).one()
     full = (
-        kind in FULL_REFRESH_KINDS
+        whole
+        or kind in FULL_REFRESH_KINDS
         or since is None
         or lo is None
         or snap_min is None
@@ -276,3 +279,17 @@ def refresh_rollup(engine: Engine, kind: str, since: date | None) -> str:
         first = min(first, _next_month(snap_max))
     rollup.refresh(engine, since=first)
     return f"since {first}"
+
+
+def rollup_behind(engine: Engine) -> list[int]:
+    """Batch ids whose rows are in but whose rollup refresh never finished."""
+    with engine.connect() as conn:
+        return [m.batch_id for m in rollup_pending.markers(conn) if m.batch_id is not None]
+
+
+def catch_up(engine: Engine) -> str:
+    """Refresh the rollup for the loads it is behind on (from the earliest of them); "" when
+    it is behind on none. Returns refresh_rollup's note."""
+    if not rollup_behind(engine):
+        return ""
+    return refresh_rollup(engine, "", None)
