@@ -55,17 +55,19 @@ def sign_out(url: str) -> None:
 # ---------------------------------------------------------------- audit of the signed-in user
 
 
-def audit_view(url: str, target: str) -> None:
-    """Audit a view of individual records once per browser session and target (the list,
-    its scope and period): a rerun of the same list writes no new row."""
+def audit_view(url: str, target: str, action: str = "view_records") -> None:
+    """Audit a view of individual records (or, with action "print", a page opened in its
+    print layout) once per browser session, action and target (the list or page, its scope
+    and period): a rerun of the same view writes no new row."""
     user = current_user(url)
     if user is None:
         return
     audited = st.session_state.setdefault(session.AUDITED_KEY, set())
-    if target in audited:
+    seen = target if action == "view_records" else (action, target)
+    if seen in audited:
         return
-    audited.add(target)
-    session.safe_record(url, user.username, "view_records", target)
+    audited.add(seen)
+    session.safe_record(url, user.username, action, target)
 
 
 def recorder(url: str, action: str, target: str) -> Callable[[], None]:

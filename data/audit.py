@@ -107,6 +107,7 @@ ACTION_LABELS: dict[str, str] = {
     "rollup": "刷新指标汇总",
     "view_records": "查看个人记录",
     "view_personal": "查看未脱敏信息",
+    "print": "打印版式",
     "user_add": "新增用户",
     "user_disable": "停用用户",
     "user_enable": "启用用户",

@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import county_view, db, drill, kpi, prefecture_view, record_lists, region_detail
+from components import (
+    auth,
+    county_view,
+    db,
+    drill,
+    kpi,
+    prefecture_view,
+    record_lists,
+    region_detail,
+)
 from components import overview_map as om
 from components.format import md_text
 from queries import alerts
@@ -235,6 +244,10 @@ with st.container(horizontal=True, vertical_alignment="center", key="print_bar")
     )
     if print_mode:
         st.iframe(region_detail.PRINT_BUTTON, width=160, height=48)  # a constant: no user input
+        # Its lists print in full (issue 19.8): audited once per session, region and period.
+        auth.audit_view(
+            ctx.url, f"县区详情 · {name}（{code}） · 范围 {ctx.scope} · {ctx.period}", "print"
+        )
 above = tuple((c, n, allowed(c)) for c, n in reversed(crumbs) if c != code)  # nearest first
 detail = region_detail.Detail(
     ctx.url, ctx.scope, ctx.period, code, name, level, print_mode, geo.province, above

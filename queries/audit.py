@@ -47,6 +47,8 @@ RECORD_QUERIES: dict[str, str] = {
     "queries.records.staff_roster": "工作人员名册",
     "queries.staffing.certification_violations": "未持证上岗人员名单",
     "queries.briefing.new_overdue_cases": "新增逾期个案清单",
+    # The briefing carries its new overdue cases (issue 19.8: they were shown unaudited).
+    "queries.briefing.build_briefing": "会议简报（含新增逾期个案清单）",
 }
 
 

@@ -180,3 +180,26 @@ def test_unmasked_personal_data_needs_the_permission_and_is_audited(engine, monk
     assert rows(engine) == [("wang", "view_personal", "儿童档案 1234")]
     monkeypatch.setattr(auth, "current_user", lambda _url: None)
     assert not auth.personal_data_allowed(url, "儿童档案 1234")
+
+
+def test_the_briefing_and_a_print_layout_are_audited_once(tiny, tiny_engine, apptest_env):
+    """Issue 19.8: the briefing's new overdue cases and a county opened in its print layout
+    (every list printed in full) were shown without an audit row."""
+    user = ensure_user(tiny, "province", "360000")
+    at = run_app(tiny, user=user, page="pages/briefing.py", period="2026-10")
+    assert not at.exception
+    briefing_views = [t for _u, a, t in rows(tiny_engine) if a == "view_records"]
+    assert briefing_views == ["会议简报（含新增逾期个案清单） · 360000 · 2026-10 · 2026-09"]
+    at.run()
+    assert len([r for r in rows(tiny_engine) if r[1] == "view_records"]) == 1
+
+    before = len(rows(tiny_engine))
+    at = run_app(tiny, user=user, page="pages/county.py", period="2026-10", county="360112")
+    assert not at.exception
+    assert not [r for r in rows(tiny_engine)[before:] if r[1] == "print"]
+    at.toggle(key="county_print").set_value(True).run()
+    assert not at.exception
+    printed = [(u, t) for u, a, t in rows(tiny_engine) if a == "print"]
+    assert printed == [(user, "县区详情 · 新建区（360112） · 范围 360000 · 2026-10")]
+    at.run()  # the same print layout again: no new row
+    assert len([r for r in rows(tiny_engine) if r[1] == "print"]) == 1

@@ -416,6 +416,10 @@ def test_media_downloads_answer_only_a_signed_in_browser_and_are_audited(engine,
     status, _, body = _call(guarded, "GET", path, with_cookie)
     assert status == 200 and body == b"file"
     assert audit_rows(engine)[-1] == (user, "export", "文件下载 abc123.xlsx")
+    # A replay of the same URL (issue 19.8) is one more download, one more row.
+    assert _call(guarded, "GET", path, with_cookie)[2] == b"file"
+    fetched = [r for r in audit_rows(engine) if r == (user, "export", "文件下载 abc123.xlsx")]
+    assert len(fetched) == 2
     rows_before = len(audit_rows(engine))
     assert _call(guarded, "GET", "/media/icon.png", {"host": "h"})[2] == b"file"  # no download
     assert _call(guarded, "GET", "/_stcore/health", {"host": "h"})[0] == 200  # not media
