@@ -12,6 +12,7 @@ from components.format import fmt_rate, md_text
 from components.region_detail import Detail, show_table
 from components.views import Col
 from queries import county as county_q
+from queries.privacy import SMALL_CELL_TEXT
 
 VILLAGE_FILTERS = {
     "any": "全部缺口",
@@ -70,8 +71,8 @@ def township_gaps(d: Detail) -> None:
                 Col("villages_without_home", "无儿童之家的村", fmt="%d"),
                 Col("visit_rate", "季度探访率", percent=True),
                 Col("children", "在册儿童（人）", fmt="%d"),
-                Col("open_cases", "在办个案（件）", fmt="%d"),
-                Col("overdue_cases", "逾期个案（件）", fmt="%d"),
+                Col("open_cases", "在办个案（件）", none=SMALL_CELL_TEXT),
+                Col("overdue_cases", "逾期个案（件）", none=SMALL_CELL_TEXT),
             ],
             title=f"{d.name}乡镇缺口",
             key="county_towns",

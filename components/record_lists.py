@@ -138,18 +138,19 @@ def unmasked_table(
 # ---------------------------------------------------------------- the two lists
 
 
-def case_columns(level: str, unmasked: bool) -> list[Col]:
+def case_columns(level: str, unmasked: bool, detail: bool = True) -> list[Col]:
     """The case list's columns: the county column for a prefecture, the child's ID number
-    only for a user who may see it unmasked."""
+    only for a user who may see it unmasked, the village and the concern only for one who
+    may see the cases' detail (records.shows_case_detail)."""
     return [
         Col("id", "个案编号", fmt="%d"),
         *([Col("county_name", "县（市、区）")] if level == "prefecture" else []),
         Col("township_name", "乡镇（街道）", none="县本级"),
-        Col("village_name", "村（社区）", none=DASH),
+        *([Col("village_name", "村（社区）", none=DASH)] if detail else []),
         Col("child_name", "儿童", none="未关联"),
         *([Col("child_id_number", "身份证号", none=DASH)] if unmasked else []),
         Col("child_category", "类别", labels=CHILD_CATEGORY),
-        Col("concern", "问题类型", labels=CASE_CONCERN),
+        *([Col("concern", "问题类型", labels=CASE_CONCERN)] if detail else []),
         Col("risk_level", "风险", labels=RISK_LEVEL),
         Col("source", "来源", labels=CASE_SOURCE),
         Col("stage", "办理阶段", labels=CASE_STATUS),
@@ -165,9 +166,18 @@ def case_columns(level: str, unmasked: bool) -> list[Col]:
 CASE_COLS = {c.key: c for c in case_columns("prefecture", unmasked=True)}
 
 
-def case_cols(*keys: str) -> list[Col]:
-    """The columns `keys` of a case list, in that order, as the case list reads them."""
-    return [CASE_COLS[k] for k in keys]
+def case_cols(*keys: str, detail: bool = True) -> list[Col]:
+    """The columns `keys` of a case list, in that order, as the case list reads them;
+    without `detail` the village and the concern are left out (records.shows_case_detail)."""
+    return [CASE_COLS[k] for k in keys if detail or k not in DETAIL_KEYS]
+
+
+DETAIL_KEYS = frozenset({"village_name", "concern"})
+
+
+def shows_detail(url: str, scope: str, unmasked: bool = False) -> bool:
+    """Whether the signed-in user's case lists name the village and the concern."""
+    return db.query(records.shows_case_detail, url, scope, unmasked)
 
 
 def roster_columns(level: str) -> list[Col]:
@@ -214,7 +224,7 @@ def cases_section(d: Detail) -> None:
         "key": "county_cases",
         "empty": "没有逾期个案。" if overdue_only else "本月末没有在办个案。",
     }
-    cols = case_columns(d.level, unmasked)
+    cols = case_columns(d.level, unmasked, shows_detail(d.url, d.scope, unmasked))
     if unmasked:
         target = audit_target(d, CASES_LABEL, "只看逾期" if overdue_only else "全部在办")
         unmasked_table(d, shown, cols, target=target, **args)

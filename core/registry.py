@@ -23,6 +23,10 @@ expression):
   红黑榜 composite score (settings.toml [alerts.weights] / [composite.weights] replace them as
   a whole); None leaves the metric out. The visit rate and overdue cases weigh double: the
   policy's first duties are to see every child and to close every case in time.
+- `small_cell`: a count of sensitive records (cases, referrals, unguarded children). Below
+  county level a count of 1 or 2 names a child to anyone who knows the village, so a
+  township's or village's figure under 3 is shown as "<3" to everyone but the county's own
+  users (queries/privacy.py, issue 19.10).
 
 Imports nothing: core/settings.py reads the default targets from here and core/metrics.py
 applies the settings to these records.
@@ -51,6 +55,7 @@ class Metric:
     scale: float = 1.0
     alert_weight: float | None = None
     composite_weight: float | None = None
+    small_cell: bool = False
 
     @property
     def is_total(self) -> bool:
@@ -197,6 +202,7 @@ REGISTRY: tuple[Metric, ...] = (
         "children",
         "月末在册、监护状况为无人监护的儿童人数",
         higher_is_better=False,
+        small_cell=True,
     ),
     Metric(
         "visit_rate_90d",
@@ -220,6 +226,7 @@ REGISTRY: tuple[Metric, ...] = (
         "cases",
         "月末仍在办理的个案数",
         higher_is_better=False,
+        small_cell=True,
     ),
     Metric(
         "overdue_cases",
@@ -233,6 +240,7 @@ REGISTRY: tuple[Metric, ...] = (
         higher_is_better=False,
         alert_weight=2.0,
         composite_weight=2.0,
+        small_cell=True,
     ),
     Metric(
         "case_closure_days",
@@ -266,6 +274,7 @@ REGISTRY: tuple[Metric, ...] = (
         "cases",
         "本月转介中转介不满 7 天、截至月末尚未响应的件数（待响应，不算超时）",
         higher_is_better=False,
+        small_cell=True,
     ),
     Metric(
         "care_coverage",

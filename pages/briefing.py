@@ -183,6 +183,7 @@ if len(b.new_overdue):
             "received_on",
             "due_on",
             "days_overdue",
+            detail=record_lists.shows_detail(ctx.url, ctx.scope),
         ),
         title="新增逾期个案",
         key="briefing_overdue",

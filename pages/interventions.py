@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import case_handling, charts, map_ranking, tables, views
+from components import case_handling, charts, map_ranking, record_lists, tables, views
 from components.case_handling import AGE_LABEL, TEXT_MARGIN, WINDOW_LABEL
 from components.format import fmt_count, fmt_rate
 from components.views import Col
@@ -335,7 +335,11 @@ overdue_lists.show_list(
         Col("id", "个案编号"),
         Col("county_name", "县（市、区）"),
         Col("township_name", "乡镇（街道）", none="县本级"),
-        Col("concern", "主要问题", labels=CASE_CONCERN),
+        *(
+            [Col("concern", "主要问题", labels=CASE_CONCERN)]
+            if record_lists.shows_detail(ctx.url, ctx.scope)
+            else []
+        ),
         Col("risk_level", "风险等级", labels=RISK_LABEL),
         Col("stage", "办理环节", labels=CASE_STATUS),
         Col("received_on", "受理日期"),

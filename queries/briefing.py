@@ -31,8 +31,9 @@ from data.schema import cases, regions
 from data.schema import kpi_snapshots as k
 from queries.alerts import metric_alerts, misses
 from queries.indicators import metric_by_region, region_table
+from queries.privacy import case_detail_allowed
 from queries.rankings import COMPOSITE, ranking, settings_or_default
-from queries.records import cases_where, codes_under, overdue_on
+from queries.records import cases_where, codes_under, overdue_on, shows_case_detail
 from queries.regions import ScopeError, region, require_within
 
 __all__ = [
@@ -268,16 +269,19 @@ def _newly_overdue(engine: Engine, scope: str, period: str, base: str) -> pd.Dat
     return rows.loc[in_scope, keep].reset_index(drop=True)
 
 
-def _most_overdue(engine: Engine, new: pd.DataFrame, period: str, limit: int) -> pd.DataFrame:
+def _most_overdue(
+    engine: Engine, new: pd.DataFrame, period: str, limit: int, detail: bool
+) -> pd.DataFrame:
     """The first `limit` of `new` in the lists' order (most days overdue, high risk, oldest,
-    id) as masked case rows."""
+    id) as masked case rows (village and concern only with `detail`)."""
     first = new.assign(
         _due=new["due_on"].astype(str),
         _risk=new["risk_level"].map({"high": 0, "medium": 1, "low": 2}).fillna(3),
         _received=new["received_on"].astype(str),
     ).sort_values(["_due", "_risk", "_received", "id"], kind="stable")
     ids = [int(i) for i in first["id"].head(limit)]
-    return cases_where(engine, parse_period(period).d_end, cases.c.id.in_(ids) if ids else false())
+    chosen = cases.c.id.in_(ids) if ids else false()
+    return cases_where(engine, parse_period(period).d_end, chosen, detail=detail)
 
 
 def _counts_by_county(engine: Engine, new: pd.DataFrame) -> pd.DataFrame:
@@ -305,7 +309,8 @@ def new_overdue_cases(
     engine: Engine, scope: str, period: str, base: str, limit: int | None = None
 ) -> pd.DataFrame:
     """Cases of the scope overdue on the period's last day and not overdue on the base
-    period's last day (queries/county.py CASE_COLUMNS, masked), most days overdue first
+    period's last day (queries/records.py CASE_COLUMNS, masked; village and concern for the
+    county's own users only), most days overdue first
     (then high risk first, oldest, id); with `limit`, only the first that many
     (`new_overdue_counts` counts them all)."""
     if limit is None:
@@ -313,8 +318,10 @@ def new_overdue_cases(
         require_within(engine, scope, scope)
         in_scope = cases.c.region_code.in_(codes_under(scope))
         d1 = parse_period(period).d_end
-        return cases_where(engine, d1, _newly_overdue_on(period, base), in_scope)
-    return _most_overdue(engine, _newly_overdue(engine, scope, period, base), period, limit)
+        detail = shows_case_detail(engine, scope)
+        return cases_where(engine, d1, _newly_overdue_on(period, base), in_scope, detail=detail)
+    new = _newly_overdue(engine, scope, period, base)
+    return _most_overdue(engine, new, period, limit, shows_case_detail(engine, scope))
 
 
 def new_overdue_counts(engine: Engine, scope: str, period: str, base: str) -> pd.DataFrame:
@@ -418,7 +425,9 @@ def build_briefing(
         base=base,
         movers=movers(engine, scope, period, base),
         crossings=target_crossings(engine, scope, period, base, "county", settings),
-        new_overdue=_most_overdue(engine, new, period, NEW_OVERDUE_LISTED),
+        new_overdue=_most_overdue(
+            engine, new, period, NEW_OVERDUE_LISTED, case_detail_allowed(me["level"])
+        ),
         overdue_counts=_counts_by_county(engine, new),
         bottom=bottom_counties(engine, scope, period, base, BOTTOM_N, "county", settings),
     )

@@ -91,7 +91,9 @@ def township_gaps(engine: Engine, scope: str, period: str, county: str) -> pd.Da
 
     Columns: code, name, villages, has_supervisor, villages_without_director,
     villages_without_home, visit_rate, children, open_cases, overdue_cases, trained_12m,
-    no_supervisor, director_gap, home_gap, low_visits, gaps (how many of the four)."""
+    no_supervisor, director_gap, home_gap, low_visits, gaps (how many of the four). The case
+    counts are NA where a count of 1 or 2 is withheld from a user outside the county
+    (queries/privacy.py)."""
     _county(engine, scope, county)
     long = unit_indicators(engine, scope, period, county)
     w = _wide(long, TOWNSHIP_METRICS)
@@ -113,6 +115,9 @@ def township_gaps(engine: Engine, scope: str, period: str, county: str) -> pd.Da
         out[m if m != "children_active" else "children"] = (
             pd.to_numeric(w[m], errors="coerce").fillna(0).astype(int)
         )
+    for m in ("open_cases", "overdue_cases"):  # small cells withheld: NA (shown "<3")
+        hidden = set(long.loc[(long["metric"] == m) & long["suppressed"], "code"])
+        out[m] = out[m].astype("Int64").mask(out["code"].isin(hidden))
     out["trained_12m"] = pd.to_numeric(w["trained_12m"], errors="coerce").astype(float)
     out["no_supervisor"] = ~out["has_supervisor"]
     out["director_gap"] = out["villages_without_director"] > 0

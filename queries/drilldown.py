@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from core.metrics import METRIC_CODES
 from data.schema import regions
 from metric_engine import descendant_units, metric_rows, parse_period, periods_select
+from queries.privacy import suppress_small_cells
 from queries.regions import ScopeError, require_within
 
 __all__ = ["OMITTED", "ScopeError", "unit_indicators"]
@@ -35,8 +36,9 @@ COLUMNS = ["code", "name", "metric", "numerator", "denominator", "value"]
 def unit_indicators(engine: Engine, scope: str, period: str, parent_code: str) -> pd.DataFrame:
     """Live figures of every direct child (township or village) of `parent_code` (a county
     or a township) for `period` ('YYYY-MM', as of its last day): one row per (code, name,
-    metric, numerator, denominator, value), children by code, metrics in core/metrics.py
-    order. Raises ScopeError when the parent is not the scope or under it, ValueError for a
+    metric, numerator, denominator, value, suppressed), children by code, metrics in
+    core/metrics.py order. Outside the county's own users a small cell (a case count of 1
+    or 2) has no numerator and value and `suppressed` set (queries/privacy.py). Raises ScopeError when the parent is not the scope or under it, ValueError for a
     bad period or a parent that is not a county or township."""
     p = parse_period(period)
     require_within(engine, parent_code, scope)  # ScopeError; an unknown code is outside too
@@ -47,6 +49,9 @@ def unit_indicators(engine: Engine, scope: str, period: str, parent_code: str) -
         level = conn.execute(
             select(regions.c.level).where(regions.c.code == parent_code)
         ).scalar_one()
+        scope_level = conn.execute(
+            select(regions.c.level).where(regions.c.code == scope)
+        ).scalar_one_or_none()
         if level not in CHILD_LEVEL:
             raise ValueError(f"drill-down goes below a county or a township, not a {level}")
         metrics = [m for m in METRIC_CODES if m not in OMITTED[CHILD_LEVEL[level]]]
@@ -67,4 +72,4 @@ def unit_indicators(engine: Engine, scope: str, period: str, parent_code: str) -
     df = df.assign(_m=df["metric"].map(order)).sort_values(["code", "_m"]).drop(columns="_m")
     for c in ("numerator", "denominator", "value"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    return df.reset_index(drop=True)
+    return suppress_small_cells(df, scope_level).reset_index(drop=True)

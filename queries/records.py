@@ -25,8 +25,9 @@ from core.regions import ancestor_chain
 from data.schema import cases, children, regions, staff, trainings
 from metric_engine import descendant_units
 from queries.places import places, to_dates
-from queries.privacy import maskers
+from queries.privacy import case_detail_allowed, maskers
 from queries.regions import narrow_scope
+from queries.regions import region as region_row
 
 __all__ = [
     "CASE_COLUMNS",
@@ -38,6 +39,7 @@ __all__ = [
     "codes_under",
     "open_on",
     "overdue_on",
+    "shows_case_detail",
     "staff_roster",
 ]
 
@@ -97,6 +99,14 @@ def case_stage(d: date) -> ColumnElement:
     )
 
 
+def shows_case_detail(engine: Engine, scope: str, unmasked: bool = False) -> bool:
+    """Whether the case lists of a user with `scope` name each case's village and concern:
+    the county's own users and a user permitted to see unmasked data (queries/privacy.py
+    `case_detail_allowed`, issue 19.10)."""
+    found = region_row(engine, scope)
+    return case_detail_allowed(found["level"] if found else None, unmasked)
+
+
 def case_list(
     engine: Engine,
     scope: str,
@@ -109,12 +119,14 @@ def case_list(
     """Cases open on D at or under the scope (or `region` inside it; ScopeError outside),
     with `overdue_only` only those due before D: CASE_COLUMNS, overdue first (most days
     overdue first), then high risk first, then oldest, then id. The child's name and ID
-    number are masked unless `unmasked`."""
+    number are masked unless `unmasked`; the village and the concern are null unless
+    `shows_case_detail` for the scope."""
     d = parse_period(period).d_end
     where = narrow_scope(engine, scope, region)
     cond = [overdue_on(d) if overdue_only else open_on(d)]
     cond.append(cases.c.region_code.in_(codes_under(where)))
-    return cases_where(engine, d, *cond, unmasked=unmasked)
+    detail = shows_case_detail(engine, scope, unmasked)
+    return cases_where(engine, d, *cond, unmasked=unmasked, detail=detail)
 
 
 def _places() -> tuple[list, object, object]:
@@ -138,10 +150,12 @@ def _names_by_level(row: dict) -> dict:
     return out
 
 
-def cases_where(engine: Engine, d: date, *conditions, unmasked: bool = False) -> pd.DataFrame:
+def cases_where(
+    engine: Engine, d: date, *conditions, unmasked: bool = False, detail: bool = False
+) -> pd.DataFrame:
     """Case rows (CASE_COLUMNS) meeting `conditions`, their stage and ages counted at D;
     overdue first (most days overdue first), then high risk first, then oldest, then id.
-    Masked unless `unmasked`."""
+    Masked unless `unmasked`; village and concern null unless `detail`."""
     c, ch = cases, children
     mask = maskers(unmasked)
     cols, joined, place = _places()
@@ -170,6 +184,8 @@ def cases_where(engine: Engine, d: date, *conditions, unmasked: bool = False) ->
     out = []
     for r in rows:
         names = _names_by_level(r)
+        if not detail:
+            names["village_name"] = None
         due = _as_date(r["due_on"])
         received = _as_date(r["received_on"])
         overdue = due is not None and due < d
@@ -182,7 +198,7 @@ def cases_where(engine: Engine, d: date, *conditions, unmasked: bool = False) ->
                 "child_id_number": mask["id_number"](r["child_id_number"]),
                 "child_category": r["child_category"],
                 "source": r["source"],
-                "concern": r["concern"],
+                "concern": r["concern"] if detail else None,
                 "risk_level": r["risk_level"],
                 "stage": r["stage"],
                 "received_on": received,

@@ -215,11 +215,18 @@ def test_new_overdue_cases_by_hand(db):
     assert list(df["days_overdue"]) == [31, 21, 16, 11]
     c5 = df.set_index("id").loc[5]
     assert c5["child_name"] == "王*明" and c5["risk_level"] == "high"
-    assert (c5["county_name"], c5["township_name"], c5["village_name"]) == (
-        "东湖区",
-        "公园街道",
-        "公园社区",
-    )
+    assert (c5["county_name"], c5["township_name"]) == ("东湖区", "公园街道")
+    # A province user's list names neither the village nor the concern (issue 19.10) ...
+    assert pd.isna(c5["village_name"]) and pd.isna(c5["concern"])
+    assert df["village_name"].isna().all() and df["concern"].isna().all()
+    # ... the county's own user's does.
+    own = briefing.new_overdue_cases(db, A1, NOW, BEFORE).set_index("id")
+    assert list(own.index) == [8, 5, 2]
+    assert (own.loc[5, "village_name"], own.loc[5, "concern"]) == ("公园社区", "guardianship")
+    assert pd.isna(own.loc[2, "village_name"]) and own.loc[2, "concern"] == "guardianship"
+    assert briefing.build_briefing(db, P, NOW, BEFORE).new_overdue["concern"].isna().all()
+    mine = briefing.build_briefing(db, A1, NOW, BEFORE).new_overdue.set_index("id")
+    assert mine.loc[5, "village_name"] == "公园社区"
     c8 = df.set_index("id").loc[8]
     assert c8["county_name"] == "东湖区" and pd.isna(c8["township_name"])
     assert "王小明" not in df.to_string()

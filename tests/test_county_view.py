@@ -171,7 +171,7 @@ def county_db(engine: Engine) -> Engine:
 
 
 def test_township_gaps_by_hand(county_db):
-    df = county_q.township_gaps(county_db, P, PERIOD, A1).set_index("code")
+    df = county_q.township_gaps(county_db, A1, PERIOD, A1).set_index("code")
     assert list(df.index) == [T1, T2]
     t1, t2 = df.loc[T1], df.loc[T2]
     assert (t1["name"], t1["villages"], bool(t1["has_supervisor"])) == ("公园街道", 2, True)
@@ -187,6 +187,17 @@ def test_township_gaps_by_hand(county_db):
     assert (t2["villages_without_director"], t2["villages_without_home"]) == (1, 1)
     assert pd.isna(t2["visit_rate"]) and not t2["low_visits"]  # no children: no visit gap
     assert (t2["children"], t2["gaps"]) == (0, 3)
+
+
+@pytest.mark.parametrize("scope", [P, A])
+def test_township_case_counts_under_3_are_withheld_outside_the_county(county_db, scope):
+    """Issue 19.10: 公园街道's 2 open cases and 1 overdue case name children to anyone who
+    knows the township; a province or prefecture user sees "<3" (NA here); 0 stays 0."""
+    df = county_q.township_gaps(county_db, scope, PERIOD, A1).set_index("code")
+    t1, t2 = df.loc[T1], df.loc[T2]
+    assert pd.isna(t1["open_cases"]) and pd.isna(t1["overdue_cases"])
+    assert (t2["open_cases"], t2["overdue_cases"]) == (0, 0)
+    assert (t1["children"], t1["gaps"]) == (3, 3)  # not a small cell
 
 
 def test_village_gaps_by_hand(county_db):
@@ -245,7 +256,7 @@ def test_visit_rate_exactly_on_target_is_no_gap(engine):
 
 
 def test_case_list_masked_by_hand(county_db):
-    df = records.case_list(county_db, P, PERIOD, A1)
+    df = records.case_list(county_db, A1, PERIOD, A1)
     assert list(df.columns) == records.CASE_COLUMNS
     assert list(df["id"]) == [1, 4, 2]  # overdue first, then high risk, then by date
     assert list(df["region_code"]) == [V11, T1, A1]
@@ -259,6 +270,18 @@ def test_case_list_masked_by_hand(county_db):
     assert (df.iloc[0]["township_name"], df.iloc[0]["village_name"]) == ("公园街道", "公园社区")
     assert df.iloc[1]["township_name"] == "公园街道" and pd.isna(df.iloc[1]["village_name"])
     assert df.iloc[2]["county_name"] == "东湖区" and pd.isna(df.iloc[2]["township_name"])
+    assert df.iloc[0]["concern"] == "guardianship"
+    # Above the county the list names neither village nor concern (issue 19.10), unless
+    # the user may see unmasked data.
+    for scope in (P, A):
+        wide = records.case_list(county_db, scope, PERIOD, A1)
+        assert list(wide["id"]) == [1, 4, 2]
+        assert wide["village_name"].isna().all() and wide["concern"].isna().all()
+        assert list(wide["township_name"].fillna("")) == ["公园街道", "公园街道", ""]
+    permitted = records.case_list(county_db, P, PERIOD, A1, unmasked=True)
+    assert permitted.iloc[0][["village_name", "concern"]].tolist() == ["公园社区", "guardianship"]
+    assert not records.shows_case_detail(county_db, P)
+    assert records.shows_case_detail(county_db, A1)
     only = records.case_list(county_db, P, PERIOD, A1, overdue_only=True)
     assert list(only["id"]) == [1]
     assert list(records.case_list(county_db, P, PERIOD, A)["id"]) == [1, 4, 2]  # prefecture
@@ -287,8 +310,8 @@ def test_staff_roster_masked_by_hand(county_db):
 def test_lists_unmasked_only_when_asked(county_db):
     """`unmasked=True` (the drill-down, for a user with the permission) gives the values as
     recorded; every other call is masked. Same rows and columns either way."""
-    cases_masked = records.case_list(county_db, P, PERIOD, A1)
-    cases_raw = records.case_list(county_db, P, PERIOD, A1, unmasked=True)
+    cases_masked = records.case_list(county_db, A1, PERIOD, A1)
+    cases_raw = records.case_list(county_db, A1, PERIOD, A1, unmasked=True)
     assert cases_raw.drop(columns=["child_name", "child_id_number"]).equals(
         cases_masked.drop(columns=["child_name", "child_id_number"])
     )

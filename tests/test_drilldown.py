@@ -18,6 +18,7 @@ from tests.test_metrics import (
     T2,
     V11,
     V12,
+    A,
     B,
     P,
     assert_row,
@@ -107,9 +108,13 @@ def _check(df: pd.DataFrame, expected: dict) -> None:
             assert_row(got.get((code, metric)), num, den, f"{metric} {code}")
 
 
+COLUMNS = ["code", "name", "metric", "numerator", "denominator", "value", "suppressed"]
+
+
 def test_townships_of_a_county(loaded):
-    df = unit_indicators(loaded, P, PERIOD, A1)
-    assert list(df.columns) == ["code", "name", "metric", "numerator", "denominator", "value"]
+    df = unit_indicators(loaded, A1, PERIOD, A1)  # the county's own user: every figure
+    assert list(df.columns) == COLUMNS
+    assert not df["suppressed"].any()
     assert sorted(set(df.code)) == [T1, T2]
     assert dict(zip(df.code, df.name, strict=True)) == {T1: "公园街道", T2: "豫章街道"}
     shown = [m for m in METRIC_CODES if m not in OMITTED["township"]]
@@ -130,7 +135,7 @@ def test_villages_of_a_township(loaded):
 def test_townships_add_up_to_the_rollup_county_row(loaded):
     """Summing the townships' numerators and denominators gives the rollup's A1 row, except
     for the records at A1's own code, which belong to no township."""
-    df = unit_indicators(loaded, P, PERIOD, A1)
+    df = unit_indicators(loaded, A1, PERIOD, A1)
     rollup = snapshots(loaded)
     sums = df.groupby("metric")[["numerator", "denominator"]].sum(min_count=1)
     for metric in sums.index:
@@ -143,7 +148,7 @@ def test_townships_add_up_to_the_rollup_county_row(loaded):
         else:
             assert den + extra_den == pytest.approx(r_den), metric
     # A2's only township holds all of A2's records: its figures are the county's.
-    df2 = unit_indicators(loaded, P, PERIOD, A2)
+    df2 = unit_indicators(loaded, A2, PERIOD, A2)
     for r in df2.itertuples():
         r_num, r_den, r_val = rollup[(A2, PERIOD, r.metric)]
         assert r.numerator == pytest.approx(r_num), r.metric
@@ -154,7 +159,27 @@ def test_townships_add_up_to_the_rollup_county_row(loaded):
 def test_county_without_townships_gives_no_rows(loaded):
     df = unit_indicators(loaded, P, PERIOD, B1)
     assert df.empty
-    assert list(df.columns) == ["code", "name", "metric", "numerator", "denominator", "value"]
+    assert list(df.columns) == COLUMNS
+
+
+# Issue 19.10: T1's counts of 1 and 2 sensitive records, hidden above the county.
+SMALL_CELLS_T1 = {"children_unguarded": 1, "open_cases": 2, "overdue_cases": 1}
+
+
+@pytest.mark.parametrize("scope", [P, A])  # the province's and prefecture A's users
+def test_small_cells_are_withheld_outside_the_county(loaded, scope):
+    own = _as_dict(unit_indicators(loaded, A1, PERIOD, A1))
+    df = unit_indicators(loaded, scope, PERIOD, A1)
+    got = _as_dict(df)
+    hidden = {(r.code, r.metric) for r in df.itertuples() if r.suppressed}
+    assert hidden == {(T1, m) for m in SMALL_CELLS_T1}
+    for m, n in SMALL_CELLS_T1.items():
+        assert own[(T1, m)][0] == n  # the county's user sees the count
+        assert got[(T1, m)] == (None, None, None)  # numerator and value withheld
+    # Zero names nobody; rates and counts of places are not small cells.
+    assert got[(T2, "open_cases")][0] == 0 and got[(T2, "children_unguarded")][0] == 0
+    assert got[(T1, "home_coverage")] == own[(T1, "home_coverage")]
+    assert got[(T1, "children_active")] == own[(T1, "children_active")]
 
 
 def test_scope_is_enforced(loaded):
