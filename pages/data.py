@@ -25,7 +25,7 @@ from data.load import (
     rollup_behind,
     template_bytes,
 )
-from data.load.reading import Limits, MiB
+from data.load.reading import Limits, MiB, upload_refusal
 from queries import audit, imports
 
 SECTIONS = ("导入台账", "导入记录", "数据更新情况", "下载模板")
@@ -137,11 +137,18 @@ def import_section() -> None:
             key="data_file",
             help=f"单个文件不超过 {limits.max_bytes / MiB:.0f} MB、{limits.max_rows:,} 行；CSV 可为 UTF-8 或 GBK 编码。",
         )
+    refused = upload_refusal(upload.name, upload.size, limits) if upload is not None else None
+    if refused:
+        st.error(f"不能导入“{upload.name}”：{refused}", icon=":material/block:")
+    elif upload is not None:
+        st.caption(f"将校验并导入：{upload.name}（{upload.size / 1024:,.0f} KB）")
     check_only = st.checkbox("只校验，不写入数据库", key="data_check_only")
     st.caption(
         "导入时先校验全部行：只要有一处错误，整个文件都不导入，并列出每处错误所在的行和列。导入成功后自动刷新指标汇总，大文件可能需要一分钟。"
     )
-    if st.button("校验并导入", type="primary", disabled=upload is None, key="data_go"):
+    if st.button(
+        "校验并导入", type="primary", disabled=upload is None or bool(refused), key="data_go"
+    ):
         with st.spinner("正在校验并导入，请稍候…"):
             result = import_file(
                 engine, kind, upload.getvalue(), upload.name, user=user.username, dry_run=check_only

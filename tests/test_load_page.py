@@ -256,3 +256,48 @@ def test_a_load_the_rollup_missed_is_shown_and_refreshed(tiny, apptest_env, tmp_
     assert rollup_behind(eng) == []
     assert any(a == "rollup" and "#4242" in t for _u, a, t in audit_rows(eng))
     eng.dispose()
+
+
+def test_a_refused_file_says_why_in_chinese_and_is_never_replaced_by_the_last(tiny, apptest_env):
+    """Issue 19: Streamlit refused a file of another type in the browser, in English, and
+    kept the file chosen before as the widget's value, so the import took the old file. The
+    widget now accepts any file and the page refuses it in Chinese, button disabled."""
+    admin = ensure_user(tiny, "admin")
+    at = run_app(tiny, user=admin, page="pages/data.py")
+    uploader = at.file_uploader(key="data_file")
+    assert not uploader.allowed_type  # nothing refused in the browser
+    good = xlsx_bytes(children_ledger().iloc[:1])
+    at.file_uploader(key="data_file").upload("台账.xlsx", good).run()
+    assert not at.exception and not at.error
+    assert any("将校验并导入：台账.xlsx" in c.value for c in at.caption)
+    assert not at.button(key="data_go").disabled
+    at.file_uploader(key="data_file").upload("汇报.pdf", b"%PDF-1.4 ...").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "不能导入“汇报.pdf”：只能导入 .xlsx（Excel）或 .csv 文件。"
+    ]
+    assert not any("台账.xlsx" in c.value for c in at.caption)
+    assert at.button(key="data_go").disabled
+
+
+def test_upload_refusal_names_type_and_size():
+    from data.load.reading import Limits, upload_refusal
+
+    limits = Limits(max_bytes=1000)
+    assert upload_refusal("a.xlsx", 999, limits) is None
+    assert upload_refusal("a.CSV", 10, limits) is None
+    assert "旧版 Excel" in upload_refusal("a.xls", 10, limits)
+    assert "超过上限" in upload_refusal("a.xlsx", 1001, limits)
+    assert upload_refusal("a.xlsx", 0, limits) == "文件是空的。"
+
+
+def test_streamlit_lets_a_too_large_file_reach_the_page():
+    """server.maxUploadSize above the import limit: a file over the limit is refused by the
+    page in Chinese, not by the browser in English with the previous file kept."""
+    import tomllib
+    from pathlib import Path
+
+    from data.load.reading import Limits, MiB
+
+    config = tomllib.loads(Path(".streamlit/config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * MiB >= 5 * Limits().max_bytes

@@ -93,6 +93,17 @@ def file_format(file_name: str) -> str:
     raise refusal("只能导入 .xlsx（Excel）或 .csv 文件。")
 
 
+def upload_refusal(file_name: str, size: int, limits: Limits) -> str | None:
+    """Why a chosen file cannot be imported at all (its type or its size), in Chinese, or
+    None: the data page says so as soon as the file is chosen, before any button."""
+    try:
+        file_format(file_name)
+        check_size(size, limits)
+    except Refusal as r:
+        return r.problems[0].message
+    return None
+
+
 def check_size(size: int, limits: Limits) -> None:
     if size > limits.max_bytes:
         raise refusal(
