@@ -193,7 +193,7 @@ def comparison_section(d: Detail, own: pd.DataFrame) -> None:
         rank_text(comp["rank"], comp["n_ranked"]),
         delta_color="off",
         delta_arrow="off",
-        help="综合得分的算法和权重见 settings.toml（红黑榜页有说明）；得分相同名次相同，无数据不排名。",
+        help="综合得分的算法和权重见“红黑榜”页的说明；得分相同名次相同，无数据不排名。",
     )
     if d.level == "county":
         c2.metric(
