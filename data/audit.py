@@ -105,6 +105,7 @@ ACTION_LABELS: dict[str, str] = {
     "export": "导出",
     "import": "导入",
     "rollup": "刷新指标汇总",
+    "supervise": "督办",
     "view_records": "查看个人记录",
     "view_personal": "查看未脱敏信息",
     "print": "打印版式",
