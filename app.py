@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db, nav, print_css, signin, table_toolbar, watermark
+from components import auth, db, nav, print_css, signin, supervise, table_toolbar, watermark
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -145,7 +145,7 @@ def main() -> None:
     print_css.inject()  # every view prints cleanly to A4
     table_toolbar.inject()  # no English-only CSV button: every table offers Excel
     watermark.inject(user, url)  # the signed-in user's mark over every page
-    sections = nav.navigation(user.role)
+    sections = nav.navigation(user.role, supervise.nav_counts(url, user, scope, period))
     page = st.navigation(sections, expanded=True)  # never "View N more" (issue 18.2)
     nav.follow_return(sections, page, db.RETURN_KEY)
     signin.guard_page(user, nav.row_of(page, user.role))  # the guard from the page's row

@@ -6,8 +6,9 @@ same row (components/signin.py), so adding a page or changing who may see it is 
 A page a role may not open is left out of that role's navigation altogether (hidden pages
 would stay reachable by URL, DESIGN.md §8), and is refused should it run all the same.
 
-Who sees what today: the views, every role, each filtered to its own scope; administration
-(data imports, the audit log, users), admin only.
+Who sees what today: the views, every role, each filtered to its own scope; 督办, the users
+of a region (province, prefecture, county); administration (data imports, the audit log,
+users), admin only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from data.config import REPO_ROOT
 
 EVERY_ROLE = frozenset(accounts.ROLES)
 ADMIN = frozenset({"admin"})
+REGION_ROLES = frozenset({"province", "prefecture", "county"})  # who issues or answers 督办
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,14 @@ PAGES: tuple[PageRow, ...] = (
         section="看板",
     ),
     PageRow(
+        "pages/supervision.py",
+        "督办",
+        ":material/assignment:",
+        "supervision",
+        REGION_ROLES,
+        section="看板",
+    ),
+    PageRow(
         "pages/briefing.py",
         "会议简报",
         ":material/description:",
@@ -145,13 +155,16 @@ def rows_for(role: str | None) -> list[PageRow]:
     return [r for r in PAGES if r.allows(role)]
 
 
-def navigation(role: str | None) -> dict[str, list[st.Page]]:
-    """What app.py passes to st.navigation for `role`: its rows as st.Page, by section."""
+def navigation(
+    role: str | None, counts: Mapping[str, int] | None = None
+) -> dict[str, list[st.Page]]:
+    """What app.py passes to st.navigation for `role`: its rows as st.Page, by section;
+    `counts` (by url_path) are shown after a page's title, "督办（2）", when above zero."""
     sections: dict[str, list[st.Page]] = {}
     for r in rows_for(role):
-        page = st.Page(
-            r.path, title=r.title_for(role), icon=r.icon, url_path=r.url_path, default=r.default
-        )
+        n = (counts or {}).get(r.url_path, 0)
+        title = r.title_for(role) + (f"（{n}）" if n else "")
+        page = st.Page(r.path, title=title, icon=r.icon, url_path=r.url_path, default=r.default)
         sections.setdefault(r.section, []).append(page)
     return sections
 

@@ -29,6 +29,7 @@ from data.schema import kpi_snapshots, regions, supervision_events, supervision_
 PENDING, ANSWERED, CLOSED, RETURNED = "pending", "answered", "closed", "returned"
 STATUS_LABELS = {PENDING: "待反馈", ANSWERED: "已反馈", CLOSED: "已销号", RETURNED: "退回"}
 AWAITING_ANSWER = (PENDING, RETURNED)
+EVENT_LABELS = {"issue": "发起", "answer": "反馈", "accept": "销号", "send_back": "退回"}
 DEFAULT_DAYS = 30
 MAX_REQUIREMENT = 1000
 MAX_MATTER = 200

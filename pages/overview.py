@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import db, drill, kpi, map_ranking, tables
+from components import db, drill, kpi, map_ranking, supervise, tables
 from components import overview_map as om
 from components.format import fmt_period, md_text
 
@@ -52,6 +52,7 @@ def caption(table: str) -> str:
 
 
 kpi.page_header(title, crumbs, ctx.period, ctx.meta.data_date, ctx.meta.is_demo)
+supervise.to_answer_notice(ctx.url, ctx.scope, ctx.period)  # a county's open 督办 on landing
 if notice:
     st.warning(notice, icon=":material/warning:")
 if view is None:

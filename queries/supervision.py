@@ -10,7 +10,7 @@ deadline, as of `today`. Writes are data/supervision.py's. No Streamlit here.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, and_, func, select
@@ -32,6 +32,8 @@ from queries.regions import ScopeError, within_scope
 __all__ = [
     "ANSWERED",
     "CLOSED",
+    "COUNT_LABELS",
+    "LAST_MEETING_DAYS",
     "PENDING",
     "RETURNED",
     "STATUS_LABELS",
@@ -40,6 +42,7 @@ __all__ = [
     "counts",
     "history",
     "overdue_mask",
+    "since_last_meeting",
     "task_list",
     "to_do",
 ]
@@ -71,6 +74,23 @@ TASK_COLUMNS = [
     "answered_at",
     "closed_at",
 ]
+
+
+# What every view of 督办 counts (the page, 预警, the briefing, its Word file and the deck),
+# in this order: since the last meeting, then as of today.
+COUNT_LABELS = {
+    "issued": "新发起",
+    "answered": "已反馈",
+    "closed": "已销号",
+    "overdue": "逾期未反馈",
+    "open": "待反馈",
+    "awaiting_acceptance": "待销号",
+}
+LAST_MEETING_DAYS = 30  # the meetings are monthly: "since the last meeting" is 30 days
+
+
+def since_last_meeting(today: date) -> date:
+    return today - timedelta(days=LAST_MEETING_DAYS)
 
 
 def overdue_mask(status: pd.Series, deadline: pd.Series, today: date) -> pd.Series:
