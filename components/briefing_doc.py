@@ -18,7 +18,8 @@ Pure functions, no Streamlit: the page calls `briefing_docx` when the download i
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import date
 from xml.sax.saxutils import quoteattr
 
 import pandas as pd
@@ -44,6 +45,7 @@ from core.metrics import BY_CODE
 from core.settings import Settings
 from queries.briefing import Briefing
 from queries.rankings import settings_or_default
+from queries.supervision import COUNT_LABELS
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BODY_FONT = "SimSun"  # 宋体
@@ -288,13 +290,36 @@ def add_watermark(section, text: str) -> None:
     p._p.append(parse_xml(WATERMARK_VML.format(text=quoteattr(text))))
 
 
+def supervision_line(counts: Mapping[str, int], since: date) -> str:
+    """The 督办 section's sentence (page, Word file), from queries.supervision.counts."""
+    return (
+        f"自 {since:%Y-%m-%d} 以来新发起督办 {counts['issued']:,} 件，收到反馈 "
+        f"{counts['answered']:,} 件，销号 {counts['closed']:,} 件；目前逾期未反馈 "
+        f"{counts['overdue']:,} 件，待反馈 {counts['open']:,} 件，待销号 "
+        f"{counts['awaiting_acceptance']:,} 件。"
+    )
+
+
+def supervision_table(counts: Mapping[str, int]) -> pd.DataFrame:
+    """The 督办 counts as a two-column table (事项, 件数) in COUNT_LABELS order: the page's
+    and the deck's."""
+    return pd.DataFrame(
+        {
+            "事项": list(COUNT_LABELS.values()),
+            "件数": [f"{counts[k]:,} 件" for k in COUNT_LABELS],
+        }
+    )
+
+
 def briefing_docx(
     b: Briefing,
     data_date: str | None = None,
     is_demo: bool = False,
     watermark: str | None = None,
+    supervision: tuple[Mapping[str, int], date] | None = None,
 ) -> bytes:
-    """The briefing as a one-page A4 .docx (bytes); `watermark` in the page header."""
+    """The briefing as a one-page A4 .docx (bytes); `watermark` in the page header;
+    `supervision` (the counts and the day since) adds the section 五、督办事项."""
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
@@ -348,6 +373,9 @@ def briefing_docx(
         )
     else:
         _para(doc, "本期没有可排名的县（市、区）。")
+    if supervision is not None:
+        _heading(doc, "五、督办事项")
+        _para(doc, supervision_line(*supervision))
     _para(
         doc,
         f"注：综合得分为{composite_parts()}折算为 0–100 分后的加权平均，权重见看板“红黑榜”页的"

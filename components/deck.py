@@ -15,11 +15,13 @@ counts) so they equal the query results exactly; `number_format` says how to sho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from components.briefing_doc import supervision_table
 from components.format import (
     DASH,
     fmt_change_arrow,
@@ -33,7 +35,7 @@ from components.kpi import as_of_date
 from components.maps.classification import classify
 from core.metrics import BY_CODE
 from core.periods import check_period
-from queries import alerts, indicators, regions
+from queries import alerts, indicators, regions, supervision
 
 # The headline indicators of the KPI slide, in reading order.
 KPI_METRICS = (
@@ -250,6 +252,27 @@ def alerts_slide(engine: Engine, scope: str, period: str, subtitle: str) -> Slid
     else:
         note = f"按预警指数从高到低排序，共 {len(table)} 个地区。"
     return Slide("alerts", "alerts", "预警地区", subtitle, table=table, note=note)
+
+
+def supervision_slide(engine: Engine, scope: str, period: str, subtitle: str, today: date) -> Slide:
+    """督办事项: issued, answered and closed since the last meeting, overdue and open now —
+    the counts of the 督办 page, 预警 and the briefing (queries.supervision.counts)."""
+    since = supervision.since_last_meeting(today)
+    counts = supervision.counts(engine, scope, period, since, today)
+    note = (
+        f"新发起、已反馈、已销号为 {since:%Y-%m-%d} 以来的件数；其余为 {today:%Y-%m-%d} 的当前件数。"
+        "逾期：待反馈或被退回、已过办理期限。"
+    )
+    return Slide(
+        "supervision", "table", "督办事项", subtitle, table=supervision_table(counts), note=note
+    )
+
+
+def with_supervision(deck: Deck, engine: Engine, scope: str, period: str, today: date) -> Deck:
+    """The deck with the 督办 slide last. Kept out of `build_deck`, which the page caches by
+    data version: a task issued or answered does not change that version."""
+    slide = supervision_slide(engine, scope, period, deck.subtitle, today)
+    return Deck(**{**deck.__dict__, "slides": (*deck.slides, slide)})
 
 
 def build_deck(

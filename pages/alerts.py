@@ -10,9 +10,10 @@ Layout only: the alerts come from queries/alerts.py through components/db.py.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from components import db, tables, views
+from components import db, supervise, tables, views
 from components.format import GAP_HELP, SMALL_SAMPLE, fmt_gap, fmt_target, fmt_value, md_text
 from components.views import Col
 from core.metrics import BY_CODE
@@ -51,6 +52,9 @@ def link_to(row: dict) -> tuple[str, dict]:
         return "pages/county.py", {"prefecture": row["code"], "period": ctx.period}
     return "pages/overview.py", {"period": ctx.period}
 
+
+supervise.show_done()
+supervise.overdue_alert(ctx.url, ctx.scope, ctx.period)  # 督办 past its deadline (issue 17)
 
 # ---------------------------------------------------------------- summary
 if by_region.empty:
@@ -113,6 +117,24 @@ shown = by_region[
 ]
 if chosen_metric != "all":
     shown = shown[[chosen_metric in ms for ms in shown["metrics"]]]
+
+to_issue = detail[detail["code"].isin(shown["code"])]
+if chosen_metric != "all":
+    to_issue = to_issue[to_issue["metric"] == chosen_metric]
+to_issue = supervise.issuable(ctx.url, to_issue)
+supervise.issue_button(
+    ctx.url,
+    supervise.candidates_frame(
+        to_issue,
+        ctx.period,
+        shown=pd.Series(
+            [fmt_value(m, v) for m, v in zip(to_issue["metric"], to_issue["value"], strict=True)],
+            index=to_issue.index,
+        ),
+    ),
+    key="alerts_issue",
+    label="对筛选出的预警发起督办",
+)
 
 list_tab, table_tab = st.tabs(["预警列表", "明细表"])
 with list_tab:

@@ -8,13 +8,24 @@ document and the sentences it shares with this page from components/briefing_doc
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
-from components import briefing_doc, db, exports, record_lists, tables, views, watermark
+from components import (
+    briefing_doc,
+    db,
+    exports,
+    record_lists,
+    supervise,
+    tables,
+    views,
+    watermark,
+)
 from components.format import GAP_HELP, fmt_gap, fmt_period, fmt_target, fmt_value, md_text
 from components.views import Col
-from queries import briefing
+from queries import briefing, supervision
 from queries.rankings import settings_or_default
 
 TITLE = "会议简报"
@@ -50,10 +61,15 @@ b = db.query(briefing.build_briefing, ctx.url, ctx.scope, period, base)
 lists = views.PageLists(scope["name"], period)
 
 mark = watermark.current_text(ctx.url)  # read now: the document is built at the click
+today = date.today()
+since = supervision.since_last_meeting(today)
+sv_counts = supervision.counts(db.engine_for(ctx.url), ctx.scope, period, since, today)
 st.download_button(
     "下载简报（Word，一页）",
     data=exports.audited(
-        lambda: briefing_doc.briefing_docx(b, ctx.meta.data_date, ctx.meta.is_demo, mark),
+        lambda: briefing_doc.briefing_docx(
+            b, ctx.meta.data_date, ctx.meta.is_demo, mark, (sv_counts, since)
+        ),
         f"会议简报:{briefing_doc.file_name(b)}",
     ),
     file_name=briefing_doc.file_name(b),
@@ -121,6 +137,20 @@ for col, frame, word, direction in (
         lines = briefing_doc.crossing_lines(named, direction, max_lines=20)
         if lines:
             st.markdown("\n".join(f"- {line}" for line in lines))
+supervise.show_done()
+supervise.issue_button(
+    ctx.url,
+    supervise.candidates_frame(
+        b.fell,
+        period,
+        shown=pd.Series(
+            [fmt_value(m, v) for m, v in zip(b.fell["metric"], b.fell["value"], strict=True)],
+            index=b.fell.index,
+        ),
+    ),
+    key="briefing_issue",
+    label="对跌破目标的县（市、区）发起督办",
+)
 if len(b.crossings):
     with st.expander("达标变化明细"):
         detail = b.crossings.assign(
@@ -220,3 +250,14 @@ else:
                 query_params={"county": r["code"], "period": period},
             )
 st.caption("综合得分的算法和权重见“红黑榜”页；后五位含与第五名得分相同的县（市、区）。")
+
+# ---------------------------------------------------------------- five: 督办
+st.subheader("五、督办事项")
+st.markdown(briefing_doc.supervision_line(sv_counts, since))
+tables.data_table(
+    briefing_doc.supervision_table(sv_counts),
+    title="督办事项",
+    caption=tables.export_caption("督办事项", scope["name"], period),
+    key="briefing_supervision",
+)
+st.page_link(supervise.PAGE, label="查看督办事项", icon=":material/assignment:")

@@ -17,6 +17,7 @@ cached wrappers of components/db.py.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from components import (
@@ -28,9 +29,10 @@ from components import (
     prefecture_view,
     record_lists,
     region_detail,
+    supervise,
 )
 from components import overview_map as om
-from components.format import md_text
+from components.format import fmt_value, md_text
 from queries import alerts
 
 PAGE = "pages/county.py"
@@ -258,6 +260,23 @@ if place.get("is_former_poverty_county"):
 # ---------------------------------------------------------------- KPI cards
 own = db.kpis(ctx.url, ctx.scope, ctx.period, region=code)
 kpi.kpi_cards(own)
+missed = own[own["status"] == "missed"].assign(
+    code=code, name=name, parent_name=above[0][1] if above else None, level=level
+)
+supervise.show_done()
+supervise.issue_button(
+    ctx.url,
+    supervise.candidates_frame(
+        supervise.issuable(ctx.url, missed),
+        ctx.period,
+        shown=pd.Series(
+            [fmt_value(m, v) for m, v in zip(missed["metric"], missed["value"], strict=True)],
+            index=missed.index,
+        ),
+    ),
+    key="county_issue",
+    label=f"对{md_text(name)}未达标指标发起督办",
+)
 
 # ---------------------------------------------------------------- comparison and trend
 region_detail.comparison_section(detail, own)

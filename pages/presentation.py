@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import time
+from datetime import date
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -54,6 +55,7 @@ deck = db.query(
     data_date=ctx.meta.data_date,
     is_demo=ctx.meta.is_demo,
 )
+deck = deckmod.with_supervision(deck, db.engine_for(ctx.url), ctx.scope, ctx.period, date.today())
 slides = deck.slides
 st.html(SCREEN_CSS)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import db, tables, views
+from components import db, supervise, tables, views
 from components.format import DASH, fmt_delta, fmt_period, fmt_value, is_null
 from core.metrics import BY_CODE
 from queries import rankings
@@ -133,6 +133,7 @@ def board(frame: pd.DataFrame, title: str, key: str) -> None:
     )
 
 
+supervise.show_done()
 red, black = st.columns(2)
 with red:
     st.subheader(":material/thumb_up: 红榜（前 10 名）")
@@ -149,6 +150,27 @@ with black:
         cut = valued["rank"].iloc[max(len(valued) - BOARD, 0)]
         bottom = valued[valued["rank"] >= cut].iloc[::-1]
         board(bottom, "黑榜", "rankings_black")
+        issue_to = supervise.issuable(ctx.url, bottom.assign(level=level))
+        composite = metric == rankings.COMPOSITE
+        supervise.issue_button(
+            ctx.url,
+            supervise.candidates_frame(
+                issue_to.assign(metric=None if composite else metric),
+                ctx.period,
+                shown=pd.Series(
+                    [shown_value(metric, v) for v in issue_to["value"]], index=issue_to.index
+                ),
+                matter=pd.Series(
+                    [
+                        f"{metric_name(metric)}排名靠后（{fmt_period(ctx.period)}第 {rank_text(r)} 名）"
+                        for r in issue_to["rank"]
+                    ],
+                    index=issue_to.index,
+                ),
+            ),
+            key="rankings_issue",
+            label="对黑榜地区发起督办",
+        )
 if len(ranked) > len(valued):
     st.caption("无数据：" + "、".join(ranked.loc[ranked["rank"].isna(), "name"]))
 

@@ -394,6 +394,7 @@ def test_briefing_page(apptest_env, tmp_path_factory):
         "二、达标情况变化",
         "三、新增逾期个案",
         "四、综合得分后五位的县（市、区）",
+        "五、督办事项",
     ]
     period = at.selectbox(key="briefing_period").value
     base = at.selectbox(key="briefing_base").value

@@ -16,7 +16,7 @@ import pytest
 from components import deck as deckmod
 from data.db import make_engine
 from tests.apptest import ensure_user, run_app
-from tests.fixtures.deck import PROVINCE_SLIDES
+from tests.fixtures.deck import PAGE_SLIDES
 from tests.fixtures.demo import tiny_sqlite_url
 
 PAGE = "pages/presentation.py"
@@ -46,8 +46,8 @@ def test_walks_through_every_slide(apptest_env, tiny):
     at = run_app(tiny, page=PAGE)
     check_clean(at)
     assert at.query_params["slide"] == "1"
-    n = len(PROVINCE_SLIDES)
-    for i, title in enumerate(PROVINCE_SLIDES):
+    n = len(PAGE_SLIDES)
+    for i, title in enumerate(PAGE_SLIDES):
         head = slide_header(at)
         assert f'<h1 class="deck-title">{title}<span class="deck-demo">演示数据</span>' in head
         assert "江西省　|　2026年10月　|　数据截至 2026-10-31" in head
@@ -58,7 +58,7 @@ def test_walks_through_every_slide(apptest_env, tiny):
     assert at.query_params["slide"] == "1"  # wrapped round to the first
     at.button(key="deck_prev").click().run()
     assert at.query_params["slide"] == str(n)
-    assert PROVINCE_SLIDES[-1] in slide_header(at)
+    assert PAGE_SLIDES[-1] in slide_header(at)
 
 
 def test_ranking_chart_values_equal_the_deck(apptest_env, tiny):
@@ -82,8 +82,10 @@ def test_ranking_chart_values_equal_the_deck(apptest_env, tiny):
 def test_url_slide_out_of_range_and_tables(apptest_env, tiny):
     at = run_app(tiny, page=PAGE, slide="99")
     check_clean(at)
-    assert "预警地区" in slide_header(at)  # clamped to the last slide
-    assert at.query_params["slide"] == "8"
+    assert "督办事项" in slide_header(at)  # clamped to the last slide
+    assert at.query_params["slide"] == "9"
+    at = run_app(tiny, page=PAGE, slide="8")
+    assert "预警地区" in slide_header(at)
     table = next(b for b in html_bodies(at) if 'class="deck-table"' in b)
     assert "<th>预警指数</th>" in table and "<td>宁都县</td>" in table
     at = run_app(tiny, page=PAGE, slide="abc")
@@ -111,7 +113,7 @@ def test_county_user_gets_the_county_deck(apptest_env, tiny):
     check_clean(at)
     assert "核心指标一览" in slide_header(at)
     assert "江西省 › 赣州市 › 兴国县" in slide_header(at)
-    assert "第 1 / 3 页" in slide_header(at)
+    assert "第 1 / 4 页" in slide_header(at)
 
 
 def test_map_slide_draws_the_counties(apptest_env, tiny):
@@ -131,7 +133,7 @@ def test_prefecture_user_sees_its_counties_on_the_map(apptest_env, tiny):
     at = run_app(tiny, page=PAGE, user=user, slide="2")
     check_clean(at)
     assert "儿童之家覆盖率 · 分布图" in slide_header(at)
-    assert "江西省 › 赣州市" in slide_header(at) and "第 2 / 7 页" in slide_header(at)
+    assert "江西省 › 赣州市" in slide_header(at) and "第 2 / 8 页" in slide_header(at)
     (chart,) = at.get("plotly_chart")
     spec = json.loads(chart.proto.spec)
     located = {c for t in spec["data"] for c in (t.get("locations") or [])}

@@ -21,7 +21,7 @@ from data.db import make_engine
 from data.demo import build_demo
 from data.schema import audit_log
 from tests.browser.test_county_user_browser import wait_until_idle
-from tests.fixtures.deck import PROVINCE_SLIDES
+from tests.fixtures.deck import PAGE_SLIDES
 
 TITLE_JS = "() => (document.querySelector('.deck-title') || {}).textContent || ''"
 
@@ -69,10 +69,10 @@ def wait_for_slide(page, title: str) -> None:
 def test_advance_through_every_slide(app, page, artifacts_dir):
     base, password, _ = app
     open_presentation(page, base, password)
-    wait_for_slide(page, PROVINCE_SLIDES[0])
+    wait_for_slide(page, PAGE_SLIDES[0])
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
-    for i, title in enumerate(PROVINCE_SLIDES):
+    for i, title in enumerate(PAGE_SLIDES):
         wait_for_slide(page, title)
         page.wait_for_function(f"() => location.search.includes('slide={i + 1}')")
         if "分布图" in title:
@@ -84,22 +84,22 @@ def test_advance_through_every_slide(app, page, artifacts_dir):
             page.locator(".js-plotly-plot").first.wait_for()
         else:
             page.locator("table.deck-table").wait_for()
-        assert page.get_by_text(f"第 {i + 1} / {len(PROVINCE_SLIDES)} 页").first.is_visible()
+        assert page.get_by_text(f"第 {i + 1} / {len(PAGE_SLIDES)} 页").first.is_visible()
         page.screenshot(path=str(artifacts_dir / f"presentation_{i + 1:02d}.png"))
         if i == 0:
             page.locator(".deck-sub").click()  # focus the page, not a widget
             page.keyboard.press("ArrowRight")  # the → shortcut of 下一页
         else:
             page.get_by_role("button", name="下一页").click()
-    wait_for_slide(page, PROVINCE_SLIDES[0])  # round to the start
+    wait_for_slide(page, PAGE_SLIDES[0])  # round to the start
     page.get_by_role("button", name="上一页").click()
-    wait_for_slide(page, PROVINCE_SLIDES[-1])
+    wait_for_slide(page, PAGE_SLIDES[-1])
 
 
 def test_downloads_open_and_are_audited(app, page, tmp_path):
     base, password, engine = app
     open_presentation(page, base, password, "?slide=2")
-    wait_for_slide(page, PROVINCE_SLIDES[1])
+    wait_for_slide(page, PAGE_SLIDES[1])
     with page.expect_download() as info:
         page.get_by_role("button", name="下载 PPT 演示文稿").click()
     pptx_path = tmp_path / info.value.suggested_filename
@@ -107,7 +107,7 @@ def test_downloads_open_and_are_audited(app, page, tmp_path):
     assert pptx_path.name == "汇报_江西省_2026-10.pptx"
     prs = Presentation(io.BytesIO(pptx_path.read_bytes()))
     titles = [s.shapes.title.text for s in prs.slides]
-    assert titles == ["江西省儿童关爱服务体系工作汇报", *PROVINCE_SLIDES, "数据来源与说明"]
+    assert titles == ["江西省儿童关爱服务体系工作汇报", *PAGE_SLIDES, "数据来源与说明"]
     # the machine's Chromium drew the map as a picture (kaleido, in the download's thread)
     assert any(sh.shape_type == MSO_SHAPE_TYPE.PICTURE for sh in prs.slides[2].shapes)
     with page.expect_download() as info:
@@ -128,7 +128,7 @@ def test_downloads_open_and_are_audited(app, page, tmp_path):
 def test_print_media_hides_controls(app, page, artifacts_dir):
     base, password, _ = app
     open_presentation(page, base, password)
-    wait_for_slide(page, PROVINCE_SLIDES[0])
+    wait_for_slide(page, PAGE_SLIDES[0])
     assert page.get_by_role("button", name="下一页").is_visible()
     page.emulate_media(media="print")
     assert not page.get_by_role("button", name="下一页").is_visible()
