@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
 from components import auth, nav, oidc, session
+from components.format import md_text
 from components.session import AuthUser
 from data import accounts
 
@@ -121,7 +122,9 @@ def cookie_handoff() -> None:
 
 def sidebar(url: str, user: AuthUser, region_name: str) -> None:
     """Who is signed in, and the sign-out button."""
-    st.sidebar.caption(f"当前用户：{user.username}（{user.role_label} · {region_name}）")
+    st.sidebar.caption(
+        f"当前用户：{md_text(user.username)}（{user.role_label} · {md_text(region_name)}）"
+    )
     if st.sidebar.button("退出登录", key="sign_out", icon=":material/logout:"):
         auth.sign_out(url)
         st.rerun()

@@ -21,6 +21,8 @@ from google.protobuf.json_format import MessageToDict
 from sqlalchemy import Engine, select, update
 
 from components.format import WORD_JOINER, md_text
+from data import accounts
+from data import supervision as sv
 from data.schema import children_homes, regions
 from tests.apptest import run_app
 from tests.fixtures.demo import engine_of, tiny_demo_fixture
@@ -143,6 +145,11 @@ def injected(tiny) -> Iterator[Engine]:
             conn.execute(
                 update(children_homes).where(children_homes.c.id == home).values(name=HOME)
             )
+        # A 督办 task to 新建区, its matter and requirement carrying markup too (issue 17).
+        accounts.add_user(
+            eng, "md_province", "province", None, "Kx7!pQ2#mZ9w", must_change_password=False
+        )
+        sv.issue(eng, "md_province", [sv.Order(COUNTY_CODE, INJECTIONS[1], matter=INJECTIONS[4])])
         yield eng
 
 
@@ -203,6 +210,7 @@ PAGES = [
     ("pages/staffing.py", {}, []),
     ("pages/interventions.py", {}, []),
     ("pages/institutions.py", {}, []),
+    ("pages/supervision.py", {}, []),  # names and texts in its tables only
 ]
 
 
@@ -219,3 +227,16 @@ def test_pages_show_imported_names_as_literal_text(
         assert "example.invalid" not in s and "<img" not in s, s
     for name in shown:
         assert any(md_text(name) in s for s in strings), (name, strings)
+
+
+def test_the_countys_supervision_texts_stay_literal(tiny, injected, apptest_env):
+    """The county answering a 督办 sees its requirement and matter in Markdown: as text."""
+    from tests.apptest import ensure_user
+
+    user = ensure_user(tiny, "county", COUNTY_CODE)
+    at = run_app(tiny, user=user, page="pages/supervision.py", period=PERIOD)
+    assert not at.exception, [e.value for e in at.exception]
+    strings, _html = markdown_strings(at)
+    assert not {s: fetches_or_links(s) for s in strings if fetches_or_links(s)}
+    assert any(md_text(INJECTIONS[1]) in s for s in strings)  # the requirement
+    assert any(md_text(INJECTIONS[4]) in s for s in strings)  # the matter
