@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import nav, session, signin
 from components.db import CONTEXT_KEY, AppContext, Meta
+from components.format import md_text
 from data import accounts, authentication
 from data.config import REPO_ROOT
 from data.db import make_engine
@@ -339,7 +340,8 @@ def test_session_expires_after_idle_hours(tiny, apptest_env, tiny_engine, monkey
 def test_sign_out(tiny, apptest_env, tiny_engine):
     at = run_app(tiny, user=ensure_user(tiny, "county", "360112"))
     assert not sign_in_form_shown(at)
-    assert any("apptest_county_360112（县级用户 · 新建区）" in c.value for c in at.sidebar.caption)
+    shown = f"{md_text('apptest_county_360112')}（县级用户 · 新建区）"  # escaped: Markdown
+    assert any(shown in c.value for c in at.sidebar.caption)
     at.sidebar.button(key="sign_out").click().run()
     assert_sign_in_page(at)
     assert audit_rows(tiny_engine)[-1] == ("apptest_county_360112", "sign_out", "password")

@@ -233,11 +233,12 @@ def test_overdue_case_list_masked(db):
     assert first["days_overdue"] == 122 and second["days_overdue"] == 31
     assert first["county_name"] == "东湖区" and pd.isna(first["township_name"])
     assert second["township_name"] == "豫章街道"
-    assert (second["concern"], second["risk_level"], second["stage"]) == (
-        "guardianship",
-        "medium",
-        "in_progress",
-    )
+    assert (second["risk_level"], second["stage"]) == ("medium", "in_progress")
+    # The concern is the county's own users' to see (issue 19.10), not the province's.
+    assert pd.isna(second["concern"]) and pd.isna(second["village_name"])
+    county = second["region_code"][:6]
+    own = records.case_list(db, county, "2026-10", overdue_only=True).set_index("id")
+    assert own.loc[2, "concern"] == "guardianship"
     assert second["received_on"] == date(2026, 9, 1) and second["due_on"] == date(2026, 9, 30)
     assert pd.isna(first["child_name"])  # anonymous case
     assert second["child_name"] == "张*明"
