@@ -39,8 +39,13 @@ run: demo-db
 browser:
 	@bash scripts/install_browser.sh
 
+# Everything, in two phases: the tests that need no browser in two processes (pytest-xdist,
+# one file per worker so that a module's demo database is built once), then the browser
+# tests one at a time (each drives a Streamlit server and Chromium; two at once on two
+# cores starve each other's timeouts).
 test: $(STAMP) browser
-	@$(PY) -m pytest
+	@$(PY) -m pytest -m "not browser" -n 2 --dist loadfile $(PYTEST_ARGS)
+	@$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 # The bench's PostgreSQL side: an admin URL on which it creates dash_bench and dash_bench_xl;
 # skipped with a note when nothing answers there. BENCH_ARGS e.g. "--scale province".
