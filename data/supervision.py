@@ -16,7 +16,7 @@ deadline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -219,6 +219,46 @@ def _task(conn: Connection, task_id: int) -> dict:
     return dict(row._mapping)
 
 
+def _move(
+    engine: Engine,
+    user: accounts.User,
+    task_id: int,
+    allowed: Callable[[accounts.User, dict], None],
+    action: str,
+    values: dict,
+    now: datetime,
+    **event,
+) -> None:
+    """One step of a task: `allowed` checks the locked row (SupervisionError), then the new
+    values, the event and (after the commit) the audit row."""
+    with engine.begin() as conn:
+        allowed(user, _task(conn, task_id))
+        conn.execute(
+            supervision_tasks.update()
+            .where(supervision_tasks.c.id == task_id)
+            .values(updated_at=now, **values)
+        )
+        _event(conn, task_id, now, user.username, action, **event)
+    verb = EVENT_LABELS[action]
+    audit.record(engine, user.username, "supervise", _target(verb, [task_id]), at=now)
+
+
+def _addressee_side(user: accounts.User, t: dict) -> None:
+    if user.role not in ("county", "prefecture") or user.scope != t["region_code"]:
+        raise SupervisionError("只有被督办地区的用户可以反馈。")
+    if t["status"] not in AWAITING_ANSWER:
+        raise SupervisionError(f"该督办事项{STATUS_LABELS[t['status']]}，不能再反馈。")
+
+
+def _issuer_side(user: accounts.User, t: dict) -> None:
+    if user.role not in ("province", "prefecture") or user.scope != t["issuer_region"]:
+        raise SupervisionError("只有发起督办的地区的用户可以销号或退回。")
+    if t["status"] != ANSWERED:
+        raise SupervisionError(
+            f"该督办事项{STATUS_LABELS[t['status']]}，只有已反馈的事项可以销号或退回。"
+        )
+
+
 def answer(
     engine: Engine,
     username: str,
@@ -233,43 +273,15 @@ def answer(
     user = _actor(engine, username)
     body = clean_text(text, MAX_ANSWER, "反馈内容")
     now = now or utc_now()
-    with engine.begin() as conn:
-        t = _task(conn, task_id)
-        if user.role not in ("county", "prefecture") or user.scope != t["region_code"]:
-            raise SupervisionError("只有被督办地区的用户可以反馈。")
-        if t["status"] not in AWAITING_ANSWER:
-            raise SupervisionError(f"该督办事项{STATUS_LABELS[t['status']]}，不能再反馈。")
-        conn.execute(
-            supervision_tasks.update()
-            .where(supervision_tasks.c.id == task_id)
-            .values(status=ANSWERED, answer=body, done_on=done_on, answered_at=now, updated_at=now)
-        )
-        _event(conn, task_id, now, user.username, "answer", body=body, done_on=done_on)
-    audit.record(engine, user.username, "supervise", _target("反馈", [task_id]), at=now)
-
-
-def _issuer_side(conn: Connection, user: accounts.User, t: dict) -> None:
-    if user.role not in ("province", "prefecture") or user.scope != t["issuer_region"]:
-        raise SupervisionError("只有发起督办的地区的用户可以销号或退回。")
-    if t["status"] != ANSWERED:
-        raise SupervisionError(
-            f"该督办事项{STATUS_LABELS[t['status']]}，只有已反馈的事项可以销号或退回。"
-        )
+    values = {"status": ANSWERED, "answer": body, "done_on": done_on, "answered_at": now}
+    _move(engine, user, task_id, _addressee_side, "answer", values, now, body=body, done_on=done_on)
 
 
 def accept(engine: Engine, username: str, task_id: int, *, now: datetime | None = None) -> None:
     """销号: the issuer's region accepts the answer and closes the task."""
     user = _actor(engine, username)
     now = now or utc_now()
-    with engine.begin() as conn:
-        _issuer_side(conn, user, _task(conn, task_id))
-        conn.execute(
-            supervision_tasks.update()
-            .where(supervision_tasks.c.id == task_id)
-            .values(status=CLOSED, closed_at=now, updated_at=now)
-        )
-        _event(conn, task_id, now, user.username, "accept")
-    audit.record(engine, user.username, "supervise", _target("销号", [task_id]), at=now)
+    _move(engine, user, task_id, _issuer_side, "accept", {"status": CLOSED, "closed_at": now}, now)
 
 
 def send_back(
@@ -291,12 +303,7 @@ def send_back(
     if deadline < today:
         raise SupervisionError("新的办理期限不能早于今天。")
     now = now or utc_now()
-    with engine.begin() as conn:
-        _issuer_side(conn, user, _task(conn, task_id))
-        conn.execute(
-            supervision_tasks.update()
-            .where(supervision_tasks.c.id == task_id)
-            .values(status=RETURNED, deadline=deadline, updated_at=now)
-        )
-        _event(conn, task_id, now, user.username, "send_back", body=body, deadline=deadline)
-    audit.record(engine, user.username, "supervise", _target("退回", [task_id]), at=now)
+    values = {"status": RETURNED, "deadline": deadline}
+    _move(
+        engine, user, task_id, _issuer_side, "send_back", values, now, body=body, deadline=deadline
+    )
