@@ -66,6 +66,35 @@ HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 STATUS_MD_COLOR = {"met": "blue", "near": "orange", "missed": "red"}
 
+HEADER_KEY = "page_header"  # the header's container: class st-key-page_header
+ROW_KEY = "kpi_row_"  # prefix of every card row's container (st-key-kpi_row_…)
+ROW = f'[class*="st-key-{ROW_KEY}"]'
+
+# Phones (issue 18.6): below Streamlit's 640 px column breakpoint its columns stack one a
+# row, so 15 cards took five screens before the map. There a row of cards lays out two a
+# row (an empty column takes no place; the change and its 较上月 wrap rather than being
+# cut off) and the header is compact: a smaller title, less padding above it (clear of the
+# top bar's menu buttons). Screens only: print has its own layout (components/print_css.py).
+# Sent with every page header (`page_header`).
+PHONE_CSS = f"""<style>
+@media screen and (max-width: 640px) {{
+  [data-testid="stMainBlockContainer"] {{ padding-top: 3.75rem; }}
+  .st-key-{HEADER_KEY} {{ gap: 0.4rem; }}
+  .st-key-{HEADER_KEY} h1 {{ font-size: 1.6rem; padding: 0.25rem 0 1.25rem; }}
+  .st-key-{HEADER_KEY} [data-testid="stMarkdownContainer"] p {{ font-size: 0.875rem; }}
+  {ROW} [data-testid="stHorizontalBlock"] {{ gap: 0.5rem; }}
+  {ROW} [data-testid="stColumn"] {{
+    min-width: calc(50% - 0.25rem); max-width: calc(50% - 0.25rem);
+  }}
+  {ROW} [data-testid="stColumn"]:not(:has([data-testid="stMetric"])) {{ display: none; }}
+  {ROW} [data-testid="stVerticalBlock"]:has(> * > [data-testid="stMetric"]) {{
+    padding: 0.6rem;
+  }}
+  {ROW} [data-testid="stMetricValue"] {{ font-size: 1.6rem; }}
+  {ROW} div:has(> [data-testid="stMetricDelta"]) {{ flex-wrap: wrap; row-gap: 0.15rem; }}
+}}
+</style>"""
+
 
 def as_of_date(period: str, data_date: str | None) -> str:
     """The day the figures describe: the period's last day, or the data date when the data
@@ -81,7 +110,16 @@ def page_header(
     data_date: str | None = None,
     is_demo: bool = False,
 ) -> None:
-    """Title, scope breadcrumb (江西省 › 赣州市), period and data date, and the 演示数据 badge."""
+    """Title, scope breadcrumb (江西省 › 赣州市), period and data date, and the 演示数据 badge;
+    with them the page's phone layout (`PHONE_CSS`)."""
+    st.html(PHONE_CSS)
+    with st.container(key=HEADER_KEY):
+        _header(title, crumbs, period, data_date, is_demo)
+
+
+def _header(
+    title: str, crumbs: Sequence[str], period: str, data_date: str | None, is_demo: bool
+) -> None:
     st.title(md_text(title))
     line = "　|　".join(
         [
@@ -160,6 +198,13 @@ def metric_card(rows: Mapping[str, Mapping], code: str) -> None:
     kpi_card(rows[code], note)
 
 
+def card_columns(n: int, key: str) -> list:
+    """`n` equal columns for a row of cards, in a container keyed `ROW_KEY` + `key` (unique
+    on the page) that the phone layout draws two cards a row."""
+    with st.container(key=f"{ROW_KEY}{key}"):
+        return st.columns(n)
+
+
 def kpi_cards(
     kpis: pd.DataFrame,
     groups: Sequence[tuple[str, Sequence[str]]] = HEADLINE_GROUPS,
@@ -173,7 +218,7 @@ def kpi_cards(
             continue
         st.markdown(f"##### {name}")
         for start in range(0, len(codes), per_row):
-            cols = st.columns(per_row)
+            cols = card_columns(per_row, f"{name}_{start}")
             for col, code in zip(cols, codes[start : start + per_row], strict=False):
                 with col:
                     metric_card(rows, code)

@@ -315,7 +315,7 @@ def card_row(
     if len(metrics) + len(stats) > columns:
         raise ValueError(f"{len(metrics) + len(stats)} cards do not fit in {columns} columns")
     st.markdown(f"##### {title}")
-    cols = st.columns(columns)
+    cols = kpi.card_columns(columns, title)
     for col, code in zip(cols, metrics, strict=False):
         with col:
             kpi.metric_card(snap, code)
