@@ -108,13 +108,12 @@ def unmasked_table(
         )
         for c in cols
     }
-    height = 35 * (len(shown) + 1) + 3 if len(shown) <= 15 else "auto"
     st.dataframe(
         shown,
         column_config=config,
         hide_index=True,
         placeholder=DASH,
-        height=height,
+        height=tables.rows_height(len(shown), tables.LIST_ROWS),
         key=f"{key}_table",
     )
     caption = tables.export_caption(title, d.name, d.period)

@@ -31,6 +31,9 @@ from data.labels import LEVEL
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
 LEVEL_NAME = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
 STATUS_LEGEND = {"met": "达标", "missed": "未达标", "no_target": "无目标"}
+# A long list shows this many rows before it scrolls (issue 18.3): Streamlit's own height
+# shows 10, a third of a projected 1920×1080 screen; 15 rows are 563 px.
+LIST_ROWS = 15
 
 
 def display_scale(metric: Metric) -> float:
@@ -56,10 +59,10 @@ def number_column(metric: Metric) -> st.column_config.NumberColumn:
     return st.column_config.NumberColumn(column_header(metric), format=fmt, help=help_text)
 
 
-def rows_height(rows: int) -> int:
-    """The height in pixels of a table that shows its header and `rows` rows without
-    scrolling (Streamlit's 35 px rows and a 3 px border)."""
-    return 35 * (rows + 1) + 3
+def rows_height(rows: int, most: int | None = None) -> int:
+    """The height in pixels of a table that shows its header and `rows` rows, at most `most`
+    before it scrolls (Streamlit's 35 px rows and a 3 px border)."""
+    return 35 * (min(rows, most) if most else rows) + 35 + 3
 
 
 def for_display(df: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
@@ -100,8 +103,8 @@ def region_table(
     if level == "county":
         order += ["parent_name", "is_former_poverty_county"]
     order += list(metrics)
-    if height == "auto" and len(shown) <= 20:  # short tables show every row, no scrolling
-        height = rows_height(len(shown))
+    if height == "auto" and len(shown):  # up to 20 regions show without scrolling
+        height = rows_height(len(shown), most=20)
     data_table(
         shown,
         title=f"各{LEVEL_NAME.get(level, '地区')}指标明细",
@@ -170,8 +173,11 @@ def data_table(
 ) -> None:
     """Every table of the app: `st.dataframe` (index hidden, missing values as —) and under
     it the same table as .xlsx, Chinese headers, the caption (`title` · scope · month,
-    `export_caption`) in the sheet, the download audited. `kwargs` go to st.dataframe."""
+    `export_caption`) in the sheet, the download audited. `kwargs` go to st.dataframe; without
+    a height the table shows all its rows up to LIST_ROWS before it scrolls."""
     config = dict(column_config or {})
+    if kwargs.get("height", "auto") == "auto" and len(df):
+        kwargs["height"] = rows_height(len(df), LIST_ROWS)
     kwargs.setdefault("hide_index", True)
     kwargs.setdefault("placeholder", "—")
     st.dataframe(df, column_config=config, column_order=column_order, key=key, **kwargs)

@@ -197,8 +197,6 @@ def show_list(
         )
         for c in cols
     }
-    if height == "auto" and len(shown) <= 15:
-        height = tables.rows_height(len(shown))
     tables.data_table(
         shown,
         title=title,

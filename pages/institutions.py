@@ -224,7 +224,6 @@ if level == "county":
         ],
         title=f"各县（市、区）{year}年购买服务",
         key="inst_by_county",
-        height=420 if len(county_shown) > 15 else "auto",
     )
     st.caption("按生均金额从低到高排列。")
 

@@ -321,7 +321,6 @@ with care_right:
         ],
         title=f"各{unit}关爱行动覆盖",
         key="iv_care_by_area",
-        height=420 if len(care_table) > 15 else "auto",
     )
 
 # ---------------------------------------------------------------- overdue list
@@ -350,5 +349,4 @@ overdue_lists.show_list(
     title="逾期个案清单",
     key="iv_overdue",
     empty="没有逾期个案。",
-    height=420 if len(overdue) > 15 else "auto",
 )

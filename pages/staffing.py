@@ -274,5 +274,4 @@ with roster_tab:
         title="在岗人员花名册",
         key="staff_roster",
         empty="没有在岗人员。",
-        height=420,
     )
