@@ -95,6 +95,7 @@ else:
     )
 with st.expander("全部指标的变化"):
     full = b.movers.assign(
+        movement=b.movers["movement"].round(1),  # data_table gets no column format: round here
         base_text=[
             fmt_value(m, v) for m, v in zip(b.movers["metric"], b.movers["base_value"], strict=True)
         ],
