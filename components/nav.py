@@ -4,7 +4,8 @@ the roles that may open it and its navigation section.
 app.py builds each role's `st.navigation` from these rows, and guards every page run with the
 same row (components/signin.py), so adding a page or changing who may see it is one row here.
 A page a role may not open is left out of that role's navigation altogether (hidden pages
-would stay reachable by URL, DESIGN.md §8), and is refused should it run all the same.
+would stay reachable by URL, DESIGN.md §8): only a hidden stand-in that runs nothing holds
+its URL, and the guard refuses it, as it refuses the page should it run all the same.
 
 Who sees what today: the views, every role, each filtered to its own scope; 督办, the users
 of a region (province, prefecture, county); administration (data imports, the audit log,
@@ -161,12 +162,31 @@ def navigation(
     """What app.py passes to st.navigation for `role`: its rows as st.Page, by section;
     `counts` (by url_path) are shown after a page's title, "督办（2）", when above zero."""
     sections: dict[str, list[st.Page]] = {}
-    for r in rows_for(role):
+    allowed = rows_for(role)
+    for r in allowed:
         n = (counts or {}).get(r.url_path, 0)
         title = r.title_for(role) + (f"（{n}）" if n else "")
         page = st.Page(r.path, title=title, icon=r.icon, url_path=r.url_path, default=r.default)
         sections.setdefault(r.section, []).append(page)
+    for r in PAGES:
+        if r not in allowed:
+            sections.setdefault(r.section, []).append(stand_in(r))
     return sections
+
+
+def _refused_by_the_guard() -> None:
+    """The body of a stand-in: never reached, app.py's guard refuses the row first."""
+
+
+def stand_in(row: PageRow) -> st.Page:
+    """A hidden page at `row`'s URL for a role that may not open it, so that a bookmarked
+    /users opened by a county user (or before the sign-in) is 无权访问 in Chinese, or after
+    the sign-in the page itself, instead of Streamlit's English "Page not found" dialog and
+    the main page (issue 18.2). The page file is never passed (DESIGN.md §8): the stand-in
+    runs nothing, and app.py's guard refuses it by its row before it would."""
+    return st.Page(
+        _refused_by_the_guard, title=row.title, url_path=row.url_path, visibility="hidden"
+    )
 
 
 def follow_return(sections: dict[str, list[st.Page]], chosen: st.Page, key: str) -> None:
@@ -201,7 +221,7 @@ def row_of(page: st.Page, role: str | None) -> PageRow | None:
     """The row of the page st.navigation chose from `navigation(role)` (None: not a page of
     the table). The default page reports the URL "" (st.Page's convention for "/"), so it is
     the role's default row, or its first as st.navigation takes when none is marked."""
-    rows = rows_for(role)
     if page.url_path == "":
+        rows = rows_for(role)
         return next((r for r in rows if r.default), rows[0] if rows else None)
-    return next((r for r in rows if r.url_path == page.url_path), None)
+    return next((r for r in PAGES if r.url_path == page.url_path), None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import types
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -387,7 +388,8 @@ def test_navigation_by_role(tiny, apptest_env):
 
 
 def navigation_of(at: AppTest) -> list[tuple[str, str, str, str]]:
-    """(file, title, icon, URL) of each page this run passed to st.navigation, in order."""
+    """(file, title, icon, URL) of each page file this run passed to st.navigation, in
+    order (the hidden stand-ins of components/nav.stand_in, which have no file, left out)."""
     return [
         (
             os.path.relpath(str(info["script_path"]), os.path.dirname(APP)),
@@ -396,7 +398,15 @@ def navigation_of(at: AppTest) -> list[tuple[str, str, str, str]]:
             info["url_pathname"],
         )
         for info in at._registered_pages.values()
+        if info.get("script_path")
     ]
+
+
+def stand_in_urls(at: AppTest) -> set[str]:
+    """The URLs this run held by a stand-in (a page without a file) rather than a page."""
+    return {
+        info["url_pathname"] for info in at._registered_pages.values() if not info["script_path"]
+    }
 
 
 def test_navigation_and_role_guards_come_from_the_one_page_table(tiny, apptest_env, monkeypatch):
@@ -418,6 +428,12 @@ def test_navigation_and_role_guards_come_from_the_one_page_table(tiny, apptest_e
     ]
     admin_rows = [r for r in nav.PAGES if not r.allows("county")]
     assert [r.path for r in admin_rows] == ["pages/data.py", "pages/audit.py", "pages/users.py"]
+    # their URLs are held by stand-ins that run nothing: a bookmark is refused in Chinese
+    # instead of Streamlit's English "Page not found" (issue 18.2)
+    assert stand_in_urls(at) == {r.url_path for r in admin_rows}
+    for row in admin_rows:  # a stand-in's row is the page's, which the guard refuses
+        at_its_url = types.SimpleNamespace(url_path=row.url_path)  # what st.navigation returns
+        assert nav.row_of(at_its_url, "county") == row and not row.allows("county")
 
     listed_for_all = nav.rows_for
     monkeypatch.setattr(nav, "rows_for", lambda role: list(nav.PAGES))  # the navigation bug
