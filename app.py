@@ -13,7 +13,7 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from components import auth, db, nav, print_css, signin, supervise, table_toolbar, watermark
+from components import auth, chrome_zh, db, nav, print_css, signin, supervise, watermark
 from components.format import fmt_date, fmt_period
 from data.config import REPO_ROOT, database_url
 from queries.regions import ScopeError
@@ -111,6 +111,7 @@ def run_page(page: st.Page, on_error: Callable[[str, str], None]) -> None:
 
 
 def main() -> None:
+    chrome_zh.inject()  # Streamlit's own controls in Chinese, signed in or not (issue 18.2)
     url = database_url()
     status = db.database_status(url)
     if not status.ok:
@@ -143,7 +144,6 @@ def main() -> None:
         st.sidebar.caption(f"数据日期：{fmt_date(meta.data_date)}")
     db.set_context(db.AppContext(url, scope, period, tuple(periods), meta))
     print_css.inject()  # every view prints cleanly to A4
-    table_toolbar.inject()  # no English-only CSV button: every table offers Excel
     watermark.inject(user, url)  # the signed-in user's mark over every page
     sections = nav.navigation(user.role, supervise.nav_counts(url, user, scope, period))
     page = st.navigation(sections, expanded=True)  # never "View N more" (issue 18.2)

@@ -49,7 +49,8 @@ WORD = re.compile(r"[A-Za-z]{3,}")
 DOTTED = re.compile(r"[\w\-/]+(?:\.[\w\-]+)+")
 
 # Text the user sees: text nodes that are rendered, outside Material Symbols icons (their
-# ligature names, e.g. "dashboard", are drawn as glyphs, not read as words).
+# ligature names, e.g. "dashboard", are drawn as glyphs, not read as words) and outside code
+# (a command such as `.venv/bin/python -m data.users reset …` is copied as it is).
 VISIBLE_TEXT_JS = """(selector) => {
     const out = [];
     for (const root of document.querySelectorAll(selector)) {
@@ -57,7 +58,7 @@ VISIBLE_TEXT_JS = """(selector) => {
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
             const el = node.parentElement;
             if (!el || !node.textContent.trim()) continue;
-            if (el.closest('[data-testid="stIconMaterial"], script, style, noscript')) continue;
+            if (el.closest('[data-testid="stIconMaterial"], code, script, style, noscript')) continue;
             const style = getComputedStyle(el);
             if (style.fontFamily.includes('Material')) continue;
             if (style.visibility === 'hidden' || el.getClientRects().length === 0) continue;
@@ -96,10 +97,14 @@ class Watch:
         page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
 
 
-def english_words(page, usernames: set[str]) -> list[str]:
-    """Visible lines of the main area and sidebar holding an ASCII word of 3+ letters that
-    is not allowed (usernames removed first)."""
-    text = page.evaluate(VISIBLE_TEXT_JS, '[data-testid="stMain"], [data-testid="stSidebar"]')
+MAIN_AND_SIDEBAR = '[data-testid="stMain"], [data-testid="stSidebar"]'
+
+
+def english_words(page, usernames: set[str], selector: str = MAIN_AND_SIDEBAR) -> list[str]:
+    """Visible lines of the main area and sidebar (or of `selector`: "body" for menus,
+    tooltips and dialogs too) holding an ASCII word of 3+ letters that is not allowed
+    (usernames removed first)."""
+    text = page.evaluate(VISIBLE_TEXT_JS, selector)
     for name in usernames:
         text = text.replace(name, "")
     text = DOTTED.sub("", text)
@@ -131,7 +136,7 @@ def cjk_font_chars() -> frozenset[int]:
 
 def undrawable_glyphs(page) -> list[str]:
     """Visible characters outside ASCII that the CJK font cannot draw, with a line each."""
-    text = page.evaluate(VISIBLE_TEXT_JS, '[data-testid="stMain"], [data-testid="stSidebar"]')
+    text = page.evaluate(VISIBLE_TEXT_JS, MAIN_AND_SIDEBAR)
     fonts = cjk_font_chars()
     bad = {c for c in text if ord(c) > 0x7E and not c.isspace() and ord(c) not in fonts}
     lines = text.splitlines()
