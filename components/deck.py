@@ -161,9 +161,10 @@ def ranking_slide(
         notes.append(f"无数据 {missing} 个地区")
     colors: tuple[str, ...] = ()
     legend: tuple[tuple[str, str], ...] = ()
-    if m.target is not None:  # the map's classes (达标 / 接近目标 / 未达标), so both agree
-        cls = classify(list(has["value"]), m)
-        colors = tuple(cls.classes[i].color for i in cls.index)
+    if m.target is not None:  # the map's classes (达标 / 接近目标 / 未达标), so both agree:
+        cls = classify(list(df["value"]), m)  # over every region, as the map breaks them
+        color_of = dict(zip(df["code"], (cls.classes[i].color for i in cls.index), strict=True))
+        colors = tuple(color_of[c] for c in has["code"])
         legend = tuple((c.label, c.color) for c in cls.classes if c.status != "no_data")
     return Slide(
         f"rank_{metric}",

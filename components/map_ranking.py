@@ -1,7 +1,10 @@
 """The thematic views' map of one metric beside its ranking (DESIGN.md §5, §9), each with its
 table one click away: the county map at province and prefecture scope, the townships'
 ranking alone at county scope (no township boundaries). Split out of components/views.py,
-which had passed 400 lines; the overview uses its ranking window too.
+which had passed 400 lines; the ranking itself (frame, window, bars, table, 预警 list) came
+from components/tables.py, the one home of a ranking, which the overview uses too. The bars
+take the map's legend classes (issue 18.4): a county orange on the map is orange in the
+ranking, with the same words in both legends.
 """
 
 from __future__ import annotations
@@ -10,14 +13,158 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from components import db, maps, tables
+from components.format import DASH, STATUS_LABELS, fmt_target, fmt_value, md_text
 from components.views import ThematicView
-from core.metrics import BY_CODE
+from core.metrics import BY_CODE, target_status
 from data.config import province_code
 
 RANK_WINDOW = 20
+
+
+def ranking_frame(df: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Rows of `metric_by_region` sorted best first (nulls last), with the target status,
+    the value as shown and the map's legend class (`map_class`, `map_label`, `map_color`)."""
+    m = BY_CODE[metric]
+    out = df.copy()
+    out["status"] = [target_status(m, v) for v in out["value"]]
+    out["shown"] = [fmt_value(m, v) for v in out["value"]]
+    # the map's classes over every region (not the shown window: a count target's graded
+    # misses are breaks of all the values), so a bar and its region on the map agree
+    legend = maps.classify(out["value"], m)
+    out["map_class"] = legend.index
+    out["map_label"] = [legend.classes[i].label for i in legend.index]
+    out["map_color"] = [legend.classes[i].color for i in legend.index]
+    out = out.sort_values("value", ascending=not m.higher_is_better, na_position="last")
+    valued = out["value"].notna().to_numpy()
+    out.insert(0, "rank", pd.array([i + 1 if v else None for i, v in enumerate(valued)], "Int64"))
+    return out.reset_index(drop=True)
+
+
+def ranking_window(ranked: pd.DataFrame, window: str, n: int = 20) -> pd.DataFrame:
+    """The best n ('top'), the worst n with a value ('bottom'), or everything ('all')."""
+    valued = ranked[ranked["value"].notna()]
+    if window == "top":
+        return valued.head(n)
+    if window == "bottom":
+        return valued.tail(n)
+    return ranked
+
+
+def ranking_figure(ranked: pd.DataFrame, metric: str, height: int | None = None) -> go.Figure:
+    """Horizontal bars, best at the top, in the classes and colours of the map beside them
+    (`map_class` of `ranking_frame`: 达标 / 接近目标 / 未达标, the graded misses of a count
+    target, or the sequential classes of a metric without one), the legend naming each
+    class as the map's does; a dashed line at the target."""
+    m = BY_CODE[metric]
+    data = ranked[ranked["value"].notna()].copy()
+    data["x"] = data["value"] * tables.display_scale(m)
+    order = list(data["name"])[::-1]  # plotly draws the first category at the bottom
+    fig = go.Figure()
+    for _, part in data.groupby("map_class", sort=True):
+        fig.add_bar(
+            x=part["x"],
+            y=part["name"],
+            orientation="h",
+            name=part["map_label"].iloc[0],
+            marker_color=part["map_color"].iloc[0],
+            text=part["shown"],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[
+                [p if isinstance(p, str) else "", "" if pd.isna(r) else int(r)]
+                for p, r in zip(part["parent_name"], part["rank"], strict=True)
+            ],
+            hovertemplate="%{y}（%{customdata[0]}）第 %{customdata[1]} 名<br>"
+            + m.label
+            + "：%{text}<extra></extra>",
+        )
+    if m.target is not None:
+        fig.add_vline(
+            x=m.target * tables.display_scale(m),
+            line_dash="dash",
+            line_color="#555555",
+            annotation_text=fmt_target(m),
+            annotation_position="top",
+        )
+    axis_title = f"{m.label}（{m.unit}）" if m.unit else m.label
+    fig.update_layout(
+        height=height or max(320, 24 * len(data) + 90),
+        margin={"l": 10, "r": 40, "t": 30, "b": 40},
+        barmode="overlay",
+        xaxis_title=axis_title,
+        yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        separators=".,",
+    )
+    if m.kind == "rate":
+        fig.update_xaxes(range=[0, 105])
+    return fig
+
+
+def ranking_table(
+    ranked: pd.DataFrame,
+    metric: str,
+    level: str,
+    key: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """The ranking as a table (the chart's data one click away) and as Excel (`caption`, or
+    the page's scope and month)."""
+    m = BY_CODE[metric]
+    shown = ranked.copy()
+    shown["value"] = shown["value"] * tables.display_scale(m)
+    # the one status wording (components.format); a metric without a target shows a bare —
+    shown["status"] = shown["status"].map({**STATUS_LABELS, "no_target": DASH})
+    config = {
+        "rank": st.column_config.NumberColumn("排名", format="%d"),
+        "name": st.column_config.TextColumn(tables.LEVEL_NAME.get(level, "地区")),
+        "parent_name": st.column_config.TextColumn("所属地区"),
+        "value": tables.number_column(m),
+        "numerator": st.column_config.NumberColumn("分子", format="%,d"),
+        "denominator": st.column_config.NumberColumn("分母", format="%,d"),
+        "status": st.column_config.TextColumn("目标状态"),
+    }
+    order = ["rank", "name", "parent_name", "value"]
+    if m.kind in ("rate", "mean"):
+        order += ["numerator", "denominator"]
+    if m.target is not None:
+        order.append("status")
+    tables.data_table(
+        shown,
+        title=f"{m.label}排名",
+        caption=caption,
+        column_config=config,
+        column_order=order,
+        key=key or f"ranking_{metric}_{level}",
+    )
+
+
+def alert_list(ranked: pd.DataFrame, metric: str, level: str, limit: int = 15) -> None:
+    """预警: how many regions meet the target, and the ones that miss it, worst first."""
+    m = BY_CODE[metric]
+    noun = tables.LEVEL_NAME.get(level, "地区")
+    if m.target is None:
+        st.markdown(f"**{m.label}** 未设目标，不做达标预警。")
+        return
+    missed = ranked[ranked["status"] == "missed"].iloc[::-1]  # worst first
+    met = int((ranked["status"] == "met").sum())
+    st.markdown(f"**{m.label}**（{fmt_target(m)}）：达标 {met} 个，未达标 {len(missed)} 个{noun}")
+    if missed.empty:
+        st.markdown(":blue[✓ 全部达标]")
+        return
+    lines = [
+        f"- :red[×] {md_text(r['name'])}（{md_text(r['parent_name'])}）：{r['shown']}"
+        if level == "county"
+        else f"- :red[×] {md_text(r['name'])}：{r['shown']}"
+        for r in missed.head(limit).to_dict("records")
+    ]
+    if len(missed) > limit:
+        lines.append(f"- 另有 {len(missed) - limit} 个，见右侧表格")
+    st.markdown("\n".join(lines))
 
 
 def ranking_shown(ranked: pd.DataFrame, key: str, where: Any = st) -> pd.DataFrame:
@@ -38,7 +185,7 @@ def ranking_shown(ranked: pd.DataFrame, key: str, where: Any = st) -> pd.DataFra
         key=key,
         required=True,
     )
-    return tables.ranking_window(ranked, window or "bottom", RANK_WINDOW)
+    return ranking_window(ranked, window or "bottom", RANK_WINDOW)
 
 
 def _ranking(ranked: pd.DataFrame, metric: str, level: str, key: str) -> None:
@@ -46,7 +193,7 @@ def _ranking(ranked: pd.DataFrame, metric: str, level: str, key: str) -> None:
     chart_tab, table_tab = st.tabs(["图表", "表格"])
     with chart_tab:
         st.plotly_chart(
-            tables.ranking_figure(shown, metric),
+            ranking_figure(shown, metric),
             config=tables.PLOTLY_CONFIG,
             key=f"{key}_ranking_chart",
         )
@@ -54,7 +201,7 @@ def _ranking(ranked: pd.DataFrame, metric: str, level: str, key: str) -> None:
         if missing:
             st.caption("无数据：" + "、".join(missing))
     with table_tab:
-        tables.ranking_table(ranked, metric, level, key=f"{key}_ranking_table")
+        ranking_table(ranked, metric, level, key=f"{key}_ranking_table")
 
 
 def map_and_ranking(
@@ -73,7 +220,7 @@ def map_and_ranking(
     `queries.indicators.metric_by_region`); `level` is county (map drawn; `within` a
     prefecture code draws only its counties) or township (no boundaries: the ranking takes the
     full width). A click on a region calls `on_click(code)` once per new click."""
-    ranked = tables.ranking_frame(by_region, metric)
+    ranked = ranking_frame(by_region, metric)
     if not draw_map or level not in ("prefecture", "county"):
         _ranking(ranked, metric, level, key)
         return

@@ -1,4 +1,4 @@
-"""Region tables and the chart/table pairs of the overview (ranking, trend).
+"""Region tables and the trend's chart/table pair (the ranking's are components/map_ranking.py).
 
 Tables keep numeric columns numeric (so a click on a header sorts them) and format them with
 `column_config`: rates as 92.3%, counts with thousands separators, money in 万元. Charts are
@@ -17,20 +17,15 @@ import streamlit as st
 
 from components.exports import download_excel
 from components.format import (
-    DASH,
-    STATUS_COLORS,
-    STATUS_LABELS,
     fmt_period,
     fmt_target,
     fmt_value,
-    md_text,
 )
-from core.metrics import BY_CODE, METRIC_CODES, METRICS, Metric, target_status
+from core.metrics import BY_CODE, METRIC_CODES, METRICS, Metric
 from data.labels import LEVEL
 
 PLOTLY_CONFIG = {"displayModeBar": False, "displaylogo": False}
 LEVEL_NAME = {"province": "省", "prefecture": "设区市", "county": "县（市、区）"}
-STATUS_LEGEND = {"met": "达标", "missed": "未达标", "no_target": "无目标"}
 # A long list shows this many rows before it scrolls (issue 18.3): Streamlit's own height
 # shows 10, a third of a projected 1920×1080 screen; 15 rows are 563 px.
 LIST_ROWS = 15
@@ -187,121 +182,6 @@ def data_table(
     download_excel(frame, caption.split(" · ")[0], caption, key=f"xlsx_{key}")
 
 
-# ---------------------------------------------------------------- ranking
-
-
-def ranking_frame(df: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Rows of `metric_by_region` sorted best first (nulls last) with status and labels."""
-    m = BY_CODE[metric]
-    out = df.copy()
-    out["status"] = [target_status(m, v) for v in out["value"]]
-    out["shown"] = [fmt_value(m, v) for v in out["value"]]
-    out = out.sort_values("value", ascending=not m.higher_is_better, na_position="last")
-    valued = out["value"].notna().to_numpy()
-    out.insert(0, "rank", pd.array([i + 1 if v else None for i, v in enumerate(valued)], "Int64"))
-    return out.reset_index(drop=True)
-
-
-def ranking_window(ranked: pd.DataFrame, window: str, n: int = 20) -> pd.DataFrame:
-    """The best n ('top'), the worst n with a value ('bottom'), or everything ('all')."""
-    valued = ranked[ranked["value"].notna()]
-    if window == "top":
-        return valued.head(n)
-    if window == "bottom":
-        return valued.tail(n)
-    return ranked
-
-
-def ranking_figure(ranked: pd.DataFrame, metric: str, height: int | None = None) -> go.Figure:
-    """Horizontal bars, best at the top, coloured by target status (legend names it)."""
-    m = BY_CODE[metric]
-    data = ranked[ranked["value"].notna()].copy()
-    data["x"] = data["value"] * display_scale(m)
-    order = list(data["name"])[::-1]  # plotly draws the first category at the bottom
-    fig = go.Figure()
-    for status in ("met", "missed", "no_target"):
-        part = data[data["status"] == status]
-        if part.empty:
-            continue
-        fig.add_bar(
-            x=part["x"],
-            y=part["name"],
-            orientation="h",
-            name=STATUS_LEGEND[status] if m.target is not None else m.label,
-            marker_color=STATUS_COLORS[status] if m.target is not None else "#4C78A8",
-            text=part["shown"],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[
-                [p if isinstance(p, str) else "", "" if pd.isna(r) else int(r)]
-                for p, r in zip(part["parent_name"], part["rank"], strict=True)
-            ],
-            hovertemplate="%{y}（%{customdata[0]}）第 %{customdata[1]} 名<br>"
-            + m.label
-            + "：%{text}<extra></extra>",
-        )
-    if m.target is not None:
-        fig.add_vline(
-            x=m.target * display_scale(m),
-            line_dash="dash",
-            line_color="#555555",
-            annotation_text=fmt_target(m),
-            annotation_position="top",
-        )
-    axis_title = f"{m.label}（{m.unit}）" if m.unit else m.label
-    fig.update_layout(
-        height=height or max(320, 24 * len(data) + 90),
-        margin={"l": 10, "r": 40, "t": 30, "b": 40},
-        barmode="overlay",
-        xaxis_title=axis_title,
-        yaxis={"categoryorder": "array", "categoryarray": order, "title": None},
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
-        showlegend=m.target is not None,
-        separators=".,",
-    )
-    if m.kind == "rate":
-        fig.update_xaxes(range=[0, 105])
-    return fig
-
-
-def ranking_table(
-    ranked: pd.DataFrame,
-    metric: str,
-    level: str,
-    key: str | None = None,
-    caption: str | None = None,
-) -> None:
-    """The ranking as a table (the chart's data one click away) and as Excel (`caption`, or
-    the page's scope and month)."""
-    m = BY_CODE[metric]
-    shown = ranked.copy()
-    shown["value"] = shown["value"] * display_scale(m)
-    # the one status wording (components.format); a metric without a target shows a bare —
-    shown["status"] = shown["status"].map({**STATUS_LABELS, "no_target": DASH})
-    config = {
-        "rank": st.column_config.NumberColumn("排名", format="%d"),
-        "name": st.column_config.TextColumn(LEVEL_NAME.get(level, "地区")),
-        "parent_name": st.column_config.TextColumn("所属地区"),
-        "value": number_column(m),
-        "numerator": st.column_config.NumberColumn("分子", format="%,d"),
-        "denominator": st.column_config.NumberColumn("分母", format="%,d"),
-        "status": st.column_config.TextColumn("目标状态"),
-    }
-    order = ["rank", "name", "parent_name", "value"]
-    if m.kind in ("rate", "mean"):
-        order += ["numerator", "denominator"]
-    if m.target is not None:
-        order.append("status")
-    data_table(
-        shown,
-        title=f"{m.label}排名",
-        caption=caption,
-        column_config=config,
-        column_order=order,
-        key=key or f"ranking_{metric}_{level}",
-    )
-
-
 # ---------------------------------------------------------------- trend
 
 
@@ -379,27 +259,3 @@ def all_metrics() -> tuple[str, ...]:
 
 def metric_label(code: str) -> str:
     return BY_CODE[code].label
-
-
-def alert_list(ranked: pd.DataFrame, metric: str, level: str, limit: int = 15) -> None:
-    """预警: how many regions meet the target, and the ones that miss it, worst first."""
-    m = BY_CODE[metric]
-    noun = LEVEL_NAME.get(level, "地区")
-    if m.target is None:
-        st.markdown(f"**{m.label}** 未设目标，不做达标预警。")
-        return
-    missed = ranked[ranked["status"] == "missed"].iloc[::-1]  # worst first
-    met = int((ranked["status"] == "met").sum())
-    st.markdown(f"**{m.label}**（{fmt_target(m)}）：达标 {met} 个，未达标 {len(missed)} 个{noun}")
-    if missed.empty:
-        st.markdown(":blue[✓ 全部达标]")
-        return
-    lines = [
-        f"- :red[×] {md_text(r['name'])}（{md_text(r['parent_name'])}）：{r['shown']}"
-        if level == "county"
-        else f"- :red[×] {md_text(r['name'])}：{r['shown']}"
-        for r in missed.head(limit).to_dict("records")
-    ]
-    if len(missed) > limit:
-        lines.append(f"- 另有 {len(missed) - limit} 个，见右侧表格")
-    st.markdown("\n".join(lines))

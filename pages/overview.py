@@ -86,7 +86,7 @@ if levels:
         level = level or levels[0]
         om.sync_param(om.LEVEL_PARAM, level, levels[0])
     by_region = db.metric_by_region(ctx.url, view_code, ctx.period, metric, level)
-    ranked = tables.ranking_frame(by_region, metric)
+    ranked = map_ranking.ranking_frame(by_region, metric)
     shown = map_ranking.ranking_shown(ranked, "overview_rank_window", c3)
 
     # The map covers the view's whole area (the province, or one prefecture's counties).
@@ -112,7 +112,7 @@ if levels:
         with chart_tab:
             if ranked["value"].notna().any():
                 st.plotly_chart(
-                    tables.ranking_figure(shown, metric),
+                    map_ranking.ranking_figure(shown, metric),
                     config=tables.PLOTLY_CONFIG,
                     key="overview_ranking_chart",
                 )
@@ -122,7 +122,7 @@ if levels:
             if missing:
                 st.caption("无数据：" + "、".join(md_text(n) for n in missing))
         with table_tab:
-            tables.ranking_table(
+            map_ranking.ranking_table(
                 ranked,
                 metric,
                 level,
@@ -130,7 +130,7 @@ if levels:
                 caption=caption(f"{tables.metric_label(metric)}排名"),
             )
         st.markdown("###### 预警")
-        tables.alert_list(ranked, metric, level)
+        map_ranking.alert_list(ranked, metric, level)
 
 # ---------------------------------------------------------------- trend
 if view is not None:

@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.io as pio
 import pytest
 
-from components import drill, geo, maps
+from components import drill, geo, map_ranking, maps
 from components.maps import classification
 from data.config import REPO_ROOT
 from data.regions import real_units
@@ -183,6 +183,39 @@ def test_county_choropleth_values_classes_and_payload(county_values):
     assert sum(1 for t in payload["data"] if "geojson" in t) == 1
     assert maps.figure_payload_bytes(fig) < 300 * KB
     assert fig.layout.geo.fitbounds == "locations" and fig.layout.geo.visible is False
+
+
+def map_and_bar_colours(frame: pd.DataFrame, metric: str, window: str) -> tuple[dict, dict]:
+    """(code -> colour on the county map, code -> colour of its bar in the ranking window)."""
+    fig = maps.choropleth(frame, "county", metric, "360000")
+    trace = next(t for t in fig.data if t.type == "choropleth")
+    on_map = {c: trace.colorscale[2 * z][1] for c, z in zip(trace.locations, trace.z, strict=True)}
+    ranked = map_ranking.ranking_frame(frame, metric)
+    bars = map_ranking.ranking_figure(map_ranking.ranking_window(ranked, window), metric)
+    on_bars = {name: t.marker.color for t in bars.data for name in t.y}
+    map_legend = {t.name for t in fig.data if t.showlegend}
+    assert {t.name for t in bars.data} <= map_legend  # the same words in both legends
+    return on_map, on_bars
+
+
+def test_ranking_bars_take_the_map_classes(county_values):
+    """Issue 18.4: a county is the same colour on the map and in the ranking beside it —
+    all three classes of a rate (达标 / 接近目标 / 未达标, before only two), and the graded
+    misses of a count target, broken over every county, not over the 20 bars shown."""
+    frame = county_values.assign(name=county_values["code"], parent_name="")
+    on_map, on_bars = map_and_bar_colours(frame, "home_coverage", "all")
+    assert on_bars == {c: on_map[c] for c in on_bars}
+    statuses = {classification.STATUS_COLORS[s] for s in ("met", "near", "missed")}
+    assert set(on_bars.values()) == statuses
+
+    counts = frame.assign(value=[float(i % 9) for i in range(len(frame))])  # 0–8 件
+    on_map, on_bars = map_and_bar_colours(counts, "overdue_cases", "bottom")
+    assert len(on_bars) == 20
+    assert on_bars == {c: on_map[c] for c in on_bars}
+    # breaks over the twenty alone would shade them otherwise (7 件 and 8 件 apart)
+    shown = counts.set_index("code").loc[list(on_bars), "value"]
+    alone = maps.classify(list(shown), "overdue_cases")
+    assert [alone.classes[i].color for i in alone.index] != list(on_bars.values())
 
 
 def test_table_twin_has_the_same_figures(county_values):
