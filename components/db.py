@@ -307,6 +307,14 @@ def query(fn: Callable[..., Any], url: str, *args: Any, **kwargs: Any) -> Any:
     )
 
 
+def prefill(module: str, name: str, url: str, args: tuple, kwargs: tuple) -> Any:
+    """Fill the data cache for a call no user has made yet (components/warmup.py, at server
+    start), under the key `query` gives the same call. Neither guard nor audit: nobody is
+    served here, and a user reaches the result only through `query`, which checks their
+    scope and records what they saw."""
+    return _cached_call(module, name, url, _v(url), args, kwargs)
+
+
 def periods(url: str, scope: str) -> list[str]:
     """Available periods for the scope, newest first."""
     return query(indicators.periods, url, scope)
