@@ -195,8 +195,10 @@ def _breakdown(r: Run) -> list[str]:
     return [*lines, "", "</details>", ""]
 
 
-def render(header: list[str], runs: list[Run], notes: str) -> str:
-    """The whole report."""
+def render(
+    header: list[str], runs: list[Run], notes: str, first_load: list[str] | None = None
+) -> str:
+    """The whole report; `first_load` the table of bench/first_load.py, when measured."""
     lines = list(header)
     backends = [b for b in ("sqlite", "postgresql") if any(r.backend == b for r in runs)]
     by = {(r.backend, r.scale): r for r in runs}
@@ -228,6 +230,20 @@ def render(header: list[str], runs: list[Run], notes: str) -> str:
         lines += [f"## Pages · {BACKEND_NAME[b]}", ""]
         lines += [*_pages_table(prov, xl), ""]
         missed += missed_budgets(prov, xl)
+    if first_load:
+        lines += [
+            "## After a server start, in the browser",
+            "",
+            "bench/first_load.py on the `province` SQLite database: `streamlit run server.py`, "
+            "then headless Debian chromium signs in as a province user and clicks through the "
+            "navigation; each time runs from the click to the script run finished and every "
+            "chart drawn. 无预热: the server started with WARM_CACHES=0 and browsed as soon as "
+            "it answered; 预热后: browsed once the warm-up (components/warmup.py) had finished; "
+            "再次打开: the same clicks once more, the floor a warm-up can reach.",
+            "",
+            *first_load,
+            "",
+        ]
     lines += ["## Overview queries", ""]
     lines += [*_queries_table(runs), ""]
     lines += [

@@ -9,7 +9,9 @@ BENCH_POSTGRES_URL or TEST_POSTGRES_URL names a reachable server (an admin URL: 
 creates its own databases there); otherwise it is skipped with a note.
 
 Modules: `dbs` (databases, builds, rollup), `pages` (AppTest timings, per-query log),
-`naive` (the pandas yardstick), `report` (the Markdown); this one runs them in order.
+`naive` (the pandas yardstick), `first_load` (a server's first sign-in and page loads in
+chromium, with and without the start-up warm-up), `report` (the Markdown); this one runs
+them in order.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from bench import dbs, naive
+from bench import dbs, first_load, naive
 from bench.pages import page_times, timed
 from bench.report import COLD_BUDGET_S, NOISE_S, WARM_BUDGET_S, XL_RATIO_BUDGET, Run, render
 from data.config import REPO_ROOT
@@ -132,6 +134,15 @@ def measure(
     return run
 
 
+def browser_first_load() -> list[str]:
+    """bench/first_load.py on the province SQLite database, or a line saying why not."""
+    if not first_load.CHROMIUM.exists():
+        return [f"Not measured: {first_load.CHROMIUM} is missing (make browser)."]
+    url, _built = dbs.ensure_demo("sqlite", "province", None)
+    print("[bench] first loads after a server start (chromium)", flush=True)
+    return first_load.table(first_load.measure(url))
+
+
 def commit() -> str:
     """The code measured: BENCH_COMMIT (a run from a snapshot) or git's HEAD, + if dirty."""
     if os.environ.get("BENCH_COMMIT"):
@@ -196,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rewrite the report from the last run's saved figures (after editing notes.md)",
     )
+    parser.add_argument(
+        "--skip-browser",
+        action="store_true",
+        help="leave out the first loads after a server start in chromium (bench/first_load.py)",
+    )
     parser.add_argument("--out", default=str(REPORT), help="report file (default: docs/...)")
     args = parser.parse_args(argv)
     scope = os.environ.get("PROVINCE_CODE", "360000")
@@ -214,9 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     if not backends:
         print("[bench] nothing to run")
         return 1
+    first: list[str] = []
     if args.render_only:
         with open(SAVED, "rb") as fh:
-            head, runs = pickle.load(fh)  # noqa: S301 - our own file, written below
+            head, runs, first = pickle.load(fh)  # noqa: S301 - our own file, written below
     else:
         size, build = map_payload()
         head = header(size, build, note)
@@ -225,9 +242,13 @@ def main(argv: list[str] | None = None) -> int:
             for scale in scales:
                 runs.append(measure(backend, scale, admin_url, scope, args))
                 with open(SAVED, "wb") as fh:  # --render-only rewrites the report from these
-                    pickle.dump((head, runs), fh)
+                    pickle.dump((head, runs, first), fh)
+        if "sqlite" in backends and "province" in scales and not args.skip_browser:
+            first = browser_first_load()
+            with open(SAVED, "wb") as fh:
+                pickle.dump((head, runs, first), fh)
     notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-    text = render(head, runs, notes)
+    text = render(head, runs, notes, first)
     out = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
