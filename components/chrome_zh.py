@@ -190,7 +190,10 @@ def translator_script() -> str:
     }
 
 
+TRANSLATOR_HTML = translator_script()  # built once per process, sent on every run
+
+
 def inject() -> None:
     """Hide the English-only buttons and the main menu, translate the rest of the chrome."""
     st.html(STYLESHEET)
-    st.html(translator_script(), unsafe_allow_javascript=True)
+    st.html(TRANSLATOR_HTML, unsafe_allow_javascript=True)

@@ -192,7 +192,8 @@ def stand_in(row: PageRow) -> st.Page:
 def follow_return(sections: dict[str, list[st.Page]], chosen: st.Page, key: str) -> None:
     """A page file run before app.py on a server's first request hands over to app.py with
     the page it was asked for in the query parameter `key` (components/db.get_context): go
-    there once the navigation knows its pages. An unknown or not-allowed name is dropped."""
+    there once the navigation knows its pages. An unknown name is dropped; a page the role
+    may not open is its stand-in, which the guard refuses in Chinese."""
     wanted = st.query_params.get(key)
     if wanted is None:
         return
