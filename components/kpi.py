@@ -70,6 +70,10 @@ HEADER_KEY = "page_header"  # the header's container: class st-key-page_header
 ROW_KEY = "kpi_row_"  # prefix of every card row's container (st-key-kpi_row_…)
 ROW = f'[class*="st-key-{ROW_KEY}"]'
 
+# Five cards a row left a value about 130 px in a 1400 px window, and Streamlit's 36 px
+# digits cut it: 在册儿童 "399,423 人" read "399,42…". A value's size now follows its card
+# (15 % of the card's width, between 20 px and Streamlit's 36 px): whole from 1100 px up,
+# unchanged at 1920 px; phones have the rule below.
 # Phones (issue 18.6): below Streamlit's 640 px column breakpoint its columns stack one a
 # row, so 15 cards took five screens before the map. There a row of cards lays out two a
 # row (an empty column takes no place; the change and its 较上月 wrap rather than being
@@ -77,6 +81,8 @@ ROW = f'[class*="st-key-{ROW_KEY}"]'
 # top bar's menu buttons). Screens only: print has its own layout (components/print_css.py).
 # Sent with every page header (`page_header`).
 PHONE_CSS = f"""<style>
+{ROW} [data-testid="stMetric"] {{ container-type: inline-size; }}
+{ROW} [data-testid="stMetricValue"] {{ font-size: clamp(1.25rem, 15cqi, 2.25rem); }}
 @media screen and (max-width: 640px) {{
   [data-testid="stMainBlockContainer"] {{ padding-top: 3.75rem; }}
   .st-key-{HEADER_KEY} {{ gap: 0.4rem; }}

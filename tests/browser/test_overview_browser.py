@@ -186,3 +186,23 @@ def test_three_d_tab_draws_offline(page, app_url, artifacts_dir):
     assert_canvas_drawn(canvas, artifacts_dir / "overview_deck_3d.png")
     assert_no_exception(page)
     assert log.foreign() == [], log.foreign()
+
+
+# KPI values whose text is wider than its box (Streamlit cuts them with "…").
+CUT_VALUES_JS = """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+    .filter(v => [v, ...v.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1))
+    .map(v => v.textContent)"""
+
+
+def test_every_kpi_value_shows_whole_on_a_laptop_screen(page, app_url):
+    """Five cards a row left a value about 130 px, and Streamlit's 36 px digits cut it:
+    "399,42…" on the province demo at 1400 px, "100.0…" and "19.5…" here at 1200 px. The
+    value's size follows its card now (components/kpi.py)."""
+    for width in (1200, 1400):
+        page.set_viewport_size({"width": width, "height": 1000})
+        open_signed_in(page, app_url)
+        heading(page, "全省总览").wait_for()
+        page.locator('[data-testid="stMetricValue"]').first.wait_for()
+        page.wait_for_timeout(500)
+        assert page.locator('[data-testid="stMetricValue"]').count() == 15
+        assert page.evaluate(CUT_VALUES_JS) == [], width
