@@ -80,7 +80,7 @@ ROW = f'[class*="st-key-{ROW_KEY}"]'
 # cut off) and the header is compact: a smaller title, less padding above it (clear of the
 # top bar's menu buttons). Screens only: print has its own layout (components/print_css.py).
 # Sent with every page header (`page_header`).
-PHONE_CSS = f"""<style>
+CARD_CSS = f"""<style>
 {ROW} [data-testid="stMetric"] {{ container-type: inline-size; }}
 {ROW} [data-testid="stMetricValue"] {{ font-size: clamp(1.25rem, 15cqi, 2.25rem); }}
 @media screen and (max-width: 640px) {{
@@ -117,8 +117,8 @@ def page_header(
     is_demo: bool = False,
 ) -> None:
     """Title, scope breadcrumb (江西省 › 赣州市), period and data date, and the 演示数据 badge;
-    with them the page's phone layout (`PHONE_CSS`)."""
-    st.html(PHONE_CSS)
+    with them the cards' sizing and the page's phone layout (`CARD_CSS`)."""
+    st.html(CARD_CSS)
     with st.container(key=HEADER_KEY):
         _header(title, crumbs, period, data_date, is_demo)
 

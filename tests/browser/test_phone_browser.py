@@ -2,7 +2,7 @@
 CSS viewport), signed in as a province user on the overview tests' app (a tiny demo): the
 overview, a county's 县区详情 and the 会议简报 never scroll sideways, the KPI cards stand
 two a row (each under 60 % of the screen's width) instead of one card a third of the screen
-high, and the page header is compact (components/kpi.py, PHONE_CSS).
+high, and the page header is compact (components/kpi.py, CARD_CSS).
 
 Measured (Streamlit 1.67, Debian Chromium, tiny demo), from the top of the page to the bottom
 of the header line (江西省 | 统计月份 | 数据截至): before, overview and briefing 252 px, 宁都县
