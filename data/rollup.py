@@ -6,8 +6,10 @@ months, at county level (every region at or under a county maps to it), into tem
 prefectures and provinces are then the sums of their counties' numerators and denominators
 (every metric is additive that way: its records sit at county level or below, DESIGN.md §3).
 The exception is purchase_yuan: a purchase may sit at a prefecture or province code and then
-counts there and above only, so it is computed directly for all three levels. Delete and
-insert happen in one transaction, so readers see the old snapshot or the new one.
+counts there and above only, so it is computed directly for all three levels. The panels of
+metric_engine/panels.py (breakdowns of the thematic pages, issue 16) are written the same way
+into `panel_counts`, for counties only: the pages sum a scope's counties. Delete and insert
+happen in one transaction, so readers see the old snapshot or the new one.
 
 CLI: python -m data.rollup [--url URL] [--since YYYY-MM] [--until YYYY-MM]
 """
@@ -56,6 +58,7 @@ from data.schema import (
     children_homes,
     home_activities,
     kpi_snapshots,
+    panel_counts,
     referrals,
     regions,
     staff,
@@ -74,6 +77,7 @@ from metric_engine import (
     value_expr,
     with_value,
 )
+from metric_engine.panels import PANELS, panel_long
 
 Progress = Callable[[str], None]
 
@@ -163,6 +167,10 @@ def _temp_tables(conn: Connection, families: list[str]) -> dict[str, Table]:
         for m in FAMILIES[fam][1]:
             cols += [Column(f"{m}__n", Float), Column(f"{m}__d", Float)]
         t[f"wide_{fam}"] = Table(f"tmp_rollup_wide_{fam}", md, *cols, prefixes=["TEMPORARY"])
+    for name, panel in PANELS.items():
+        cols = [Column("group_code", CODE_TYPE), Column("period", String(7))]
+        cols += [Column(c, Float) for c in panel.categories]
+        t[f"panel_{name}"] = Table(f"tmp_rollup_panel_{name}", md, *cols, prefixes=["TEMPORARY"])
     for table in t.values():
         table.drop(conn, checkfirst=True)
         table.create(conn)
@@ -298,16 +306,17 @@ def refresh(
         last = until or (hi.strftime("%Y-%m") if hi else None)
         stats = {"rows": 0, "periods": 0, "first": first, "last": last}
         stats["data_date"] = hi.isoformat() if hi else None
-        delete = kpi_snapshots.delete()
+        deletes = [kpi_snapshots.delete(), panel_counts.delete()]
         if since or until:
             if not (first and last):
                 raise RollupError("no data: give both --since and --until")
-            delete = delete.where(kpi_snapshots.c.period.between(first, last))
+            deletes = [d.where(d.table.c.period.between(first, last)) for d in deletes]
         periods: list[Period] = month_periods(first, last) if first and last else []
         stats["periods"] = len(periods)
         caught_up = rollup_pending.covered(pending, None if until else first, not (since or until))
         if not periods:
-            conn.execute(delete)
+            for delete in deletes:
+                conn.execute(delete)
             _write_meta(conn, stats["data_date"])
             rollup_pending.clear(conn, caught_up)
             stats["seconds"] = round(time.perf_counter() - t0, 3)
@@ -346,10 +355,17 @@ def refresh(
             conn.execute(wide.insert().from_select([c.name for c in wide.columns], sel))
             conn.execute(t["rows"].insert().from_select(long_cols, unpivot(wide, FAMILIES[fam][1])))
             say(f"[rollup] {fam:<14}{time.perf_counter() - t1:8.1f} s")
+        for name in PANELS:
+            t1 = time.perf_counter()
+            wide = t[f"panel_{name}"]
+            sel = PANELS[name].build(t["units"], t["periods"])
+            conn.execute(wide.insert().from_select([c.name for c in wide.columns], sel))
+            say(f"[rollup] panel {name:<8}{time.perf_counter() - t1:8.1f} s")
         _analyze(conn, t["rows"])
 
         t1 = time.perf_counter()
-        conn.execute(delete)
+        for delete in deletes:
+            conn.execute(delete)
         k = kpi_snapshots
         out_cols = ["region_code", "period", "metric", "numerator", "denominator", "value"]
         conn.execute(k.insert().from_select(out_cols, with_value(t["rows"])))
@@ -358,6 +374,10 @@ def refresh(
             wide = family_select(fam, t["units_up"], t["periods"]).subquery("direct")
             long = unpivot(wide, FAMILIES[fam][1]).subquery("direct_long")
             conn.execute(k.insert().from_select(out_cols, with_value(long)))
+        panel_cols = ["region_code", "period", "panel", "category", "value"]
+        for name in PANELS:
+            long = panel_long(name, t[f"panel_{name}"])
+            conn.execute(panel_counts.insert().from_select(panel_cols, long))
         say(f"[rollup] {'write':<14}{time.perf_counter() - t1:8.1f} s")
         for table in reversed(list(t.values())):
             table.drop(conn)

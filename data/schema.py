@@ -217,6 +217,22 @@ kpi_snapshots = Table(
     Index("ix_kpi_snapshots_period_metric", "period", "metric"),
 )
 
+# Breakdowns of the thematic panels (issue 16), written by the rollup beside kpi_snapshots for
+# every county and month: one row per (county, month, panel, category), e.g. ('care',
+# 'family_support') = active children with an active 亲情关爱 action on D. Prefectures and the
+# province are the sums of their counties, so the pages read counties only. Not part of the
+# loaders' contract (DESIGN.md §3): nothing loads it, the rollup rebuilds it.
+panel_counts = Table(
+    "panel_counts",
+    metadata,
+    Column("region_code", CODE, ForeignKey("regions.code"), primary_key=True),
+    Column("period", String(7), primary_key=True),  # 'YYYY-MM'
+    Column("panel", String(24), primary_key=True),
+    Column("category", String(40), primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_panel_counts_period_panel", "period", "panel"),
+)
+
 import_batches = Table(
     "import_batches",
     metadata,

@@ -454,3 +454,35 @@ def test_live_figures_agree_with_the_rollup(db):
     care = ca_q.care_actions_by_area(db, P, "2026-10")
     assert snap.loc["care_coverage", "numerator"] == care.any_action.sum() == 3
     assert snap.loc["care_coverage", "denominator"] == care.children_active.sum() == 3
+
+
+def test_care_actions_by_county_come_from_panel_counts(db):
+    """After a refresh the county table is read from panel_counts ('care'): the same hand
+    figures as the live SQL above, and still those figures once the raw care actions are gone
+    (so it does not scan them); the township table of one county stays live."""
+    from data.rollup import refresh
+    from data.schema import panel_counts
+
+    live = ca_q.care_actions_by_area(db, P, "2026-10")
+    refresh(db)
+    with db.begin() as conn:
+        n = conn.execute(
+            panel_counts.select().where(
+                panel_counts.c.period == "2026-10", panel_counts.c.panel == "care"
+            )
+        ).all()
+        conn.execute(care_actions.delete())
+    assert {r.region_code for r in n} == {A1, A2, B1}  # every county, 0 rows included
+    stored = ca_q.care_actions_by_area(db, P, "2026-10")
+    pd.testing.assert_frame_equal(stored, live)
+    a1 = stored.set_index("code").loc[A1]
+    assert (a1.children_active, a1.warm_heart, a1.safety_care, a1.any_action) == (2, 1, 1, 2)
+    assert ca_q.care_actions_by_area(db, A, "2026-10").code.tolist() == [A1, A2]
+    # September: child 1 warm_heart (c1, c3) and academic_help, child 4 behavior_care;
+    # child 3 not yet registered (2026-10-31), child 2 active with living_security.
+    sep = ca_q.care_actions_by_area(db, P, "2026-09").set_index("code")
+    assert sep.loc[A1, ["children_active", "warm_heart", "academic_help"]].tolist() == [2, 1, 1]
+    assert sep.loc[A1, ["living_security", "any_action"]].tolist() == [1, 2]
+    assert sep.loc[B1, ["children_active", "behavior_care", "any_action"]].tolist() == [1, 1, 1]
+    town = ca_q.care_actions_by_area(db, A1, "2026-10", level="township")
+    assert town.children_active.tolist() == [1, 1] and town.any_action.sum() == 0
