@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 from bench.naive import _active, _scan, ancestors
 from core.periods import parse_period
 from data import schema as s
-from data.labels import ACTION_TYPE
+from data.labels import ACTION_TYPE, CASE_SOURCE, RISK_LEVEL
+from metric_engine.panels import DAY_BUCKETS, OPEN_STAGES
 
 
 def _county_of(engine: Engine) -> pd.Series:
@@ -45,9 +46,122 @@ def care(engine: Engine, period: str) -> pd.DataFrame:
     return out
 
 
-PANELS = {"care": care}
+def cases(engine: Engine, period: str) -> pd.DataFrame:
+    """Per county: cases open on D (overdue, high-risk, abuse, per age band, per stage ×
+    risk), closed in the period per risk, received per source in the period and 12 months."""
+    p = parse_period(period)
+    d, d_start = pd.Timestamp(p.d_end), pd.Timestamp(p.d_start)
+    m = p.m_index - 11
+    year_start = pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1)
+    county = _county_of(engine)
+    k = _scan(
+        engine,
+        s.cases,
+        [
+            "region_code",
+            "source",
+            "concern",
+            "risk_level",
+            "status",
+            "received_on",
+            "assessed_on",
+            "due_on",
+            "closed_on",
+        ],
+        dates=("received_on", "assessed_on", "due_on", "closed_on"),
+    )
+    k["county"] = k["region_code"].map(county)
+    k["age"] = (d - k["received_on"]).dt.days
+    k["stage"] = "assessing"
+    k.loc[k["status"] == "received", "stage"] = "received"
+    k.loc[k["assessed_on"].notna() & (k["assessed_on"] <= d), "stage"] = "in_progress"
+    open_ = k[_active(k, "received_on", "closed_on", d)]
+    high = open_[open_["risk_level"] == "high"]
+    by = {
+        "open_cases": open_,
+        "overdue_cases": open_[open_["due_on"] < d],
+        "high_risk_open": high,
+        "abuse_open": open_[open_["concern"] == "abuse"],
+    }
+    for code, lo, hi in DAY_BUCKETS:
+        band = (open_["age"] >= lo) & (open_["age"] <= (hi if hi is not None else 10**9))
+        by[code] = open_[band]
+        by[f"high:{code}"] = open_[band & (open_["risk_level"] == "high")]
+    for stage in OPEN_STAGES:
+        for risk in RISK_LEVEL:
+            by[f"{stage}:{risk}"] = open_[(open_["stage"] == stage) & (open_["risk_level"] == risk)]
+    closed = k[(k["closed_on"] >= d_start) & (k["closed_on"] <= d)]
+    for risk in RISK_LEVEL:
+        by[f"closed:{risk}"] = closed[closed["risk_level"] == risk]
+    year = k[(k["received_on"] >= year_start) & (k["received_on"] <= d)]
+    for source in CASE_SOURCE:
+        of = year[year["source"] == source]
+        by[f"period:{source}"] = of[of["received_on"] >= d_start]
+        by[f"12m:{source}"] = of
+    return pd.DataFrame({name: rows.groupby("county").size() for name, rows in by.items()})
 
 
-def panels(engine: Engine, period: str) -> dict[str, pd.DataFrame]:
-    """Every panel's naive figures per county (counties with nothing may be absent)."""
+def _key(*parts: pd.Series) -> pd.Series:
+    """The histogram category: keys as text joined by '|' (a missing key is empty)."""
+    text = [p.astype(object).where(p.notna(), "").astype(str) for p in parts]
+    out = text[0]
+    for t in text[1:]:
+        out = out + "|" + t
+    return out
+
+
+def referrals(engine: Engine, period: str) -> pd.Series:
+    """Per (county, category): referrals made in the period and in the 12 months ending D by
+    window, department, days to an answer known on D, and pending (no answer, < 7 days)."""
+    p = parse_period(period)
+    d, d_start = pd.Timestamp(p.d_end), pd.Timestamp(p.d_start)
+    m = p.m_index - 11
+    year_start = pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1)
+    county = _county_of(engine)
+    k = _scan(engine, s.cases, ["id", "region_code"])
+    f = _scan(
+        engine,
+        s.referrals,
+        ["case_id", "department", "referred_on", "responded_on"],
+        lambda df: df[(df["referred_on"] >= year_start) & (df["referred_on"] <= d)],
+        ("referred_on", "responded_on"),
+    ).merge(k, left_on="case_id", right_on="id")
+    f["county"] = f["region_code"].map(county)
+    answered = f["responded_on"].notna() & (f["responded_on"] <= d)
+    days = (f["responded_on"] - f["referred_on"]).dt.days.where(answered)
+    f["days"] = days.astype("Int64")
+    f["pending"] = (~answered & (f["referred_on"] + pd.Timedelta(days=7) > d)).astype(int)
+    parts = []
+    for window, rows in (("period", f[f["referred_on"] >= d_start]), ("12m", f)):
+        key = _key(
+            pd.Series(window, index=rows.index), rows["department"], rows["days"], rows["pending"]
+        )
+        parts.append(rows.assign(category=key).groupby(["county", "category"]).size())
+    return pd.concat(parts)
+
+
+def closures(engine: Engine, period: str) -> pd.Series:
+    """Per (county, category): cases closed in the period by days to closure, source, risk."""
+    p = parse_period(period)
+    d, d_start = pd.Timestamp(p.d_end), pd.Timestamp(p.d_start)
+    county = _county_of(engine)
+    k = _scan(
+        engine,
+        s.cases,
+        ["region_code", "source", "risk_level", "received_on", "closed_on"],
+        lambda df: df[(df["closed_on"] >= d_start) & (df["closed_on"] <= d)],
+        ("received_on", "closed_on"),
+    )
+    k["county"] = k["region_code"].map(county)
+    days = (k["closed_on"] - k["received_on"]).dt.days
+    key = _key(days, k["source"], k["risk_level"])
+    return k.assign(category=key).groupby(["county", "category"]).size()
+
+
+PANELS = {"care": care, "cases": cases, "referrals": referrals, "closures": closures}
+
+
+def panels(engine: Engine, period: str) -> dict[str, pd.DataFrame | pd.Series]:
+    """Every panel's naive figures per county (counties with nothing may be absent): a frame
+    of categories, or for a histogram panel counts indexed by (county, category)."""
     return {name: fn(engine, period).fillna(0).astype(int) for name, fn in PANELS.items()}

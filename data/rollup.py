@@ -169,7 +169,10 @@ def _temp_tables(conn: Connection, families: list[str]) -> dict[str, Table]:
         t[f"wide_{fam}"] = Table(f"tmp_rollup_wide_{fam}", md, *cols, prefixes=["TEMPORARY"])
     for name, panel in PANELS.items():
         cols = [Column("group_code", CODE_TYPE), Column("period", String(7))]
-        cols += [Column(c, Float) for c in panel.categories]
+        if panel.is_histogram:
+            cols += [Column("category", String(40)), Column("value", Float)]
+        else:
+            cols += [Column(c, Float) for c in panel.categories]
         t[f"panel_{name}"] = Table(f"tmp_rollup_panel_{name}", md, *cols, prefixes=["TEMPORARY"])
     for table in t.values():
         table.drop(conn, checkfirst=True)
@@ -359,7 +362,7 @@ def refresh(
             t1 = time.perf_counter()
             wide = t[f"panel_{name}"]
             sel = PANELS[name].build(t["units"], t["periods"])
-            conn.execute(wide.insert().from_select([c.name for c in wide.columns], sel))
+            conn.execute(wide.insert().from_select([c.name for c in sel.selected_columns], sel))
             say(f"[rollup] panel {name:<8}{time.perf_counter() - t1:8.1f} s")
         _analyze(conn, t["rows"])
 

@@ -11,7 +11,9 @@ yet against 80–84 in each earlier month, and the card read 74.8% (−11.7 poin
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, not_, or_, select
+from datetime import date
+
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from data.schema import cases, referrals
@@ -25,6 +27,19 @@ TIMELY_REFERRAL_DAYS = 7
 def referral_window_over(referred_on: ColumnElement, d: ColumnElement) -> ColumnElement:
     """The referral's 7 days are over on D: made on or before D − 7 (referred + 7 ≤ D)."""
     return plus_days(referred_on, TIMELY_REFERRAL_DAYS) <= d
+
+
+def case_stage(d: date | ColumnElement) -> ColumnElement:
+    """A case's stage on D (a date or a periods column) from its dates: assessed on or
+    before D → 处置 (in_progress); not yet assessed → 受理 when the case still stands at
+    `received`, else 评估 (being assessed). Derived from dates so that a past month shows where cases stood then (the
+    case pipeline counts by the same stage)."""
+    k = cases.c
+    return case(
+        (and_(k.assessed_on.is_not(None), k.assessed_on <= d), "in_progress"),
+        (k.status == "received", "received"),
+        else_="assessing",
+    )
 
 
 def cases_family(units: FromClause, periods: FromClause) -> Select:

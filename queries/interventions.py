@@ -13,27 +13,14 @@ them), and personal data leaves only masked.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, literal, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Engine
 
-from core.periods import parse_period
 from data.labels import CASE_SOURCE, RISK_LEVEL
-from data.schema import cases
-from queries.live import (
-    DAY_BUCKETS,
-    areas_at,
-    attach_counts,
-    check_level,
-    region_label,
-    scope_areas,
-    sum_if,
-    window_start,
-)
+from metric_engine.panels import OPEN_STAGES
+from queries.live import DAY_BUCKETS, areas_at, attach_counts, region_label, window_start
+from queries.panels import area_panel, scope_totals
 from queries.privacy import small_count
-from queries.records import case_stage, open_on
 from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
@@ -49,7 +36,7 @@ __all__ = [
     "window_start",
 ]
 
-STAGES = ("received", "assessing", "in_progress", "closed")  # 受理 → 评估 → 处置 → 结案
+STAGES = (*OPEN_STAGES, "closed")  # 受理 → 评估 → 处置 → 结案
 AGE_BUCKETS = DAY_BUCKETS  # days since received_on on D
 
 
@@ -61,46 +48,16 @@ def case_pipeline(
 ) -> pd.DataFrame:
     """Stage × risk level: cases active on D by their stage on D (受理, 评估, 处置) and cases
     closed within the period (结案). Every stage × risk pair is present (0 when none);
-    the active stages sum to `open_cases`."""
+    the active stages sum to `open_cases`. From panel_counts ('cases')."""
     scope = narrow_scope(engine, scope, region)
-    p = parse_period(period)
-    area = scope_areas(scope)
-    k = cases
-    base = k.join(area, area.c.code == k.c.region_code)
-    active = (
-        select(case_stage(p.d_end).label("stage"), k.c.risk_level)
-        .select_from(base)
-        .where(open_on(p.d_end))
-    )
-    closed = (
-        select(literal("closed").label("stage"), k.c.risk_level)
-        .select_from(base)
-        .where(k.c.closed_on >= p.d_start, k.c.closed_on <= p.d_end)
-    )
-    rows = active.union_all(closed).subquery("pipeline")
-    stmt = select(rows.c.stage, rows.c.risk_level, func.count().label("cases")).group_by(
-        rows.c.stage, rows.c.risk_level
-    )
-    with engine.connect() as conn:
-        found = {(r.stage, r.risk_level): int(r.cases) for r in conn.execute(stmt)}
+    totals = scope_totals(engine, scope, period, "cases")
     return pd.DataFrame(
         [
-            {"stage": s, "risk_level": r, "cases": found.get((s, r), 0)}
+            {"stage": s, "risk_level": r, "cases": int(totals[f"{s}:{r}"])}
             for s in STAGES
             for r in RISK_LEVEL
         ]
     )
-
-
-def _age_columns(d: date) -> list[ColumnElement]:
-    """Open-case counts per ageing bucket (days since received_on on D)."""
-    out = []
-    for code, lo, hi in AGE_BUCKETS:
-        cond = cases.c.received_on <= d - timedelta(days=lo)
-        if hi is not None:
-            cond = and_(cond, cases.c.received_on >= d - timedelta(days=hi))
-        out.append(sum_if(cond).label(code))
-    return out
 
 
 def open_cases_by_area(
@@ -110,28 +67,9 @@ def open_cases_by_area(
     overdue_cases (active, due_on < D), high_risk_open, the ageing buckets of AGE_BUCKETS and
     abuse_open (open 遭受侵害 cases). In a township table abuse_open is text via
     `small_count` ('<5'), so small counts of abuse never leave below county level, and cases
-    registered at the county code itself form a '<county>本级' row."""
+    registered at the county code itself form a '<county>本级' row. Counties from
+    panel_counts ('cases'), townships live (queries/panels.py)."""
     scope = narrow_scope(engine, scope, region)
-    p = parse_period(period)
-    d = p.d_end
-    area = scope_areas(scope)
-    k = cases
-    group = area.c.county_code if check_level(level) == "county" else area.c.township_code
-    stmt = (
-        select(
-            group.label("code"),
-            func.count().label("open_cases"),
-            sum_if(k.c.due_on < d).label("overdue_cases"),
-            sum_if(k.c.risk_level == "high").label("high_risk_open"),
-            *_age_columns(d),
-            sum_if(k.c.concern == "abuse").label("abuse_open"),
-        )
-        .select_from(k.join(area, area.c.code == k.c.region_code))
-        .where(open_on(d))
-        .group_by(group)
-    )
-    with engine.connect() as conn:
-        counts = pd.read_sql(stmt, conn)
     columns = [
         "open_cases",
         "overdue_cases",
@@ -139,6 +77,7 @@ def open_cases_by_area(
         *(b[0] for b in AGE_BUCKETS),
         "abuse_open",
     ]
+    counts = area_panel(engine, scope, period, "cases", level)[["code", *columns]]
     own = region_label(engine, scope) if level == "township" else None
     out = attach_counts(areas_at(engine, scope, level), counts, columns, own)
     if level == "township":
@@ -149,35 +88,13 @@ def open_cases_by_area(
 def open_case_ageing(
     engine: Engine, scope: str, period: str, region: str | None = None
 ) -> pd.DataFrame:
-    """Open cases on D per ageing bucket (bucket, cases, high_risk), AGE_BUCKETS order."""
+    """Open cases on D per ageing bucket (bucket, cases, high_risk), AGE_BUCKETS order. From
+    panel_counts ('cases')."""
     scope = narrow_scope(engine, scope, region)
-    d = parse_period(period).d_end
-    area = scope_areas(scope)
-    k = cases
-    age = case(
-        *(
-            (k.c.received_on >= d - timedelta(days=hi), code)
-            for code, _lo, hi in AGE_BUCKETS
-            if hi is not None
-        ),
-        else_=AGE_BUCKETS[-1][0],
-    )
-    rows = (
-        select(age.label("bucket"), k.c.risk_level)
-        .select_from(k.join(area, area.c.code == k.c.region_code))
-        .where(open_on(d))
-        .subquery("ages")
-    )
-    stmt = select(
-        rows.c.bucket,
-        func.count().label("cases"),
-        sum_if(rows.c.risk_level == "high").label("high_risk"),
-    ).group_by(rows.c.bucket)
-    with engine.connect() as conn:
-        found = {r.bucket: (int(r.cases), int(r.high_risk)) for r in conn.execute(stmt)}
+    totals = scope_totals(engine, scope, period, "cases")
     return pd.DataFrame(
         [
-            {"bucket": b, "cases": found.get(b, (0, 0))[0], "high_risk": found.get(b, (0, 0))[1]}
+            {"bucket": b, "cases": int(totals[b]), "high_risk": int(totals[f"high:{b}"])}
             for b, _lo, _hi in AGE_BUCKETS
         ]
     )
@@ -187,29 +104,15 @@ def case_sources(
     engine: Engine, scope: str, period: str, region: str | None = None
 ) -> pd.DataFrame:
     """Cases received per source (CASE_SOURCE order): in the period (period_cases) and in
-    the last 12 months (cases_12m)."""
+    the last 12 months (cases_12m). From panel_counts ('cases')."""
     scope = narrow_scope(engine, scope, region)
-    p = parse_period(period)
-    area = scope_areas(scope)
-    k = cases
-    stmt = (
-        select(
-            k.c.source,
-            sum_if(k.c.received_on >= p.d_start).label("period_cases"),
-            func.count().label("cases_12m"),
-        )
-        .select_from(k.join(area, area.c.code == k.c.region_code))
-        .where(k.c.received_on >= window_start(period, "12m"), k.c.received_on <= p.d_end)
-        .group_by(k.c.source)
-    )
-    with engine.connect() as conn:
-        found = {r.source: (int(r.period_cases), int(r.cases_12m)) for r in conn.execute(stmt)}
+    totals = scope_totals(engine, scope, period, "cases")
     return pd.DataFrame(
         [
             {
                 "source": s,
-                "period_cases": found.get(s, (0, 0))[0],
-                "cases_12m": found.get(s, (0, 0))[1],
+                "period_cases": int(totals[f"period:{s}"]),
+                "cases_12m": int(totals[f"12m:{s}"]),
             }
             for s in CASE_SOURCE
         ]

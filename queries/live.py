@@ -15,6 +15,7 @@ from sqlalchemy.sql import ColumnElement, Subquery
 from core.periods import parse_period
 from core.regions import join_ancestors
 from data.schema import regions
+from metric_engine.panels import DAY_BUCKETS
 from queries.regions import within_scope
 
 __all__ = [
@@ -33,14 +34,6 @@ __all__ = [
 
 AREA_LEVELS = ("county", "township")
 WINDOWS = ("period", "12m")
-# Ageing and closure-time buckets in days: (code, lowest day, highest day or None).
-DAY_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("d0_15", 0, 15),
-    ("d16_30", 16, 30),
-    ("d31_60", 31, 60),
-    ("d61_90", 61, 90),
-    ("d91_plus", 91, None),
-)
 OWN_LEVEL_SUFFIX = "本级"  # records at the county code itself, in a township table
 
 

@@ -7,16 +7,26 @@ Streamlit here.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, exists, select
+from sqlalchemy import Engine, exists, func, literal, select
 
 from core.periods import parse_period
 from data.schema import panel_counts
 from metric_engine import periods_select
-from metric_engine.panels import PANELS
+from metric_engine.panels import HISTOGRAM_SEP, PANELS
 from queries.live import check_level, scope_areas
+from queries.regions import region as region_row
 from queries.regions import within_scope
 
-__all__ = ["PANELS", "area_panel", "county_panel", "live_panel"]
+__all__ = [
+    "PANELS",
+    "area_panel",
+    "county_panel",
+    "live_panel",
+    "scope_histogram",
+    "scope_totals",
+]
+
+STORED_LEVELS = ("province", "prefecture", "county")  # scopes summed from panel_counts
 
 
 def area_panel(engine: Engine, scope: str, period: str, panel: str, level: str) -> pd.DataFrame:
@@ -26,6 +36,77 @@ def area_panel(engine: Engine, scope: str, period: str, panel: str, level: str) 
     if check_level(level) == "county":
         return county_panel(engine, scope, period, panel)
     return live_panel(engine, scope, period, panel, level)
+
+
+def scope_histogram(
+    engine: Engine, scope: str, periods: list[str], panel: str, keys: tuple[str, ...]
+) -> pd.DataFrame:
+    """A histogram panel's counts over the whole scope for each of `periods`: columns period,
+    `keys` (text, None for an empty key) and n, summed over the scope's counties from
+    panel_counts, or live for a scope below a county or a period not written yet."""
+    for period in periods:
+        parse_period(period)
+    pc = panel_counts
+    found = region_row(engine, scope)
+    with engine.connect() as conn:
+        stored = found is not None and found["level"] in STORED_LEVELS
+        written = {
+            r
+            for (r,) in conn.execute(
+                select(pc.c.period).where(pc.c.period.in_(periods)).group_by(pc.c.period)
+            )
+        }
+        if stored and written == set(periods):
+            counties = within_scope(scope, "county").subquery("scope_counties")
+            stmt = (
+                select(pc.c.period, pc.c.category, func.sum(pc.c.value).label("n"))
+                .where(
+                    pc.c.period.in_(periods),
+                    pc.c.panel == panel,
+                    pc.c.region_code.in_(select(counties.c.code)),
+                )
+                .group_by(pc.c.period, pc.c.category)
+            )
+            rows = pd.read_sql(stmt, conn)
+        else:
+            rows = _live_histogram(conn, scope, periods, panel)
+    return split_histogram(rows, keys)
+
+
+def _live_histogram(conn, scope: str, periods: list[str], panel: str) -> pd.DataFrame:
+    area = scope_areas(scope)
+    units = select(area.c.code.label("leaf_code"), literal(scope).label("group_code")).subquery(
+        "panel_units"
+    )
+    months = periods_select([parse_period(p) for p in periods]).subquery("panel_periods")
+    long = PANELS[panel].build(units, months).subquery("panel_long")
+    stmt = select(long.c.period, long.c.category, func.sum(long.c.value).label("n")).group_by(
+        long.c.period, long.c.category
+    )
+    return pd.read_sql(stmt, conn)
+
+
+def split_histogram(rows: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Rows with a histogram `category` (keys joined by HISTOGRAM_SEP) as one text column
+    per key (an empty key becomes None); n as int."""
+    out = pd.DataFrame({"period": rows["period"].astype(str), "n": rows["n"].astype(int)})
+    parts = rows["category"].astype(str).str.split(HISTOGRAM_SEP, regex=False)
+    for i, key in enumerate(keys):
+        col = parts.str[i]
+        out[key] = col.where(col.notna() & (col != ""), None).astype(object)
+    return out.reset_index(drop=True)
+
+
+def scope_totals(engine: Engine, scope: str, period: str, panel: str) -> pd.Series:
+    """The panel's categories summed over the whole scope: its counties' stored rows, or for
+    a scope below a county (a township asked for with `region=`) the live figures."""
+    found = region_row(engine, scope)
+    if found is not None and found["level"] in STORED_LEVELS:
+        rows = county_panel(engine, scope, period, panel)
+    else:
+        rows = live_panel(engine, scope, period, panel, "township")
+    totals = rows[list(PANELS[panel].categories)].sum()
+    return totals.astype(int)
 
 
 def county_panel(engine: Engine, scope: str, period: str, panel: str) -> pd.DataFrame:
@@ -54,10 +135,13 @@ def county_panel(engine: Engine, scope: str, period: str, panel: str) -> pd.Data
 
 def live_panel(engine: Engine, scope: str, period: str, panel: str, level: str) -> pd.DataFrame:
     """The panel computed from the raw records for the counties or townships of the scope,
-    with the SQL the rollup runs (records at a county's own code have no township and are
-    left out of a township table)."""
+    with the SQL the rollup runs. In a township table, records at a county's own code come
+    back under code None (`attach_counts` makes them the '<county>本级' row)."""
     area = scope_areas(scope)
-    group = area.c.county_code if check_level(level) == "county" else area.c.township_code
+    if check_level(level) == "county":
+        group = area.c.county_code
+    else:
+        group = func.coalesce(area.c.township_code, area.c.county_code)
     units = (
         select(area.c.code.label("leaf_code"), group.label("group_code"))
         .where(group.is_not(None))
@@ -67,6 +151,10 @@ def live_panel(engine: Engine, scope: str, period: str, panel: str, level: str) 
     stmt = PANELS[panel].build(units, periods)
     with engine.connect() as conn:
         wide = pd.read_sql(stmt, conn)
+        own = set(conn.execute(select(area.c.county_code).distinct()).scalars())
     categories = list(PANELS[panel].categories)
     wide[categories] = wide[categories].fillna(0).astype(int)
-    return wide.rename(columns={"group_code": "code"})[["code", *categories]]
+    wide = wide.rename(columns={"group_code": "code"})[["code", *categories]]
+    if level == "township":
+        wide["code"] = wide["code"].astype(object).where(~wide["code"].isin(own), None)
+    return wide

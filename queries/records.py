@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Date, Engine, Select, and_, case, exists, func, select
+from sqlalchemy import Date, Engine, Select, and_, exists, func, select
 from sqlalchemy.sql import ColumnElement
 
 from core.activity import active_on
@@ -24,6 +24,7 @@ from core.periods import parse_period
 from core.regions import ancestor_chain
 from data.schema import cases, children, regions, staff, trainings
 from metric_engine import descendant_units
+from metric_engine.families_cases import case_stage
 from queries.places import places, to_dates
 from queries.privacy import case_detail_allowed, maskers
 from queries.regions import narrow_scope
@@ -84,19 +85,6 @@ def open_on(d: date) -> ColumnElement:
 def overdue_on(d: date) -> ColumnElement:
     """A case active on D whose due date is before D."""
     return and_(open_on(d), cases.c.due_on < d)
-
-
-def case_stage(d: date) -> ColumnElement:
-    """A case's stage on D from its dates: assessed on or before D → 处置 (in_progress);
-    not yet assessed → 受理 when the case still stands at `received`, else 评估 (being
-    assessed). Derived from dates so that a past month shows where cases stood then (the
-    case pipeline counts by the same stage)."""
-    k = cases.c
-    return case(
-        (and_(k.assessed_on.is_not(None), k.assessed_on <= d), "in_progress"),
-        (k.status == "received", "received"),
-        else_="assessing",
-    )
 
 
 def shows_case_detail(engine: Engine, scope: str, unmasked: bool = False) -> bool:

@@ -6,17 +6,15 @@ months (the 12 calendar months ending with the period). No Streamlit here.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine
 
-from core.periods import parse_period
+from core.periods import month_periods, parse_period
 from data.labels import CASE_SOURCE, DEPARTMENT, RISK_LEVEL
-from data.schema import cases, referrals
-from metric_engine import days_between
-from queries.live import DAY_BUCKETS, WINDOWS, scope_areas, window_start
+from metric_engine import TIMELY_REFERRAL_DAYS
+from queries.live import DAY_BUCKETS, WINDOWS
+from queries.panels import scope_histogram
 from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
@@ -27,40 +25,34 @@ __all__ = [
     "referrals_by_department",
 ]
 
-TIMELY_DAYS = 7  # referral_timely (DESIGN.md §4)
+TIMELY_DAYS = TIMELY_REFERRAL_DAYS  # referral_timely (DESIGN.md §4)
 
 
 # --------------------------------------------------------------------------- referrals
 
 
-def _referral_histogram(engine: Engine, scope: str, start: date, end: date) -> pd.DataFrame:
-    """(department, days, pending, n) for referrals made start…end, as known on `end` (D):
-    days null = no answer on or before D (an answer dated after D is unknown on D); pending 1
-    = no answer yet and made in the last 7 days (D − 7 < referred ≤ D), the referrals
-    referral_timely leaves out of both sides (DESIGN.md §4)."""
-    area = scope_areas(scope)
-    f, k = referrals, cases
-    answered = and_(f.c.responded_on.is_not(None), f.c.responded_on <= end)
-    window_over = f.c.referred_on <= end - timedelta(days=TIMELY_DAYS)
-    rows = (
-        select(
-            f.c.department,
-            case((answered, days_between(f.c.responded_on, f.c.referred_on))).label("days"),
-            case((or_(answered, window_over), 0), else_=1).label("pending"),
-        )
-        .select_from(f.join(k, k.c.id == f.c.case_id).join(area, area.c.code == k.c.region_code))
-        .where(f.c.referred_on >= start, f.c.referred_on <= end)
-        .subquery("ref_days")
-    )
-    stmt = select(rows.c.department, rows.c.days, rows.c.pending, func.count().label("n")).group_by(
-        rows.c.department, rows.c.days, rows.c.pending
-    )
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df["days"] = pd.to_numeric(df["days"], errors="coerce").astype(float)
-    df["pending"] = df["pending"].astype(int)
-    df["n"] = df["n"].astype(int)
-    return df
+REFERRAL_KEYS = ("window", "department", "days", "pending")  # the 'referrals' panel
+CLOSURE_KEYS = ("days", "source", "risk_level")  # the 'closures' panel
+
+
+def _referral_histogram(engine: Engine, scope: str, period: str, window: str) -> pd.DataFrame:
+    """(department, days, pending, n) for referrals made in the window, as known on D: days
+    null = no answer on or before D (an answer dated after D is unknown on D); pending 1 = no
+    answer yet and made in the last 7 days (D − 7 < referred ≤ D), the referrals
+    referral_timely leaves out of both sides (DESIGN.md §4). From panel_counts
+    ('referrals', queries/panels.py): 100 counties' rows instead of every referral."""
+    if window not in WINDOWS:
+        raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
+    hist = scope_histogram(engine, scope, [period], "referrals", REFERRAL_KEYS)
+    hist = hist[hist["window"] == window]
+    return pd.DataFrame(
+        {
+            "department": hist["department"],
+            "days": pd.to_numeric(hist["days"], errors="coerce").astype(float),
+            "pending": hist["pending"].astype(int),
+            "n": hist["n"].astype(int),
+        }
+    ).reset_index(drop=True)
 
 
 def _referral_stats(hist: pd.DataFrame) -> dict:
@@ -95,9 +87,7 @@ def referrals_by_department(
     when nothing is known yet), and the median and mean days to a response over the
     answered ones."""
     scope = narrow_scope(engine, scope, region)
-    hist = _referral_histogram(
-        engine, scope, window_start(period, window), parse_period(period).d_end
-    )
+    hist = _referral_histogram(engine, scope, period, window)
     return pd.DataFrame(
         [{"department": d, **_referral_stats(hist[hist["department"] == d])} for d in DEPARTMENT]
     )
@@ -109,10 +99,9 @@ def referral_summary(
     """The same figures for all departments together, one row per window (period, 12m);
     the period row's timely_share equals referral_timely."""
     scope = narrow_scope(engine, scope, region)
-    end = parse_period(period).d_end
     rows = []
     for w in WINDOWS:
-        hist = _referral_histogram(engine, scope, window_start(period, w), end)
+        hist = _referral_histogram(engine, scope, period, w)
         rows.append({"window": w, **_referral_stats(hist)})
     return pd.DataFrame(rows)
 
@@ -128,29 +117,22 @@ def _closure_histogram(
     engine: Engine, scope: str, period: str, by: str | None = None
 ) -> pd.DataFrame:
     """(days, in_period, n) for cases closed in the last 12 months; with `by` (a column of
-    CLOSURE_GROUPS) also that column, as `group`."""
-    p = parse_period(period)
-    area = scope_areas(scope)
-    k = cases
-    group = [k.c[by].label("group")] if by else []
-    rows = (
-        select(
-            days_between(k.c.closed_on, k.c.received_on).label("days"),
-            case((k.c.closed_on >= p.d_start, 1), else_=0).label("in_period"),
-            *group,
-        )
-        .select_from(k.join(area, area.c.code == k.c.region_code))
-        .where(k.c.closed_on >= window_start(period, "12m"), k.c.closed_on <= p.d_end)
-        .subquery("closures")
+    CLOSURE_GROUPS) also that column, as `group`. From panel_counts ('closures': one
+    histogram per month, a closure being a fixed fact, so 12 months are 12 months' sums)."""
+    months = [p.period for p in month_periods(_months_back(period, 11), period)]
+    hist = scope_histogram(engine, scope, months, "closures", CLOSURE_KEYS)
+    hist = hist.assign(
+        days=pd.to_numeric(hist["days"]).astype(float),
+        in_period=(hist["period"] == period).astype(int),
     )
-    keys = [rows.c.days, rows.c.in_period, *([rows.c.group] if by else [])]
-    stmt = select(*keys, func.count().label("n")).group_by(*keys)
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df["days"] = df["days"].astype(float)
-    df["n"] = df["n"].astype(int)
-    df["in_period"] = df["in_period"].astype(int)
-    return df
+    keys = ["days", "in_period", *([by] if by else [])]
+    out = hist.groupby(keys, as_index=False)["n"].sum()
+    return out.rename(columns={by: "group"}) if by else out
+
+
+def _months_back(period: str, n: int) -> str:
+    m = parse_period(period).m_index - n
+    return f"{m // 12:04d}-{m % 12 + 1:02d}"
 
 
 def closure_by_group(

@@ -110,8 +110,13 @@ CASE_COLUMNS = (
 )
 
 
-@pytest.fixture
-def db(engine):
+@pytest.fixture(params=["raw", "rollup"])
+def db(engine, request):
+    """The fixture's records; with 'rollup' also refreshed, so that every hand figure below is
+    checked on both paths: computed from the raw records (no panel_counts yet) and read from
+    the rollup's panel_counts (the county and province tables of the pages)."""
+    from data.rollup import refresh
+
     kids = keyed(
         "id village_code name registered_on exited_on",
         [_dates(c, (3, 4)) for c in CHILDREN],
@@ -121,7 +126,7 @@ def db(engine):
         "id case_id department referred_on responded_on", [_dates(r, (3, 4)) for r in REFERRALS]
     )
     care = keyed("id child_id action_type started_on ended_on", [_dates(r, (3, 4)) for r in CARE])
-    return insert_rows(
+    loaded = insert_rows(
         engine,
         (regions, region_rows(REGIONS)),
         (children, kids),
@@ -129,6 +134,9 @@ def db(engine):
         (referrals, refs),
         (care_actions, care),
     )
+    if request.param == "rollup":
+        refresh(loaded)
+    return loaded
 
 
 def _pipeline(df: pd.DataFrame) -> dict:
