@@ -50,13 +50,7 @@ def scope_histogram(
     found = region_row(engine, scope)
     with engine.connect() as conn:
         stored = found is not None and found["level"] in STORED_LEVELS
-        written = {
-            r
-            for (r,) in conn.execute(
-                select(pc.c.period).where(pc.c.period.in_(periods)).group_by(pc.c.period)
-            )
-        }
-        if stored and written == set(periods):
+        if stored and all(_written(conn, period) for period in periods):
             counties = within_scope(scope, "county").subquery("scope_counties")
             stmt = (
                 select(pc.c.period, pc.c.category, func.sum(pc.c.value).label("n"))
@@ -122,15 +116,19 @@ def county_panel(engine: Engine, scope: str, period: str, panel: str) -> pd.Data
         pc.c.panel == panel,
         pc.c.region_code.in_(select(counties.c.code)),
     )
-    written = select(exists().where(pc.c.period == period, pc.c.panel == panel))
     with engine.connect() as conn:
-        if not conn.execute(written).scalar():
+        if not _written(conn, period):
             return live_panel(engine, scope, period, panel, "county")
         long = pd.read_sql(stmt, conn)
     wide = long.pivot_table(index="code", columns="category", values="value", aggfunc="sum")
     wide = wide.reindex(columns=categories).fillna(0).astype(int)
     wide.columns.name = None
     return wide.reset_index()
+
+
+def _written(conn, period: str) -> bool:
+    """Whether the rollup has written panel_counts for the month (an index seek)."""
+    return bool(conn.execute(select(exists().where(panel_counts.c.period == period))).scalar())
 
 
 def live_panel(engine: Engine, scope: str, period: str, panel: str, level: str) -> pd.DataFrame:
