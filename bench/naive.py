@@ -178,15 +178,16 @@ def read_tables(engine: Engine, period: str) -> dict[str, pd.DataFrame]:
 # ---------------------------------------------------------------- computing
 
 
-def ancestors(regions: pd.DataFrame) -> pd.DataFrame:
-    """For every region code, its ancestor (or itself) at each of LEVELS, walking parent_code."""
+def ancestors(regions: pd.DataFrame, levels: tuple[str, ...] = LEVELS) -> pd.DataFrame:
+    """For every region code, its ancestor (or itself) at each of `levels`, walking
+    parent_code."""
     level = regions.set_index("code")["level"]
     parent = regions.set_index("code")["parent_code"]
-    out = pd.DataFrame(index=level.index, columns=list(LEVELS), dtype=object)
+    out = pd.DataFrame(index=level.index, columns=list(levels), dtype=object)
     cur = pd.Series(level.index, index=level.index, dtype=object)
     for _ in range(6):  # province > prefecture > county > township > village: five levels
         lv = cur.map(level)
-        for name in LEVELS:
+        for name in levels:
             hit = (lv == name) & out[name].isna()
             out.loc[hit, name] = cur[hit]
         cur = cur.map(parent)

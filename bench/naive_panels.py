@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from bench.naive import _active, _scan, ancestors
 from core.periods import parse_period
 from data import schema as s
-from data.labels import ACTION_TYPE, CASE_SOURCE, RISK_LEVEL
+from data.labels import ACTION_TYPE, ACTIVITY_KIND, CASE_SOURCE, RISK_LEVEL
 from metric_engine.panels import DAY_BUCKETS, OPEN_STAGES
 
 
@@ -158,7 +158,75 @@ def closures(engine: Engine, period: str) -> pd.Series:
     return k.assign(category=key).groupby(["county", "category"]).size()
 
 
-PANELS = {"care": care, "cases": cases, "referrals": referrals, "closures": closures}
+def _homes_on_d(engine: Engine, period: str, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Homes at village codes with their state on D and `level` ancestor, and the regions."""
+    p = parse_period(period)
+    d = pd.Timestamp(p.d_end)
+    regs = _scan(engine, s.regions, ["code", "level", "parent_code"])
+    anc = ancestors(regs, ("county", "township")).join(regs.set_index("code")["level"])
+    h = _scan(
+        engine,
+        s.children_homes,
+        ["id", "village_code", "status", "is_demonstration", "established_on", "closed_on"],
+        dates=("established_on", "closed_on"),
+    )
+    h = h[h["village_code"].map(anc["level"]) == "village"].copy()
+    h["group"] = h["village_code"].map(anc[level])
+    h["state"] = "building"
+    h.loc[(h["status"] != "building") & (h["established_on"] <= d), "state"] = "operating"
+    h.loc[h["closed_on"].notna() & (h["closed_on"] <= d), "state"] = "closed"
+    villages = anc[anc["level"] == "village"].groupby(level).size()
+    return h, villages
+
+
+def homes(engine: Engine, period: str) -> pd.DataFrame:
+    """Per county: villages, covered, homes by state, demo and 空壳 homes; activities in the
+    90 days ending D in all and per kind."""
+    p = parse_period(period)
+    d = pd.Timestamp(p.d_end)
+    since = pd.Timestamp(p.window_start(90))
+    h, villages = _homes_on_d(engine, period, "county")
+    a = _scan(
+        engine,
+        s.home_activities,
+        ["home_id", "activity_on", "kind", "participants"],
+        lambda df: df[(df["activity_on"] > since) & (df["activity_on"] <= d)],
+        ("activity_on",),
+    ).merge(h[["id", "group"]], left_on="home_id", right_on="id")
+    a["participants"] = a["participants"].fillna(0)
+    op = h[h["state"] == "operating"]
+    out = pd.DataFrame({"villages": villages})
+    out["covered"] = op.groupby("group")["village_code"].nunique()
+    for state in ("operating", "building", "closed"):
+        out[state] = h[h["state"] == state].groupby("group").size()
+    out["demo"] = op[op["is_demonstration"].astype(bool)].groupby("group").size()
+    out["paper"] = op[~op["id"].isin(a["home_id"])].groupby("group").size()
+    out["activities"] = a.groupby("group").size()
+    out["participants"] = a.groupby("group")["participants"].sum()
+    for kind in ACTIVITY_KIND:
+        of = a[a["kind"] == kind]
+        out[f"{kind}:activities"] = of.groupby("group").size()
+        out[f"{kind}:participants"] = of.groupby("group")["participants"].sum()
+        out[f"{kind}:homes"] = of.groupby("group")["home_id"].nunique()
+    return out
+
+
+def township_homes(engine: Engine, period: str) -> pd.DataFrame:
+    """Per township: villages and villages with an operating home on D."""
+    h, villages = _homes_on_d(engine, period, "township")
+    out = pd.DataFrame({"villages": villages})
+    out["covered"] = h[h["state"] == "operating"].groupby("group")["village_code"].nunique()
+    return out
+
+
+PANELS = {
+    "care": care,
+    "cases": cases,
+    "referrals": referrals,
+    "closures": closures,
+    "homes": homes,
+    "township_homes": township_homes,
+}
 
 
 def panels(engine: Engine, period: str) -> dict[str, pd.DataFrame | pd.Series]:

@@ -141,6 +141,14 @@ def _temp_tables(conn: Connection, families: list[str]) -> dict[str, Table]:
             Column("group_code", CODE_TYPE, nullable=False),
             prefixes=["TEMPORARY"],
         ),
+        # leaf -> its township (each leaf at or under a township once), for township panels
+        "township_units": Table(
+            "tmp_rollup_township_units",
+            md,
+            Column("leaf_code", CODE_TYPE, primary_key=True),
+            Column("group_code", CODE_TYPE, nullable=False),
+            prefixes=["TEMPORARY"],
+        ),
         # leaf -> each of its county, prefecture and province ancestors (itself included)
         "units_up": Table(
             "tmp_rollup_units_up",
@@ -337,6 +345,15 @@ def refresh(
                 select(county_units.c.leaf_code, county_units.c.group_code),
             )
         )
+        township_units = descendant_units(_codes_at(("township",)), "township_units")
+        conn.execute(
+            t["township_units"]
+            .insert()
+            .from_select(
+                ["leaf_code", "group_code"],
+                select(township_units.c.leaf_code, township_units.c.group_code),
+            )
+        )
         up_units = descendant_units(_codes_at(ROLLUP_LEVELS), "up_units")
         conn.execute(
             t["units_up"]
@@ -346,7 +363,7 @@ def refresh(
                 select(up_units.c.leaf_code, up_units.c.group_code),
             )
         )
-        _analyze(conn, t["periods"], t["units"], t["units_up"])
+        _analyze(conn, t["periods"], t["units"], t["township_units"], t["units_up"])
         if conn.execute(select(func.count()).select_from(t["units"])).scalar_one() == 0:
             raise RollupError("the regions table has no county: load the region tree first")
 
@@ -361,7 +378,8 @@ def refresh(
         for name in PANELS:
             t1 = time.perf_counter()
             wide = t[f"panel_{name}"]
-            sel = PANELS[name].build(t["units"], t["periods"])
+            units = t["township_units"] if PANELS[name].level == "township" else t["units"]
+            sel = PANELS[name].build(units, t["periods"])
             conn.execute(wide.insert().from_select([c.name for c in sel.selected_columns], sel))
             say(f"[rollup] panel {name:<8}{time.perf_counter() - t1:8.1f} s")
         _analyze(conn, t["rows"])

@@ -8,7 +8,8 @@ A panel is a builder (units, periods) -> wide SELECT (group_code, period, one co
 category, every group × period present, 0 where nothing counts) and its categories; the
 `units` and `periods` are those of the metric families (see the package docstring). Every
 category is a count of records (or children) at county level or below, so a prefecture or
-the province is the sum of its counties.
+the province is the sum of its counties. One panel is written per township instead
+('township_homes': the township list of 儿童之家 for a whole province).
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from metric_engine.panels_cases import (
     closures_panel,
     referrals_panel,
 )
-from metric_engine.panels_places import CARE_CATEGORIES, care_panel
+from metric_engine.panels_places import (
+    CARE_CATEGORIES,
+    HOME_CATEGORIES,
+    TOWNSHIP_HOME_CATEGORIES,
+    care_panel,
+    homes_panel,
+    township_homes_panel,
+)
 
 __all__ = ["DAY_BUCKETS", "HISTOGRAM_SEP", "OPEN_STAGES", "PANELS", "Panel", "panel_long"]
 
@@ -45,6 +53,7 @@ class Panel:
     name: str
     build: PanelBuilder
     categories: tuple[str, ...] | None
+    level: str = "county"  # the regions the rollup writes it for (county or township)
 
     @property
     def is_histogram(self) -> bool:
@@ -58,6 +67,8 @@ PANELS: dict[str, Panel] = {
         Panel("cases", cases_panel, CASE_CATEGORIES),
         Panel("referrals", referrals_panel, None),
         Panel("closures", closures_panel, None),
+        Panel("homes", homes_panel, HOME_CATEGORIES),
+        Panel("township_homes", township_homes_panel, TOWNSHIP_HOME_CATEGORIES, "township"),
     )
 }
 

@@ -20,10 +20,10 @@ from queries.regions import within_scope
 __all__ = [
     "PANELS",
     "area_panel",
-    "county_panel",
     "live_panel",
     "scope_histogram",
     "scope_totals",
+    "stored_panel",
 ]
 
 STORED_LEVELS = ("province", "prefecture", "county")  # scopes summed from panel_counts
@@ -34,7 +34,7 @@ def area_panel(engine: Engine, scope: str, period: str, panel: str, level: str) 
     panel_counts) or township (level 'township', live) of the scope that has any record;
     areas with none are left to `queries.live.attach_counts`."""
     if check_level(level) == "county":
-        return county_panel(engine, scope, period, panel)
+        return stored_panel(engine, scope, period, panel)
     return live_panel(engine, scope, period, panel, level)
 
 
@@ -96,21 +96,23 @@ def scope_totals(engine: Engine, scope: str, period: str, panel: str) -> pd.Seri
     a scope below a county (a township asked for with `region=`) the live figures."""
     found = region_row(engine, scope)
     if found is not None and found["level"] in STORED_LEVELS:
-        rows = county_panel(engine, scope, period, panel)
+        rows = stored_panel(engine, scope, period, panel)
     else:
         rows = live_panel(engine, scope, period, panel, "township")
     totals = rows[list(PANELS[panel].categories)].sum()
     return totals.astype(int)
 
 
-def county_panel(engine: Engine, scope: str, period: str, panel: str) -> pd.DataFrame:
-    """The counties of the scope from panel_counts. A period the rollup has not written yet
+def stored_panel(engine: Engine, scope: str, period: str, panel: str) -> pd.DataFrame:
+    """The counties of the scope from panel_counts (the townships, for a panel stored per
+    township). A period the rollup has not written yet
     (no row of any panel for it, e.g. a database loaded without a refresh) is computed live
     instead, so the figures are right either way, only slower."""
     categories = list(PANELS[panel].categories)
     parse_period(period)
     pc = panel_counts
-    counties = within_scope(scope, "county").subquery("scope_counties")
+    level = PANELS[panel].level
+    counties = within_scope(scope, level).subquery("scope_units")
     stmt = select(pc.c.region_code.label("code"), pc.c.category, pc.c.value).where(
         pc.c.period == period,
         pc.c.panel == panel,
@@ -118,7 +120,7 @@ def county_panel(engine: Engine, scope: str, period: str, panel: str) -> pd.Data
     )
     with engine.connect() as conn:
         if not _written(conn, period):
-            return live_panel(engine, scope, period, panel, "county")
+            return live_panel(engine, scope, period, panel, level)
         long = pd.read_sql(stmt, conn)
     wide = long.pivot_table(index="code", columns="category", values="value", aggfunc="sum")
     wide = wide.reindex(columns=categories).fillna(0).astype(int)

@@ -74,14 +74,22 @@ ACTIVITIES = [
 HOME_COLUMNS = "id village_code name status is_demonstration established_on closed_on"
 
 
-@pytest.fixture
-def db(engine):
-    return insert_rows(
+@pytest.fixture(params=["raw", "rollup"])
+def db(engine, request):
+    """The fixture's records; with 'rollup' also refreshed, so every hand figure below is
+    checked from the raw records and from the rollup's panel_counts ('homes',
+    'township_homes') alike."""
+    from data.rollup import refresh
+
+    loaded = insert_rows(
         engine,
         (regions, region_rows(REGIONS)),
         (children_homes, keyed(HOME_COLUMNS, HOMES, funding_yuan=30000)),
         (home_activities, keyed("id home_id activity_on kind participants", ACTIVITIES)),
     )
+    if request.param == "rollup":
+        refresh(loaded)
+    return loaded
 
 
 def rows_by_code(df: pd.DataFrame) -> dict[str, dict]:

@@ -14,7 +14,8 @@ from data.db import make_engine
 from data.schema import panel_counts
 from metric_engine.panels import PANELS
 from queries import indicators
-from queries.panels import county_panel, live_panel
+from queries.live import areas_at
+from queries.panels import live_panel, stored_panel
 from tests.fixtures.demo import tiny_demo_fixture
 
 SCOPE = "360000"
@@ -44,7 +45,7 @@ def test_panel_counts_equal_the_naive_figures(db, which: str):
             stored = _stored_histogram(db, period, name)
             assert stored.to_dict() == naive[name].to_dict(), name
             continue
-        stored = county_panel(db, SCOPE, period, name).set_index("code")
+        stored = stored_panel(db, SCOPE, period, name).set_index("code")
         mine = naive[name].reindex(index=stored.index, columns=list(panel.categories))
         mine = mine.fillna(0).astype(int)
         assert set(naive[name].index) <= set(stored.index), name
@@ -77,8 +78,8 @@ def test_panel_counts_are_not_vacuous(db):
         if panel.is_histogram:
             assert len(_stored_histogram(db, latest, name)) > 0, name
             continue
-        stored = county_panel(db, SCOPE, latest, name)
-        assert len(stored) == len(indicators.region_table(db, SCOPE, latest, "county"))
+        stored = stored_panel(db, SCOPE, latest, name)
+        assert len(stored) == len(areas_at(db, SCOPE, panel.level)), name
         assert stored.drop(columns="code").to_numpy().sum() > 0, name
     with db.connect() as conn:
         months = conn.execute(select(panel_counts.c.period).distinct()).scalars().all()
@@ -89,7 +90,10 @@ def test_live_panel_equals_the_stored_one(db):
     """The township tables of one county run the same SQL as the rollup: at county level the
     live figures equal the stored ones."""
     period = indicators.periods(db, SCOPE)[0]
-    for name in (n for n, p in PANELS.items() if not p.is_histogram):
-        stored = county_panel(db, SCOPE, period, name).set_index("code").sort_index()
-        live = live_panel(db, SCOPE, period, name, "county").set_index("code").sort_index()
+    for name, panel in PANELS.items():
+        if panel.is_histogram:
+            continue
+        stored = stored_panel(db, SCOPE, period, name).set_index("code").sort_index()
+        live = live_panel(db, SCOPE, period, name, panel.level)
+        live = live[live["code"].notna()].set_index("code").sort_index()  # not '本级' rows
         assert stored.equals(live.reindex(stored.index).fillna(0).astype(int)), name
