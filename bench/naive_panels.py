@@ -219,7 +219,60 @@ def township_homes(engine: Engine, period: str) -> pd.DataFrame:
     return out
 
 
+def staff(engine: Engine, period: str) -> pd.DataFrame:
+    """Per county: townships, villages, those with an active supervisor / director at their
+    code, active staff by role, active without a passed initial training, leavers in the 365
+    days ending D and staff active on D − 365, in all and per role."""
+    p = parse_period(period)
+    d = pd.Timestamp(p.d_end)
+    start = pd.Timestamp(p.window_start(365))
+    regs = _scan(engine, s.regions, ["code", "level", "parent_code"])
+    anc = ancestors(regs, ("county",)).join(regs.set_index("code")["level"])
+    people = _scan(
+        engine,
+        s.staff,
+        ["id", "role", "region_code", "appointed_on", "left_on"],
+        dates=("appointed_on", "left_on"),
+    )
+    people["county"] = people["region_code"].map(anc["county"])
+    people["level"] = people["region_code"].map(anc["level"])
+    passed = _scan(
+        engine,
+        s.trainings,
+        ["staff_id", "kind", "passed", "trained_on"],
+        lambda df: df[df["passed"].astype(bool) & (df["kind"] == "initial")],
+        ("trained_on",),
+    )
+    certified = set(passed.loc[passed["trained_on"] <= d, "staff_id"])
+    now = people[_active(people, "appointed_on", "left_on", d)]
+    then = people[_active(people, "appointed_on", "left_on", start)]
+    left = people[(people["left_on"] > start) & (people["left_on"] <= d)]
+    sup, dirs = now[now["role"] == "supervisor"], now[now["role"] == "director"]
+    out = pd.DataFrame(
+        {
+            "townships": anc[anc["level"] == "township"].groupby("county").size(),
+            "villages": anc[anc["level"] == "village"].groupby("county").size(),
+        }
+    )
+    out["staffed_townships"] = (
+        sup[sup["level"] == "township"].groupby("county")["region_code"].nunique()
+    )
+    out["staffed_villages"] = (
+        dirs[dirs["level"] == "village"].groupby("county")["region_code"].nunique()
+    )
+    out["supervisors"] = sup.groupby("county").size()
+    out["directors"] = dirs.groupby("county").size()
+    out["uncertified"] = now[~now["id"].isin(certified)].groupby("county").size()
+    out["leavers_12m"] = left.groupby("county").size()
+    out["headcount_start"] = then.groupby("county").size()
+    for role in ("supervisor", "director"):
+        out[f"{role}:headcount_start"] = then[then["role"] == role].groupby("county").size()
+        out[f"{role}:leavers"] = left[left["role"] == role].groupby("county").size()
+    return out
+
+
 PANELS = {
+    "staff": staff,
     "care": care,
     "cases": cases,
     "referrals": referrals,

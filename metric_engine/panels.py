@@ -37,6 +37,7 @@ from metric_engine.panels_places import (
     homes_panel,
     township_homes_panel,
 )
+from metric_engine.panels_staff import STAFF_CATEGORIES, staff_panel
 
 __all__ = ["DAY_BUCKETS", "HISTOGRAM_SEP", "OPEN_STAGES", "PANELS", "Panel", "panel_long"]
 
@@ -69,6 +70,7 @@ PANELS: dict[str, Panel] = {
         Panel("closures", closures_panel, None),
         Panel("homes", homes_panel, HOME_CATEGORIES),
         Panel("township_homes", township_homes_panel, TOWNSHIP_HOME_CATEGORIES, "township"),
+        Panel("staff", staff_panel, STAFF_CATEGORIES),
     )
 }
 

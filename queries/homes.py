@@ -37,7 +37,7 @@ from metric_engine.panels_places import (
     HOME_STATES,
     home_state,
 )
-from queries.panels import live_panel, scope_totals, stored_panel
+from queries.panels import counts_at, scope_totals, stored_panel
 from queries.places import area_columns, int_columns, places, safe_rate, to_dates
 from queries.regions import narrow_scope, within_scope
 
@@ -130,7 +130,7 @@ def homes_by_region(engine: Engine, scope: str, period: str, level: str) -> pd.D
     regs = within_scope(scope, level).subquery("regs")
     with engine.connect() as conn:
         df = pd.read_sql(select(*area_columns(regs)).order_by(regs.c.code), conn)
-    counts = _home_counts(engine, scope, period, level)
+    counts = counts_at(engine, scope, period, "homes", level)[["code", *COUNTS]]
     df = df.merge(counts, on="code", how="left")
     df = int_columns(df, COUNTS)
     df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
@@ -140,21 +140,6 @@ def homes_by_region(engine: Engine, scope: str, period: str, level: str) -> pd.D
     df["numerator"] = df["covered"].astype(float)
     df["denominator"] = df["villages"].astype(float)
     return df
-
-
-def _home_counts(engine: Engine, scope: str, period: str, level: str) -> pd.DataFrame:
-    """code and COUNTS per region at `level` of the scope that has any (see homes_by_region)."""
-    if level == "township":
-        rows = live_panel(engine, scope, period, "homes", "township")
-        return rows.loc[rows["code"].notna(), ["code", *COUNTS]]
-    rows = stored_panel(engine, scope, period, "homes")[["code", *COUNTS]]
-    if level == "county":
-        return rows
-    counties = within_scope(scope, "county").subquery("counties")
-    with engine.connect() as conn:
-        parent = dict(conn.execute(select(counties.c.code, counties.c.parent_code)).all())
-    rows = rows.assign(code=rows["code"].map(parent))
-    return rows.groupby("code", as_index=False)[list(COUNTS)].sum()
 
 
 # ---------------------------------------------------------------- demonstration homes

@@ -20,6 +20,7 @@ from queries.regions import within_scope
 __all__ = [
     "PANELS",
     "area_panel",
+    "counts_at",
     "live_panel",
     "scope_histogram",
     "scope_totals",
@@ -36,6 +37,25 @@ def area_panel(engine: Engine, scope: str, period: str, panel: str, level: str) 
     if check_level(level) == "county":
         return stored_panel(engine, scope, period, panel)
     return live_panel(engine, scope, period, panel, level)
+
+
+def counts_at(engine: Engine, scope: str, period: str, panel: str, level: str) -> pd.DataFrame:
+    """`code` and the panel's categories per region at `level` (prefecture, county or
+    township) of the scope that has any: counties from panel_counts, prefectures as the sums
+    of their counties, townships live (their '本级' rows left out)."""
+    if level == "township":
+        rows = live_panel(engine, scope, period, panel, "township")
+        return rows[rows["code"].notna()].reset_index(drop=True)
+    rows = stored_panel(engine, scope, period, panel)
+    if level == "county":
+        return rows
+    if level != "prefecture":
+        raise ValueError(f"level must be prefecture, county or township, got {level!r}")
+    counties = within_scope(scope, "county").subquery("counties")
+    with engine.connect() as conn:
+        parent = dict(conn.execute(select(counties.c.code, counties.c.parent_code)).all())
+    rows = rows.assign(code=rows["code"].map(parent))
+    return rows.groupby("code", as_index=False)[list(PANELS[panel].categories)].sum()
 
 
 def scope_histogram(

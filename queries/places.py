@@ -7,7 +7,7 @@ by queries/homes.py and queries/staffing.py. No Streamlit here.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Alias, Engine, case, func
+from sqlalchemy import Alias, case, func
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -81,16 +81,6 @@ def area_columns(regs) -> list[ColumnElement]:
     """The columns every area table starts with: code, name, parent_name and the poverty flag
     of the regions subquery `regs`."""
     return [regs.c.code, regs.c.name, regs.c.parent_name, regs.c.is_former_poverty_county]
-
-
-def read_area_table(engine: Engine, stmt, counts: tuple[str, ...]) -> pd.DataFrame:
-    """An area table's rows (one per region, with is_former_poverty_county): `counts` as
-    integers (0 where the outer joins found nothing), the poverty flag a plain bool."""
-    with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df = int_columns(df, counts)
-    df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
-    return df
 
 
 def safe_rate(num: pd.Series, den: pd.Series) -> pd.Series:

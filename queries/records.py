@@ -25,6 +25,7 @@ from core.regions import ancestor_chain
 from data.schema import cases, children, regions, staff, trainings
 from metric_engine import descendant_units
 from metric_engine.families_cases import case_stage
+from metric_engine.panels_staff import ROLES
 from queries.places import places, to_dates
 from queries.privacy import case_detail_allowed, maskers
 from queries.regions import narrow_scope
@@ -44,7 +45,6 @@ __all__ = [
     "staff_roster",
 ]
 
-ROLES = ("supervisor", "director")
 
 # ---------------------------------------------------------------- cases
 

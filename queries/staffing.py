@@ -17,21 +17,22 @@ The staff roster (and its 持证上岗 violations) is queries/records.py `staff_
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, Select, and_, case, distinct, exists, func, select
+from sqlalchemy import Engine, and_, exists, func, select
 from sqlalchemy.sql import ColumnElement
 
 from core import activity
 from core.periods import period_end
-from data.schema import staff, trainings
+from data.schema import staff
+from metric_engine.panels_staff import STAFF_COUNTS
 from queries import records
-from queries.places import area_columns, places, read_area_table, safe_rate, sum_if, to_dates
+from queries.panels import counts_at, scope_totals
+from queries.places import area_columns, int_columns, places, safe_rate, to_dates
 from queries.records import ROLES
 from queries.regions import narrow_scope, within_scope
 
-YEAR_DAYS = 365
 POST_LEVEL = {"supervisor": "township", "director": "village"}
 STAFF_LEVELS = ("prefecture", "county", "township")
 
@@ -39,36 +40,6 @@ STAFF_LEVELS = ("prefecture", "county", "township")
 def active_on(d: date) -> ColumnElement:
     """§3: appointed on or before D and not left on or before D."""
     return activity.active_on(staff.c.appointed_on, staff.c.left_on, d)
-
-
-def _certified(d: date) -> ColumnElement:
-    t = trainings.c
-    return (
-        exists()
-        .where(t.staff_id == staff.c.id, t.passed, t.kind == "initial", t.trained_on <= d)
-        .correlate(staff)
-    )
-
-
-def _staff_rows(scope: str, d: date) -> Select:
-    """Every staff record in the scope with where it serves and its flags on D."""
-    s = staff.c
-    pl = places(scope)
-    start = d - timedelta(days=YEAR_DAYS)
-    return select(
-        s.id,
-        s.role,
-        s.region_code,
-        pl.c.level,
-        pl.c.village_code,
-        pl.c.township_code,
-        pl.c.county_code,
-        pl.c.prefecture_code,
-        case((active_on(d), 1), else_=0).label("active"),
-        case((active_on(start), 1), else_=0).label("active_start"),
-        case((and_(s.left_on > start, s.left_on <= d), 1), else_=0).label("left_12m"),
-        case((_certified(d), 1), else_=0).label("certified"),
-    ).select_from(staff.join(pl, pl.c.code == s.region_code))
 
 
 # ---------------------------------------------------------------- by region
@@ -80,69 +51,18 @@ def staffing_by_region(engine: Engine, scope: str, period: str, level: str) -> p
     staffed_villages (≥1 active director), director_coverage, vacant_townships,
     vacant_villages, supervisors and directors (active), uncertified (active without a
     passed initial training), leavers_12m, headcount_start (active on D − 365), turnover —
-    plus code, name, parent_name, is_former_poverty_county. Every region appears."""
+    plus code, name, parent_name, is_former_poverty_county. Every region appears.
+
+    Counties (prefectures as their sums) from panel_counts ('staff'), a county's townships
+    live with the same SQL (metric_engine/panels_staff.py)."""
     if level not in STAFF_LEVELS:
         raise ValueError(f"level must be one of {STAFF_LEVELS}, got {level!r}")
-    d = period_end(period)
-    gcol = f"{level}_code"
     regs = within_scope(scope, level).subquery("regs")
-    pl = places(scope)
-    units = (
-        select(
-            pl.c[gcol].label("code"),
-            sum_if(pl.c.level == "township").label("townships"),
-            sum_if(pl.c.level == "village").label("villages"),
-        )
-        .group_by(pl.c[gcol])
-        .subquery("units")
-    )
-    rows = _staff_rows(scope, d).subquery("staff_rows")
-    act = rows.c.active == 1
-    sup = and_(act, rows.c.role == "supervisor")
-    dir_ = and_(act, rows.c.role == "director")
-    agg = (
-        select(
-            rows.c[gcol].label("code"),
-            func.count(
-                distinct(case((and_(sup, rows.c.level == "township"), rows.c.region_code)))
-            ).label("staffed_townships"),
-            func.count(
-                distinct(case((and_(dir_, rows.c.level == "village"), rows.c.region_code)))
-            ).label("staffed_villages"),
-            sum_if(sup).label("supervisors"),
-            sum_if(dir_).label("directors"),
-            sum_if(and_(act, rows.c.certified == 0)).label("uncertified"),
-            sum_if(rows.c.left_12m == 1).label("leavers_12m"),
-            sum_if(rows.c.active_start == 1).label("headcount_start"),
-        )
-        .group_by(rows.c[gcol])
-        .subquery("agg")
-    )
-    counts = (
-        "townships",
-        "villages",
-        "staffed_townships",
-        "staffed_villages",
-        "supervisors",
-        "directors",
-        "uncertified",
-        "leavers_12m",
-        "headcount_start",
-    )
-    stmt = (
-        select(
-            *area_columns(regs),
-            *(units.c[c] for c in counts[:2]),
-            *(agg.c[c] for c in counts[2:]),
-        )
-        .select_from(
-            regs.outerjoin(units, units.c.code == regs.c.code).outerjoin(
-                agg, agg.c.code == regs.c.code
-            )
-        )
-        .order_by(regs.c.code)
-    )
-    df = read_area_table(engine, stmt, counts)
+    with engine.connect() as conn:
+        df = pd.read_sql(select(*area_columns(regs)).order_by(regs.c.code), conn)
+    counts = counts_at(engine, scope, period, "staff", level)[["code", *STAFF_COUNTS]]
+    df = int_columns(df.merge(counts, on="code", how="left"), STAFF_COUNTS)
+    df["is_former_poverty_county"] = df["is_former_poverty_county"].fillna(False).astype(bool)
     df["supervisor_coverage"] = safe_rate(df["staffed_townships"], df["townships"])
     df["director_coverage"] = safe_rate(df["staffed_villages"], df["villages"])
     df["vacant_townships"] = df["townships"] - df["staffed_townships"]
@@ -235,28 +155,18 @@ def turnover(engine: Engine, scope: str, period: str) -> pd.DataFrame:
     """Turnover in the 365 days ending D, by role and in total: role (supervisor, director,
     all), headcount_start (active on D − 365), headcount_end (active on D), leavers (left_on
     in the 365 days ending D), average_headcount, turnover (leavers / average; null when the
-    average is 0)."""
-    d = period_end(period)
-    rows = _staff_rows(scope, d).subquery("staff_rows")
-    stmt = select(
-        rows.c.role,
-        sum_if(rows.c.active_start == 1).label("headcount_start"),
-        sum_if(rows.c.active == 1).label("headcount_end"),
-        sum_if(rows.c.left_12m == 1).label("leavers"),
-    ).group_by(rows.c.role)
-    with engine.connect() as conn:
-        found = {r.role: r for r in conn.execute(stmt)}
-    out = []
-    for role in ROLES:
-        r = found.get(role)
-        out.append(
-            {
-                "role": role,
-                "headcount_start": int(r.headcount_start) if r else 0,
-                "headcount_end": int(r.headcount_end) if r else 0,
-                "leavers": int(r.leavers) if r else 0,
-            }
-        )
+    average is 0). From panel_counts ('staff')."""
+    totals = scope_totals(engine, scope, period, "staff")
+    end = {"supervisor": totals["supervisors"], "director": totals["directors"]}
+    out = [
+        {
+            "role": role,
+            "headcount_start": int(totals[f"{role}:headcount_start"]),
+            "headcount_end": int(end[role]),
+            "leavers": int(totals[f"{role}:leavers"]),
+        }
+        for role in ROLES
+    ]
     out.append(
         {
             "role": "all",

@@ -98,15 +98,22 @@ STAFF_COLUMNS = (
 )
 
 
-@pytest.fixture
-def db(engine):
+@pytest.fixture(params=["raw", "rollup"])
+def db(engine, request):
+    """The fixture's records; with 'rollup' also refreshed, so every hand figure below is
+    checked from the raw records and from the rollup's panel_counts ('staff') alike."""
+    from data.rollup import refresh
+
     people = [r | {"info_updated_on": r["appointed_on"]} for r in keyed(STAFF_COLUMNS, STAFF)]
-    return insert_rows(
+    loaded = insert_rows(
         engine,
         (regions, region_rows(REGIONS)),
         (staff, people),
         (trainings, keyed("id staff_id trained_on kind passed", TRAININGS)),
     )
+    if request.param == "rollup":
+        refresh(loaded)
+    return loaded
 
 
 def by_code(df: pd.DataFrame) -> dict[str, dict]:
