@@ -239,8 +239,10 @@ with act_right:
 # ---------------------------------------------------------------- gap lists
 st.subheader("需要整改的清单")
 region, gap_lists = views.gap_filter(view, by_county, FILTER_KEY)
-paper_tab, village_tab = st.tabs(["空壳儿童之家清单", "尚无儿童之家的村"])
-with paper_tab:
+
+
+def paper_list() -> None:
+    """空壳儿童之家清单: operating homes with no activity in the 90 days ending D."""
     paper = view.query(homes.paper_homes, region=region)
     st.markdown(f":red[**⚠ {len(paper):,} 个儿童之家近 90 天没有开展活动**]", help=PAPER_HELP)
     gap_lists.show_list(
@@ -258,7 +260,10 @@ with paper_tab:
         key="homes_paper_list",
         empty="没有空壳儿童之家。",
     )
-with village_tab:
+
+
+def village_list() -> None:
+    """尚无儿童之家的村: the townships and villages without an operating home."""
     missing = view.query(homes.villages_without_home, region=region)
     towns = view.query(homes.uncovered_townships, region=region)
     st.markdown(
@@ -293,3 +298,6 @@ with village_tab:
             key="homes_villages",
             empty="所有村（社区）都已有运营中的儿童之家。",
         )
+
+
+views.lazy_tabs({"空壳儿童之家清单": paper_list, "尚无儿童之家的村": village_list}, "homes_gap_tab")

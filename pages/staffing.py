@@ -200,28 +200,10 @@ def vacancies(fn, places: int, unit: str, post: str, *, title: str, key: str) ->
 
 
 PEOPLE_COLS = [Col("role", "岗位", labels=STAFF_ROLE), *views.PLACE_COLS, Col("name", "姓名")]
-town_tab, village_tab, cert_tab, roster_tab = st.tabs(
-    ["乡镇督导员空缺", "村儿童主任空缺", "未持证上岗", "在岗人员花名册"]
-)
-with town_tab:
-    vacancies(
-        staffing.township_vacancies,
-        2,
-        "乡镇（街道）",
-        "儿童督导员",
-        title="儿童督导员空缺的乡镇",
-        key="staff_town_vacancies",
-    )
-with village_tab:
-    vacancies(
-        staffing.village_vacancies,
-        3,
-        "村（社区）",
-        "儿童主任",
-        title="儿童主任空缺的村",
-        key="staff_village_vacancies",
-    )
-with cert_tab:
+
+
+def violations_list() -> None:
+    """未持证上岗: the staff in post without a passed initial training."""
     violations = view.query(staffing.certification_violations, region=region)
     st.markdown(
         f":red[**× {len(violations):,} 人在岗但未通过初任培训考核**]（先培训、后上岗）",
@@ -238,7 +220,10 @@ with cert_tab:
         key="staff_violations",
         empty="在岗人员全部通过了初任培训考核。",
     )
-with roster_tab:
+
+
+def roster_list() -> None:
+    """在岗人员花名册: everyone in post (masked), optionally of one role."""
     role = st.segmented_control(
         "岗位",
         ("all", *staffing.ROLES),
@@ -275,3 +260,28 @@ with roster_tab:
         key="staff_roster",
         empty="没有在岗人员。",
     )
+
+
+views.lazy_tabs(
+    {
+        "乡镇督导员空缺": lambda: vacancies(
+            staffing.township_vacancies,
+            2,
+            "乡镇（街道）",
+            "儿童督导员",
+            title="儿童督导员空缺的乡镇",
+            key="staff_town_vacancies",
+        ),
+        "村儿童主任空缺": lambda: vacancies(
+            staffing.village_vacancies,
+            3,
+            "村（社区）",
+            "儿童主任",
+            title="儿童主任空缺的村",
+            key="staff_village_vacancies",
+        ),
+        "未持证上岗": violations_list,
+        "在岗人员花名册": roster_list,
+    },
+    "staff_gap_tab",
+)

@@ -125,11 +125,18 @@ def test_views_of_individual_records_are_audited_once_per_session(tiny, tiny_eng
     user = ensure_user(tiny, "county", "360112")
     at = run_app(tiny, user=user, page="pages/staffing.py", period="2026-10")
     assert not at.exception and [t.value for t in at.title] == ["队伍建设"]
+    # The lists of people sit behind lazy tabs: a view is recorded when one is opened.
+    assert not [r for r in rows(tiny_engine) if r[1] == "view_records"]
+    for tab in ("未持证上岗", "在岗人员花名册"):
+        at.session_state["staff_gap_tab"] = tab
+        at.run()
+        assert not at.exception
     views = [r for r in rows(tiny_engine) if r[1] == "view_records"]
     assert sorted(views) == [
         (user, "view_records", "工作人员名册 · 360112 · 2026-10 · region=None · role=None"),
         (user, "view_records", "未持证上岗人员名单 · 360112 · 2026-10 · region=None"),
     ]
+    at.session_state["staff_gap_tab"] = "未持证上岗"
     at.run()  # the same lists again: no new rows
     assert len([r for r in rows(tiny_engine) if r[1] == "view_records"]) == 2
     at = run_app(tiny, user=user, page="pages/interventions.py", period="2026-10")

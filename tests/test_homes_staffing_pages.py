@@ -91,6 +91,19 @@ def open_page(url: str, page: str, period: str, user: str | None = None) -> AppT
     return at
 
 
+def tab_by_tab(at: AppTest, key: str, labels: tuple[str, ...]) -> tuple[list[int], str]:
+    """Open each lazy tab (views.lazy_tabs) in turn: the row counts of every table drawn and
+    the text of the page, over all of them. Leaves the first tab open."""
+    shapes, text = [], []
+    for label in (*labels[1:], labels[0]):
+        at.session_state[key] = label
+        at.run()
+        assert not at.exception and not at.error, label
+        shapes += [e.value.shape[0] for e in at.dataframe]
+        text.append(page_text(at))
+    return shapes, "\n".join(text)
+
+
 def snapshot_card(engine, period: str, metric: str) -> str:
     row = indicators.kpis(engine, PROVINCE, period).set_index("metric").loc[metric]
     return fmt_value(metric, row["value"])
@@ -111,12 +124,11 @@ def test_homes_page(apptest_env, demo_url, engine, raw_personal, period):
     # The lists are the queries' lists, row for row.
     paper = hq.paper_homes(engine, PROVINCE, period)
     missing = hq.villages_without_home(engine, PROVINCE, period)
-    shapes = [e.value.shape[0] for e in at.dataframe]
+    shapes, text = tab_by_tab(at, "homes_gap_tab", ("空壳儿童之家清单", "尚无儿童之家的村"))
     assert len(paper) == totals["paper"]
     assert len(missing) == totals["uncovered"]
     for n in (len(paper), len(missing)):
         assert n == 0 or n in shapes
-    text = page_text(at)
     assert "空壳儿童之家清单" in text or "空壳" in text
     for raw in raw_personal:
         assert raw not in text
@@ -144,10 +156,11 @@ def test_staffing_page(apptest_env, demo_url, engine, raw_personal, period):
     assert metric_value(at, "未持证上岗") == fmt_count(len(violations), "人")
     assert metric_value(at, "近 12 个月流失率") == fmt_rate(flow.at["all", "turnover"])
     roster = records.staff_roster(engine, PROVINCE, period)
-    shapes = [e.value.shape[0] for e in at.dataframe]
+    shapes, text = tab_by_tab(
+        at, "staff_gap_tab", ("乡镇督导员空缺", "村儿童主任空缺", "未持证上岗", "在岗人员花名册")
+    )
     for n in (len(towns), len(villages), len(violations), len(roster)):
         assert n == 0 or n in shapes
-    text = page_text(at)
     for raw in raw_personal:
         assert raw not in text
     # The masked roster is on the page: its masked names are there, its raw ones are not.
@@ -159,6 +172,8 @@ def test_staffing_metric_switch(apptest_env, demo_url):
     at = open_page(demo_url, "pages/staffing.py", PERIODS[0])
     at.segmented_control(key="staffing_metric").set_value("trained_12m").run()
     assert not at.exception and not at.error
+    at.session_state["staff_gap_tab"] = "在岗人员花名册"
+    at.run()
     at.segmented_control(key="staff_roster_role").set_value("supervisor").run()
     assert not at.exception and not at.error
 
@@ -167,6 +182,8 @@ def test_county_filter_narrows_the_lists(apptest_env, demo_url, engine):
     at = open_page(demo_url, "pages/homes.py", PERIODS[0])
     county = hq.homes_by_region(engine, PROVINCE, PERIODS[0], "county").iloc[-1]
     at.selectbox(key="homes_county").set_value(county["code"]).run()
+    at.session_state["homes_gap_tab"] = "尚无儿童之家的村"
+    at.run()
     assert not at.exception and not at.error
     expected = hq.villages_without_home(engine, PROVINCE, PERIODS[0], region=county["code"])
     assert len(expected) == 0 or len(expected) in [e.value.shape[0] for e in at.dataframe]
