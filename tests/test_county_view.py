@@ -350,7 +350,8 @@ COUNTIES = TREE[TREE.level == "county"].sort_values("code")
 PREFECTURES = TREE[TREE.level == "prefecture"].sort_values("code")
 COUNTY_NAMES = dict(zip(COUNTIES.code, COUNTIES.name, strict=True))
 PREFECTURE_NAMES = dict(zip(PREFECTURES.code, PREFECTURES.name, strict=True))
-COUNTY_SECTIONS = ["与所属设区市、全省对比", "近 12 个月趋势", "乡镇（街道）缺口", "村（社区）缺口", "在办个案", "工作人员名册"]  # fmt: skip
+COUNTY_SECTIONS = ["与所属设区市、全省对比", "近 12 个月趋势", "乡镇、村缺口", "在办个案", "工作人员名册"]  # fmt: skip
+GAP_SECTIONS = ("county_towns_open", "county_villages_open")  # lazy expanders, closed on open
 MASKED_NAME = re.compile(r"^.\*+.?$")
 MASKED_PHONE = re.compile(r"^\d{3}\*+\d{4}$")
 TIMES: dict[str, tuple[float, float]] = {}
@@ -477,6 +478,39 @@ def test_county_view_renders(app, code):
     if roster is not None:  # masked, every one
         assert roster["姓名"].map(lambda s: bool(MASKED_NAME.match(s))).all()
         assert roster["电话"].dropna().map(lambda s: bool(MASKED_PHONE.match(s))).all()
+    # The gap sections are computed only once opened: closed, no township table is drawn.
+    assert frame_with(app, "所属乡镇（街道）") is None
+
+
+@pytest.mark.parametrize("code", list(COUNTY_NAMES)[::10])
+def test_county_gap_sections_open(app, province_url, code):
+    """Opening the two sections draws that county's township gaps (the cards agree with
+    queries.county.township_gaps) and its village list; closing them draws neither."""
+    from data.db import make_engine
+
+    open_region(app, "county", code)
+    for key in GAP_SECTIONS:
+        app.session_state[key] = True
+    app.run()
+    assert_clean(app)
+    eng = make_engine(province_url)
+    towns = county_q.township_gaps(eng, PROVINCE, indicators_latest(eng), code)  # the default
+    eng.dispose()
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["无督导员的乡镇"] == f"{int(towns['no_supervisor'].sum())} / {len(towns)}"
+    assert frame_with(app, "所属乡镇（街道）") is not None or any(
+        "没有缺口村" in str(e.value) or "暂无村" in str(e.value) for e in [*app.success, *app.info]
+    )
+    for key in GAP_SECTIONS:
+        app.session_state[key] = False
+    app.run()
+    assert "无督导员的乡镇" not in {m.label for m in app.metric}
+
+
+def indicators_latest(eng: Engine) -> str:
+    from queries.indicators import periods
+
+    return periods(eng, PROVINCE)[0]
 
 
 @pytest.mark.parametrize("code", list(PREFECTURE_NAMES))
