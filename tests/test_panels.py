@@ -97,3 +97,39 @@ def test_live_panel_equals_the_stored_one(db):
         live = live_panel(db, SCOPE, period, name, panel.level)
         live = live[live["code"].notna()].set_index("code").sort_index()  # not '本级' rows
         assert stored.equals(live.reindex(stored.index).fillna(0).astype(int)), name
+
+
+def test_an_incremental_refresh_rewrites_the_panels_of_its_months_only(engine):
+    """After an import the rollup refreshes from the first month it touched (data/load
+    refresh_rollup → refresh(since=…)): panel_counts of those months are rewritten from the
+    raw records, earlier months keep theirs."""
+    from data.demo import build_demo
+    from data.rollup import refresh
+    from data.schema import care_actions
+
+    build_demo(engine, "tiny", progress=lambda _msg: None)
+    months = sorted(indicators.periods(engine, SCOPE))
+    since = months[len(months) // 2]
+
+    def care_rows() -> dict:
+        pc = panel_counts
+        stmt = select(pc.c.region_code, pc.c.period, pc.c.category, pc.c.value).where(
+            pc.c.panel == "care"
+        )
+        with engine.connect() as conn:
+            return {(r[0], r[1], r[2]): r[3] for r in conn.execute(stmt)}
+
+    before = care_rows()
+    assert any(v > 0 for (_c, p, k), v in before.items() if k == "any_action" and p >= since)
+    with engine.begin() as conn:
+        conn.execute(care_actions.delete())  # as if a ledger had ended every action
+    refresh(engine, since=since)
+    after = care_rows()
+    assert after.keys() == before.keys()  # every county × month × category, still once
+    for (code, period, category), value in after.items():
+        if period < since:
+            assert value == before[(code, period, category)]
+        elif category == "any_action" or category in PANELS["care"].categories[1:-1]:
+            assert value == 0, (code, period, category)
+        else:  # children_active does not depend on care actions
+            assert value == before[(code, period, category)]
