@@ -10,10 +10,10 @@ from datetime import date
 from sqlalchemy import and_, case, distinct, exists, func, literal, not_, select, true
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
-from core.metrics import window_column
 from data.labels import ACTION_TYPE, ACTIVITY_KIND
 from data.schema import children, children_homes, home_activities, regions
 from metric_engine.blocks import _grid, _interval_counts, _owners, _sum_if, _z
+from metric_engine.dialect import plus_days
 from metric_engine.families_children import active_children_pieces, care_pieces
 from metric_engine.units import _groups, _unit_counts
 
@@ -43,6 +43,13 @@ def home_state(d: date | ColumnElement) -> ColumnElement:
     )
 
 
+def _in_activity_window(on: ColumnElement, d: ColumnElement) -> ColumnElement:
+    """In the ACTIVITY_WINDOW_DAYS days ending D (D − 90 < on ≤ D), by date arithmetic on
+    the record: the window is the view's own, not one of the registry's (periods carry
+    those only)."""
+    return and_(plus_days(on, ACTIVITY_WINDOW_DAYS) > d, on <= d)
+
+
 def _village_homes(units: FromClause):
     """Homes at a village's code (homes recorded elsewhere count nowhere) with their group."""
     h, r = children_homes, regions
@@ -70,8 +77,7 @@ def _homes_on_d(units: FromClause, periods: FromClause, with_paper: bool) -> Fro
             exists()
             .where(
                 a.c.home_id == h.c.id,
-                a.c.activity_on > p.c[window_column(ACTIVITY_WINDOW_DAYS)],
-                a.c.activity_on <= d,
+                _in_activity_window(a.c.activity_on, d),
             )
             .correlate_except(a)
         )
@@ -115,10 +121,7 @@ def homes_panel(units: FromClause, periods: FromClause) -> Select:
             .join(a, a.c.home_id == h.c.id)
             .join(
                 p,
-                and_(
-                    a.c.activity_on > p.c[window_column(ACTIVITY_WINDOW_DAYS)],
-                    a.c.activity_on <= d,
-                ),
+                _in_activity_window(a.c.activity_on, d),
             )
         )
         .group_by(units.c.group_code, p.c.period)

@@ -8,9 +8,9 @@ from sqlalchemy import and_, case, distinct, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 
 from core.activity import active_on
-from core.metrics import window_column
 from data.schema import regions, staff, trainings
 from metric_engine.blocks import _grid, _sum_if, _z
+from metric_engine.dialect import plus_days
 from metric_engine.units import _groups, _unit_counts
 
 ROLES = ("supervisor", "director")  # 儿童督导员 (a township's), 儿童主任 (a village's)
@@ -46,10 +46,15 @@ def staff_panel(units: FromClause, periods: FromClause) -> Select:
     passed initial training, staff who left in the 365 days ending D and those active on
     D − 365 (turnover's two ends), in all and per role. Active on D follows DESIGN §3."""
     s, r, p = staff, regions, periods
-    d, start = p.c.d_end, p.c[window_column(YEAR_DAYS)]
+    d = p.c.d_end
     now = active_on(s.c.appointed_on, s.c.left_on, d)
-    then = active_on(s.c.appointed_on, s.c.left_on, start)
-    left = and_(s.c.left_on > start, s.c.left_on <= d)
+    # On D − 365 and after it, by date arithmetic on the record (the year is the view's
+    # own, not one of the registry's windows that periods carry).
+    after_start = plus_days(s.c.left_on, YEAR_DAYS) > d  # left_on > D − 365
+    then = and_(
+        plus_days(s.c.appointed_on, YEAR_DAYS) <= d, or_(s.c.left_on.is_(None), after_start)
+    )
+    left = and_(after_start, s.c.left_on <= d)
     sup, dir_ = and_(now, s.c.role == "supervisor"), and_(now, s.c.role == "director")
     post = {
         "staffed_townships": and_(sup, r.c.level == "township"),
@@ -77,7 +82,7 @@ def staff_panel(units: FromClause, periods: FromClause) -> Select:
         .select_from(
             s.join(units, units.c.leaf_code == s.c.region_code)
             .join(r, r.c.code == s.c.region_code)
-            .join(p, and_(s.c.appointed_on <= d, or_(s.c.left_on.is_(None), s.c.left_on > start)))
+            .join(p, and_(s.c.appointed_on <= d, or_(s.c.left_on.is_(None), after_start)))
         )
         .group_by(units.c.group_code, p.c.period)
         .subquery("panel_staff")
