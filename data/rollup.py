@@ -199,6 +199,17 @@ def _codes_at(levels: tuple[str, ...]):
     return select(regions.c.code).where(regions.c.level.in_(levels))
 
 
+def _fill_units(conn: Connection, table: Table, levels: tuple[str, ...]) -> None:
+    """(leaf_code, group_code) into a temp units table: every region at or under each
+    region of `levels`, mapped to it."""
+    units = descendant_units(_codes_at(levels), f"{table.name}_src")
+    conn.execute(
+        table.insert().from_select(
+            ["leaf_code", "group_code"], select(units.c.leaf_code, units.c.group_code)
+        )
+    )
+
+
 def _upper_rows(t: dict[str, Table], metrics: list[str]):
     """Prefecture and province rows: sums of their counties' numerators and denominators;
     a region without counties still gets every row (0 counts, null rates)."""
@@ -336,33 +347,9 @@ def refresh(
 
         t = _temp_tables(conn, families)
         conn.execute(t["periods"].insert(), [p.as_row() for p in periods])
-        county_units = descendant_units(_codes_at(("county",)), "county_units")
-        conn.execute(
-            t["units"]
-            .insert()
-            .from_select(
-                ["leaf_code", "group_code"],
-                select(county_units.c.leaf_code, county_units.c.group_code),
-            )
-        )
-        township_units = descendant_units(_codes_at(("township",)), "township_units")
-        conn.execute(
-            t["township_units"]
-            .insert()
-            .from_select(
-                ["leaf_code", "group_code"],
-                select(township_units.c.leaf_code, township_units.c.group_code),
-            )
-        )
-        up_units = descendant_units(_codes_at(ROLLUP_LEVELS), "up_units")
-        conn.execute(
-            t["units_up"]
-            .insert()
-            .from_select(
-                ["leaf_code", "group_code"],
-                select(up_units.c.leaf_code, up_units.c.group_code),
-            )
-        )
+        _fill_units(conn, t["units"], ("county",))
+        _fill_units(conn, t["township_units"], ("township",))
+        _fill_units(conn, t["units_up"], ROLLUP_LEVELS)
         _analyze(conn, t["periods"], t["units"], t["township_units"], t["units_up"])
         if conn.execute(select(func.count()).select_from(t["units"])).scalar_one() == 0:
             raise RollupError("the regions table has no county: load the region tree first")
