@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, select
-from sqlalchemy.sql import ColumnElement, Subquery
+from sqlalchemy import Engine, case, select
+from sqlalchemy.sql import Subquery
 
 from core.periods import parse_period
 from core.regions import join_ancestors
@@ -25,10 +25,8 @@ __all__ = [
     "areas_at",
     "attach_counts",
     "check_level",
-    "is_root",
     "region_label",
     "scope_areas",
-    "sum_if",
     "window_start",
 ]
 
@@ -88,10 +86,6 @@ def areas_at(engine: Engine, scope: str, level: str) -> pd.DataFrame:
         return pd.read_sql(stmt, conn)
 
 
-def sum_if(cond: ColumnElement) -> ColumnElement:
-    return func.sum(case((cond, 1), else_=0))
-
-
 def attach_counts(
     areas: pd.DataFrame, counts: pd.DataFrame, columns: list[str], own: tuple[str, str] | None
 ) -> pd.DataFrame:
@@ -107,13 +101,6 @@ def attach_counts(
         out = pd.concat([out, extra[out.columns]], ignore_index=True)
     out[columns] = out[columns].fillna(0).astype(int)
     return out.reset_index(drop=True)
-
-
-def is_root(engine: Engine, scope: str) -> bool:
-    """True for a region without a parent (the province)."""
-    with engine.connect() as conn:
-        row = conn.execute(select(regions.c.parent_code).where(regions.c.code == scope)).first()
-    return row is not None and row[0] is None
 
 
 def region_label(engine: Engine, scope: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ by queries/homes.py and queries/staffing.py. No Streamlit here.
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Alias, case, func
+from sqlalchemy import Alias, case
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -18,7 +18,6 @@ __all__ = [
     "int_columns",
     "places",
     "safe_rate",
-    "sum_if",
     "to_dates",
 ]
 
@@ -58,10 +57,6 @@ def places(scope: str, level: str | None = None) -> Subquery:
         ]
 
     return walk_down(scope, level, columns, up=MAX_DEPTH, prefix="pl").subquery("places")
-
-
-def sum_if(cond: ColumnElement) -> ColumnElement:
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 def to_dates(df: pd.DataFrame, cols: tuple[str, ...]) -> pd.DataFrame:
