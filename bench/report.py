@@ -221,9 +221,14 @@ def _breakdown(r: Run) -> list[str]:
 
 
 def render(
-    header: list[str], runs: list[Run], notes: str, first_load: list[str] | None = None
+    header: list[str],
+    runs: list[Run],
+    notes: str,
+    first_load: list[str] | None = None,
+    sweep: list[str] | None = None,
 ) -> str:
-    """The whole report; `first_load` the table of bench/first_load.py, when measured."""
+    """The whole report; `first_load` the table of bench/first_load.py and `sweep` the lines of
+    bench/county_sweep.py, when measured."""
     lines = list(header)
     backends = [b for b in ("sqlite", "postgresql") if any(r.backend == b for r in runs)]
     by = {(r.backend, r.scale): r for r in runs}
@@ -269,6 +274,8 @@ def render(
             *first_load,
             "",
         ]
+    if sweep:
+        lines += ["## 县区详情, every county", "", *sweep, ""]
     lines += ["## Overview queries", ""]
     lines += [*_queries_table(runs), ""]
     lines += [

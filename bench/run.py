@@ -11,8 +11,9 @@ creates its own databases there); otherwise it is skipped with a note.
 
 Modules: `dbs` (databases, builds, rollup), `pages` (AppTest timings, per-query log),
 `naive` (the pandas yardstick), `first_load` (a server's first sign-in and page loads in
-chromium, with and without the start-up warm-up), `report` (the Markdown); this one runs
-them in order.
+chromium, with and without the start-up warm-up), `county_sweep` (县区详情 of all 100
+counties, the sweep `make test` samples), `report` (the Markdown); this one runs them in
+order.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from bench import dbs, first_load, naive
+from bench import county_sweep, dbs, first_load, naive
 from bench.pages import page_times, timed
 from bench.report import (
     COLD_BUDGET_S,
@@ -223,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out the first loads after a server start in chromium (bench/first_load.py)",
     )
+    parser.add_argument(
+        "--skip-sweep",
+        action="store_true",
+        help="leave out the 县区详情 sweep of all 100 counties (bench/county_sweep.py)",
+    )
     parser.add_argument("--out", default=str(REPORT), help="report file (default: docs/...)")
     args = parser.parse_args(argv)
     scope = os.environ.get("PROVINCE_CODE", "360000")
@@ -242,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         print("[bench] nothing to run")
         return 1
     first: list[str] = []
+    sweep: list[str] = []
     if args.render_only:
         with open(SAVED, "rb") as fh:
-            head, runs, first = pickle.load(fh)  # noqa: S301 - our own file, written below
+            head, runs, first, *rest = pickle.load(fh)  # noqa: S301 - our own file, below
+        sweep = rest[0] if rest else []
     else:
         size, build = map_payload()
         head = header(size, build, note)
@@ -258,8 +266,13 @@ def main(argv: list[str] | None = None) -> int:
             first = browser_first_load()
             with open(SAVED, "wb") as fh:
                 pickle.dump((head, runs, first), fh)
+        if not args.skip_sweep:
+            print("[bench] 县区详情 of all 100 counties (tests/test_county_view.py)", flush=True)
+            sweep = county_sweep.run()
+            with open(SAVED, "wb") as fh:
+                pickle.dump((head, runs, first, sweep), fh)
     notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-    text = render(head, runs, notes, first)
+    text = render(head, runs, notes, first, sweep)
     out = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
