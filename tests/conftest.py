@@ -94,6 +94,15 @@ def _pg_schema_url(pg_database_factory) -> str | None:
     return url
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def shared_tiny(request, tmp_path_factory, pg_database_factory) -> str:
+    """One tiny demo database per backend for the session (per xdist worker), shared by the
+    modules that only read it (tests/fixtures/demo.py `shared_tiny_fixture`)."""
+    from tests.fixtures.demo import tiny_demo_url
+
+    return tiny_demo_url(request.param, tmp_path_factory, pg_database_factory, "shared")
+
+
 def _empty_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in reversed(metadata.sorted_tables):

@@ -27,7 +27,7 @@ from data.regions import real_units
 from data.schema import kpi_snapshots, regions
 from queries import alerts, indicators
 from tests.apptest import APP, ensure_user, password_of, run_app, sign_in, sign_in_form_shown
-from tests.fixtures.demo import engine_of, tiny_demo_fixture
+from tests.fixtures.demo import engine_of, shared_tiny_fixture
 
 PROVINCE = "360000"
 PERIOD = "2026-10"  # the demo's as-of month (2026-10-31)
@@ -50,7 +50,7 @@ def cn_codes(level: str, parent: str | None = None) -> list[str]:
     )
 
 
-tiny_db = tiny_demo_fixture("overview_map", name="tiny_db")
+tiny_db = shared_tiny_fixture(name="tiny_db")
 
 
 @pytest.fixture(scope="module")

@@ -30,13 +30,13 @@ from data.config import REPO_ROOT
 from data.schema import audit_log, children, regions, staff
 from queries import records
 from tests.apptest import ensure_user, page_text, run_app
-from tests.fixtures.demo import engine_of, tiny_demo_fixture
+from tests.fixtures.demo import engine_of, shared_tiny_fixture
 
 NINGDU, PERIOD = "360730", "2025-01"
 MASKED_NAME = re.compile(r"^.\*+.?$")
 
 
-tiny = tiny_demo_fixture("personal")
+tiny = shared_tiny_fixture()
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from data.schema import children, kpi_snapshots, regions, staff
 from queries import drilldown, homes, indicators, institutions, interventions, records, staffing
 from queries.regions import ScopeError
 from tests.apptest import APP, ensure_user, page_text, run_app
-from tests.fixtures.demo import engine_of, tiny_demo_fixture
+from tests.fixtures.demo import engine_of, shared_tiny_fixture
 
 PROVINCE, NANCHANG, GANZHOU, XINGGUO, NINGDU = "360000", "360100", "360700", "360732", "360730"
 PERIOD = "2026-10"
@@ -45,7 +45,7 @@ OUTSIDE = {GANZHOU: NANCHANG, XINGGUO: NINGDU}  # a region just outside each sco
 ROLES = {PROVINCE: "province", GANZHOU: "prefecture", XINGGUO: "county"}
 
 
-tiny = tiny_demo_fixture("scope")
+tiny = shared_tiny_fixture()
 
 
 @pytest.fixture(scope="module")

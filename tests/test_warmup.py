@@ -12,9 +12,9 @@ import pytest
 
 from components import db, warmup
 from tests.apptest import run_app
-from tests.fixtures.demo import tiny_demo_fixture
+from tests.fixtures.demo import shared_tiny_fixture
 
-tiny = tiny_demo_fixture("warmup")
+tiny = shared_tiny_fixture()
 PROVINCE = "360000"
 
 
