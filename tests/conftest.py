@@ -64,10 +64,13 @@ def pg_database_factory() -> Iterator:
     created: list[str] = []
     admin = _pg_admin() if PG_ADMIN_URL else None
 
-    def create(tag: str) -> str:
+    def create(tag: str, template: str | None = None) -> str:
+        """A new database tagged `tag`; a copy of database `template` when one is named (no
+        connection may be open on it)."""
         name = f"dash_test_{tag}_{uuid.uuid4().hex[:8]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         created.append(name)
         return (
             make_url(PG_ADMIN_URL)

@@ -13,10 +13,10 @@ import pytest
 
 from data import accounts
 from data.db import make_engine
-from data.demo import build_demo
 from data.regions import real_units
 from queries import indicators
 from tests.browser.test_map_browser import RequestLog
+from tests.fixtures.demo import tiny_sqlite_url
 
 PROVINCE, XINGGUO, PERIOD = "360000", "360732", "2026-10"
 EXCEPTION_BOX = '[data-testid="stException"]'
@@ -44,9 +44,8 @@ def wait_until_idle(page) -> None:
 def county_app(streamlit_app, tmp_path_factory) -> tuple[str, str, str, object]:
     """The app on a tiny demo database with one 兴国县 account; (app URL, username,
     password, engine)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('county_user') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "county_user")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     password = accounts.add_user(
         engine, "xingguo_user", "county", XINGGUO, must_change_password=False
     )

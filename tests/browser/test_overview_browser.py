@@ -12,7 +12,6 @@ import pytest
 
 from data import accounts
 from data.db import make_engine
-from data.demo import build_demo
 from tests.browser.test_county_user_browser import sign_in_browser
 from tests.browser.test_map_browser import (
     INTERIOR_POINT_JS,
@@ -25,6 +24,7 @@ from tests.browser.test_map_browser import (
     query,
     wait_for_regions,
 )
+from tests.fixtures.demo import tiny_sqlite_url
 
 NANCHANG, XINJIAN = "360100", "360112"
 EXCEPTION_BOX = '[data-testid="stException"]'
@@ -43,9 +43,8 @@ ACCOUNT: dict[str, str] = {}  # the province account the tests sign in with
 @pytest.fixture(scope="module")
 def app_url(streamlit_app, tmp_path_factory) -> str:
     """The dashboard on a tiny demo database of its own, with a province account."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('overview_browser') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "overview_browser")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     ACCOUNT["province_user"] = accounts.add_user(
         engine, "province_user", "province", must_change_password=False
     )

@@ -18,19 +18,18 @@ from sqlalchemy import select
 
 from data import accounts
 from data.db import make_engine
-from data.demo import build_demo
 from data.schema import audit_log
 from tests.browser.test_county_user_browser import wait_until_idle
 from tests.fixtures.deck import PAGE_SLIDES
+from tests.fixtures.demo import tiny_sqlite_url
 
 TITLE_JS = "() => (document.querySelector('.deck-title') || {}).textContent || ''"
 
 
 @pytest.fixture(scope="module")
 def app(streamlit_app, tmp_path_factory) -> tuple[str, str, object]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('presentation_browser') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "presentation_browser")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     password = accounts.add_user(engine, "presenter", "province", must_change_password=False)
     base = streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})
     yield base, password, engine

@@ -13,17 +13,16 @@ import pytest
 from components.session import COOKIE_NAME
 from data import accounts, sessions
 from data.db import make_engine
-from data.demo import build_demo
 from tests.browser.test_county_user_browser import wait_until_idle
+from tests.fixtures.demo import tiny_sqlite_url
 
 PASSWORD = "Browser-Session-42"
 
 
 @pytest.fixture(scope="module")
 def app(streamlit_app, tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('session_browser') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "session_browser")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     for name in ("session_user", "session_victim"):
         accounts.add_user(engine, name, "province", None, PASSWORD, must_change_password=False)
     base = streamlit_app("server.py", env={"REPORTING_DB_URL": url, "PROVINCE_CODE": "360000"})

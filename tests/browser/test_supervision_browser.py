@@ -25,10 +25,10 @@ from sqlalchemy import func, select, update
 from data import accounts
 from data import supervision as sv
 from data.db import make_engine
-from data.demo import build_demo
 from data.schema import kpi_snapshots, regions, supervision_tasks
 from tests.browser.test_county_user_browser import wait_until_idle
 from tests.browser.test_tour_browser import open_nav_page
+from tests.fixtures.demo import tiny_sqlite_url
 
 PASSWORD = "Browser-Supervise-42"
 EXPECTED = {"新发起": 6, "已反馈": 2, "已销号": 1, "逾期未反馈": 1, "待反馈": 6, "待销号": 0}
@@ -36,9 +36,8 @@ EXPECTED = {"新发起": 6, "已反馈": 2, "已销号": 1, "逾期未反馈": 1
 
 @pytest.fixture(scope="module")
 def app(streamlit_app, tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('supervision_browser') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "supervision_browser")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     k = kpi_snapshots
     with engine.begin() as conn:
         periods = sorted({p for (p,) in conn.execute(select(k.c.period).distinct())})

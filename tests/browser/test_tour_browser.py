@@ -23,10 +23,10 @@ import pytest
 from components import nav
 from data import accounts
 from data.db import make_engine
-from data.demo import build_demo
 from tests.browser.test_county_user_browser import sign_in_browser, wait_until_idle
 from tests.browser.test_map_browser import RequestLog, county_codes, prefecture_codes
 from tests.browser.test_overview_browser import click_map_region, heading, wait_for_regions
+from tests.fixtures.demo import tiny_sqlite_url
 
 NANCHANG, XINJIAN = "360100", "360112"
 EXCEPTION_BOX = '[data-testid="stException"]'
@@ -72,9 +72,8 @@ VISIBLE_TEXT_JS = """(selector) => {
 @pytest.fixture(scope="module")
 def tour_app(streamlit_app, tmp_path_factory) -> dict:
     """The app on a tiny demo database with one account per role; base URL and passwords."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('tour') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "tour")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     passwords = {
         name: accounts.add_user(engine, name, role, region, must_change_password=False)
         for role, region, name, _t in (*ROLES, ADMIN)

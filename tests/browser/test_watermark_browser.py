@@ -15,10 +15,10 @@ import pytest
 
 from data import accounts
 from data.db import make_engine
-from data.demo import build_demo
 from tests.browser.test_county_user_browser import sign_in_browser, wait_until_idle
 from tests.browser.test_map_browser import PATHS, county_codes, prefecture_codes, wait_for_regions
 from tests.browser.test_overview_browser import assert_no_exception, click_map_region, heading
+from tests.fixtures.demo import tiny_sqlite_url
 
 NANCHANG = "360100"
 USERNAME = "wm_user"
@@ -49,9 +49,8 @@ PRINT_MARK_JS = "() => getComputedStyle(document.body, '::after').backgroundImag
 @pytest.fixture(scope="module")
 def app(streamlit_app, tmp_path_factory) -> tuple[str, str]:
     """The app on a tiny demo database with a province account; (app URL, password)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('watermark_browser') / 'tiny.db'}"
+    url = tiny_sqlite_url(tmp_path_factory, "watermark_browser")
     engine = make_engine(url)
-    build_demo(engine, "tiny", progress=lambda _msg: None)
     password = accounts.add_user(engine, USERNAME, "province", must_change_password=False)
     engine.dispose()
     return streamlit_app(
