@@ -233,15 +233,33 @@ def _ranks(value: pd.Series, better: bool, parent: pd.Series) -> dict[str, pd.Se
     }
 
 
-def _wide_ranks(wide: pd.DataFrame, codes: list[str]) -> dict[str, pd.DataFrame]:
-    """Per metric: rank, n_ranked, rank_in_parent, n_in_parent of every region."""
-    parent = wide["parent_code"].fillna("")
-    out = {}
-    for code in codes:
-        col = "score" if code == COMPOSITE else code
-        ranks = _ranks(wide[col], _higher_is_better(code), parent)
-        out[code] = pd.DataFrame({"code": wide["code"], "value": wide[col], **ranks})
-    return out
+def _region_rank(wide: pd.DataFrame, region: str, code: str) -> dict | None:
+    """value, rank, n_ranked, rank_in_parent, n_in_parent of one region on one metric, as
+    `_ranks` would give its row (competition rank = 1 + the ranked regions strictly better),
+    counted without ranking every region: 县区详情 asks for one county, and ranking all 100
+    on 23 metrics twice took 0.55 s of pandas per cold render. None: region not in `wide`."""
+    at = np.flatnonzero(wide["code"].to_numpy() == region)
+    if not at.size:
+        return None
+    i = int(at[0])
+    col = "score" if code == COMPOSITE else code
+    raw = pd.to_numeric(wide[col], errors="coerce").astype(float)
+    v = raw.round(_EPS_DECIMALS).to_numpy()
+    parent = wide["parent_code"].fillna("").to_numpy()
+    same = parent == parent[i]
+    ranked = ~np.isnan(v)
+    if np.isnan(v[i]):
+        rank = rank_in_parent = pd.NA
+    else:
+        better = v > v[i] if _higher_is_better(code) else v < v[i]  # NaN compares False
+        rank, rank_in_parent = 1 + int(better.sum()), 1 + int((better & same).sum())
+    return {
+        "value": raw.iloc[i],
+        "rank": rank,
+        "n_ranked": int(ranked.sum()),
+        "rank_in_parent": rank_in_parent,
+        "n_in_parent": int((ranked & same).sum()),
+    }
 
 
 def region_ranks(
@@ -270,31 +288,17 @@ def region_ranks(
     province = chain[0]["code"]
     s = settings_or_default(settings)
     codes = [*METRIC_CODES, COMPOSITE]
-    now = _wide_ranks(composite_from_wide(region_table(engine, province, period, level), s), codes)
-    before = _wide_ranks(
-        composite_from_wide(region_table(engine, province, compare, level), s), codes
-    )
+    now = composite_from_wide(region_table(engine, province, period, level), s)
+    before = composite_from_wide(region_table(engine, province, compare, level), s)
     rows = []
     for code in codes:
-        cur = now[code].set_index("code")
-        old = before[code].set_index("code")
-        if region not in cur.index:
+        r = _region_rank(now, region, code)
+        if r is None:
             continue
-        r = cur.loc[region]
-        prev_rank = old.loc[region, "rank"] if region in old.index else pd.NA
+        old = _region_rank(before, region, code)
+        prev_rank = old["rank"] if old is not None else pd.NA
         change = pd.NA if pd.isna(prev_rank) or pd.isna(r["rank"]) else prev_rank - r["rank"]
-        rows.append(
-            {
-                "metric": code,
-                "value": r["value"],
-                "rank": r["rank"],
-                "n_ranked": r["n_ranked"],
-                "rank_in_parent": r["rank_in_parent"],
-                "n_in_parent": r["n_in_parent"],
-                "prev_rank": prev_rank,
-                "rank_change": change,
-            }
-        )
+        rows.append({"metric": code, **r, "prev_rank": prev_rank, "rank_change": change})
     df = pd.DataFrame(rows)
     df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
     for c in ("rank", "n_ranked", "rank_in_parent", "n_in_parent", "prev_rank", "rank_change"):
