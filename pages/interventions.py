@@ -45,7 +45,8 @@ q = view.query  # the page's cached queries for the user's scope and period
 
 pipeline = q(iv.case_pipeline)
 sources = q(iv.case_sources)
-ref_summary = q(referrals.referral_summary).set_index("window")
+ref_figures = q(referrals.referral_figures)  # summary and departments, one read
+ref_summary = ref_figures["summary"].set_index("window")
 by_area = q(iv.open_cases_by_area, level)
 
 # ---------------------------------------------------------------- KPI cards
@@ -258,18 +259,19 @@ with src_col:
         key="iv_sources",
         title="个案来源",
     )
-refs = q(referrals.referrals_by_department, window)
+refs = ref_figures["by_department"][window]
 with ref_col:
     case_handling.referral_panel(refs, ref_summary.loc[window], window, lists)
+closures = q(referrals.closure_figures)  # summary, distribution and groups, one read
 case_handling.closure_panel(
-    q(referrals.closure_summary).set_index("window").loc[window],
-    q(referrals.closure_distribution),
+    closures["summary"].set_index("window").loc[window],
+    closures["distribution"],
     window,
     lists,
 )
 case_handling.closure_groups_panel(
-    q(referrals.closure_by_group, "source"),
-    q(referrals.closure_by_group, "risk_level"),
+    closures["by_group"]["source"],
+    closures["by_group"]["risk_level"],
     window,
     lists,
 )

@@ -19,8 +19,11 @@ from queries.regions import ScopeError, narrow_scope
 
 __all__ = [
     "ScopeError",
+    "closure_by_group",
     "closure_distribution",
+    "closure_figures",
     "closure_summary",
+    "referral_figures",
     "referral_summary",
     "referrals_by_department",
 ]
@@ -35,18 +38,17 @@ REFERRAL_KEYS = ("window", "department", "days", "pending")  # the 'referrals' p
 CLOSURE_KEYS = ("days", "source", "risk_level")  # the 'closures' panel
 
 
-def _referral_histogram(engine: Engine, scope: str, period: str, window: str) -> pd.DataFrame:
-    """(department, days, pending, n) for referrals made in the window, as known on D: days
-    null = no answer on or before D (an answer dated after D is unknown on D); pending 1 = no
-    answer yet and made in the last 7 days (D − 7 < referred ≤ D), the referrals
-    referral_timely leaves out of both sides (DESIGN.md §4). From panel_counts
-    ('referrals', queries/panels.py): 100 counties' rows instead of every referral."""
-    if window not in WINDOWS:
-        raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
+def _referral_histogram(engine: Engine, scope: str, period: str) -> pd.DataFrame:
+    """(window, department, days, pending, n) for referrals made in each window, as known on
+    D: days null = no answer on or before D (an answer dated after D is unknown on D);
+    pending 1 = no answer yet and made in the last 7 days (D − 7 < referred ≤ D), the
+    referrals referral_timely leaves out of both sides (DESIGN.md §4). From panel_counts
+    ('referrals', queries/panels.py): 100 counties' rows instead of every referral, both
+    windows in one read."""
     hist = scope_histogram(engine, scope, [period], "referrals", REFERRAL_KEYS)
-    hist = hist[hist["window"] == window]
     return pd.DataFrame(
         {
+            "window": hist["window"],
             "department": hist["department"],
             "days": pd.to_numeric(hist["days"], errors="coerce").astype(float),
             "pending": hist["pending"].astype(int),
@@ -86,11 +88,9 @@ def referrals_by_department(
     timely_share = timely ÷ (referrals − pending) as referral_timely of DESIGN.md §4 (null
     when nothing is known yet), and the median and mean days to a response over the
     answered ones."""
-    scope = narrow_scope(engine, scope, region)
-    hist = _referral_histogram(engine, scope, period, window)
-    return pd.DataFrame(
-        [{"department": d, **_referral_stats(hist[hist["department"] == d])} for d in DEPARTMENT]
-    )
+    if window not in WINDOWS:
+        raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
+    return referral_figures(engine, scope, period, region)["by_department"][window]
 
 
 def referral_summary(
@@ -98,12 +98,29 @@ def referral_summary(
 ) -> pd.DataFrame:
     """The same figures for all departments together, one row per window (period, 12m);
     the period row's timely_share equals referral_timely."""
+    return referral_figures(engine, scope, period, region)["summary"]
+
+
+def referral_figures(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> dict[str, object]:
+    """Every referral figure 个案与关爱 shows, from one read of the 'referrals' panel:
+    "summary" (referral_summary) and "by_department" {window: referrals_by_department}. The
+    page asked for them in three calls, each reading the same histogram again."""
     scope = narrow_scope(engine, scope, region)
+    hist = _referral_histogram(engine, scope, period)
+    by_department = {}
     rows = []
     for w in WINDOWS:
-        hist = _referral_histogram(engine, scope, period, w)
-        rows.append({"window": w, **_referral_stats(hist)})
-    return pd.DataFrame(rows)
+        part = hist[hist["window"] == w]
+        by_department[w] = pd.DataFrame(
+            [
+                {"department": d, **_referral_stats(part[part["department"] == d])}
+                for d in DEPARTMENT
+            ]
+        )
+        rows.append({"window": w, **_referral_stats(part)})
+    return {"summary": pd.DataFrame(rows), "by_department": by_department}
 
 
 # --------------------------------------------------------------------------- closure times
@@ -113,26 +130,40 @@ def referral_summary(
 CLOSURE_GROUPS = {"source": CASE_SOURCE, "risk_level": RISK_LEVEL}
 
 
-def _closure_histogram(
-    engine: Engine, scope: str, period: str, by: str | None = None
-) -> pd.DataFrame:
-    """(days, in_period, n) for cases closed in the last 12 months; with `by` (a column of
-    CLOSURE_GROUPS) also that column, as `group`. From panel_counts ('closures': one
-    histogram per month, a closure being a fixed fact, so 12 months are 12 months' sums)."""
+def _closure_histogram(engine: Engine, scope: str, period: str) -> pd.DataFrame:
+    """(days, in_period, source, risk_level, n) for cases closed in the last 12 months. From
+    panel_counts ('closures': one histogram per month, a closure being a fixed fact, so 12
+    months are 12 months' sums)."""
     months = [p.period for p in month_periods(_months_back(period, 11), period)]
     hist = scope_histogram(engine, scope, months, "closures", CLOSURE_KEYS)
     hist = hist.assign(
         days=pd.to_numeric(hist["days"]).astype(float),
         in_period=(hist["period"] == period).astype(int),
     )
-    keys = ["days", "in_period", *([by] if by else [])]
-    out = hist.groupby(keys, as_index=False)["n"].sum()
-    return out.rename(columns={by: "group"}) if by else out
+    hist = hist[hist["days"].notna()]  # none expected; grouped by days, they never counted
+    keys = ["days", "in_period", *CLOSURE_GROUPS]
+    return hist.groupby(keys, as_index=False, dropna=False)["n"].sum()
 
 
 def _months_back(period: str, n: int) -> str:
     m = parse_period(period).m_index - n
     return f"{m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def closure_figures(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> dict[str, object]:
+    """Every closure figure 个案与关爱 shows, from one read of the 'closures' panel:
+    "summary" (closure_summary), "distribution" (closure_distribution) and "by_group"
+    {source, risk_level: closure_by_group}. The page asked for them in four calls, each
+    reading the same 12 months of histograms again (0.1 s each at province scale)."""
+    scope = narrow_scope(engine, scope, region)
+    hist = _closure_histogram(engine, scope, period)
+    return {
+        "summary": _closure_summary(hist),
+        "distribution": _closure_distribution(hist),
+        "by_group": {by: _closure_by_group(hist, by) for by in CLOSURE_GROUPS},
+    }
 
 
 def closure_by_group(
@@ -144,8 +175,33 @@ def closure_by_group(
     in case_closure_days; null where none closed). "12355 vs 强制报告" in one table."""
     if by not in CLOSURE_GROUPS:
         raise ValueError(f"closures break down by {sorted(CLOSURE_GROUPS)}, not {by!r}")
-    scope = narrow_scope(engine, scope, region)
-    hist = _closure_histogram(engine, scope, period, by)
+    return closure_figures(engine, scope, period, region)["by_group"][by]
+
+
+def closure_summary(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Cases closed per window (period, 12m): closed, mean_days (the period's equals
+    case_closure_days), median_days, within_30 (closed within 30 days of receipt) and
+    within_30_share."""
+    return closure_figures(engine, scope, period, region)["summary"]
+
+
+def closure_distribution(
+    engine: Engine, scope: str, period: str, region: str | None = None
+) -> pd.DataFrame:
+    """Closed cases per closure-time bucket (days from receipt to closure, DAY_BUCKETS):
+    period_cases (closed within the period) and cases_12m."""
+    return closure_figures(engine, scope, period, region)["distribution"]
+
+
+def _window_slice(hist: pd.DataFrame, window: str) -> pd.DataFrame:
+    return hist[hist["in_period"] == 1] if window == "period" else hist
+
+
+def _closure_by_group(hist: pd.DataFrame, by: str) -> pd.DataFrame:
+    hist = hist.groupby(["days", "in_period", by], as_index=False)["n"].sum()
+    hist = hist.rename(columns={by: "group"})
     hist = hist.assign(total=hist["days"] * hist["n"])
     order = list(CLOSURE_GROUPS[by])
     seen = sorted(
@@ -160,18 +216,7 @@ def closure_by_group(
     return out.reset_index()
 
 
-def _window_slice(hist: pd.DataFrame, window: str) -> pd.DataFrame:
-    return hist[hist["in_period"] == 1] if window == "period" else hist
-
-
-def closure_summary(
-    engine: Engine, scope: str, period: str, region: str | None = None
-) -> pd.DataFrame:
-    """Cases closed per window (period, 12m): closed, mean_days (the period's equals
-    case_closure_days), median_days, within_30 (closed within 30 days of receipt) and
-    within_30_share."""
-    scope = narrow_scope(engine, scope, region)
-    hist = _closure_histogram(engine, scope, period)
+def _closure_summary(hist: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for w in WINDOWS:
         part = _window_slice(hist, w)
@@ -191,13 +236,7 @@ def closure_summary(
     return pd.DataFrame(rows)
 
 
-def closure_distribution(
-    engine: Engine, scope: str, period: str, region: str | None = None
-) -> pd.DataFrame:
-    """Closed cases per closure-time bucket (days from receipt to closure, DAY_BUCKETS):
-    period_cases (closed within the period) and cases_12m."""
-    scope = narrow_scope(engine, scope, region)
-    hist = _closure_histogram(engine, scope, period)
+def _closure_distribution(hist: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for code, lo, hi in DAY_BUCKETS:
         sel = (hist["days"] >= lo) & ((hist["days"] <= hi) if hi is not None else True)
