@@ -226,9 +226,10 @@ def render(
     notes: str,
     first_load: list[str] | None = None,
     sweep: list[str] | None = None,
+    imports: list[str] | None = None,
 ) -> str:
-    """The whole report; `first_load` the table of bench/first_load.py and `sweep` the lines of
-    bench/county_sweep.py, when measured."""
+    """The whole report; `first_load` the table of bench/first_load.py, `sweep` the lines of
+    bench/county_sweep.py and `imports` those of bench/import_refresh.py, when measured."""
     lines = list(header)
     backends = [b for b in ("sqlite", "postgresql") if any(r.backend == b for r in runs)]
     by = {(r.backend, r.scale): r for r in runs}
@@ -276,6 +277,8 @@ def render(
         ]
     if sweep:
         lines += ["## 县区详情, every county", "", *sweep, ""]
+    if imports:
+        lines += ["## After a ledger import: the incremental refresh", "", *imports, ""]
     lines += ["## Overview queries", ""]
     lines += [*_queries_table(runs), ""]
     lines += [

@@ -12,8 +12,8 @@ creates its own databases there); otherwise it is skipped with a note.
 Modules: `dbs` (databases, builds, rollup), `pages` (AppTest timings, per-query log),
 `naive` (the pandas yardstick), `first_load` (a server's first sign-in and page loads in
 chromium, with and without the start-up warm-up), `county_sweep` (县区详情 of all 100
-counties, the sweep `make test` samples), `report` (the Markdown); this one runs them in
-order.
+counties, the sweep `make test` samples), `import_refresh` (a 10,000-row ledger import and
+the incremental refresh after it), `report` (the Markdown); this one runs them in order.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from bench import county_sweep, dbs, first_load, naive
+from bench import county_sweep, dbs, first_load, import_refresh, naive
 from bench.pages import page_times, timed
 from bench.report import (
     COLD_BUDGET_S,
@@ -229,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out the 县区详情 sweep of all 100 counties (bench/county_sweep.py)",
     )
+    parser.add_argument(
+        "--skip-import",
+        action="store_true",
+        help="leave out the 10,000-row ledger import and its refresh (bench/import_refresh.py)",
+    )
     parser.add_argument("--out", default=str(REPORT), help="report file (default: docs/...)")
     args = parser.parse_args(argv)
     scope = os.environ.get("PROVINCE_CODE", "360000")
@@ -249,10 +254,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     first: list[str] = []
     sweep: list[str] = []
+    imports: list[str] = []
     if args.render_only:
         with open(SAVED, "rb") as fh:
             head, runs, first, *rest = pickle.load(fh)  # noqa: S301 - our own file, below
         sweep = rest[0] if rest else []
+        imports = rest[1] if len(rest) > 1 else []
     else:
         size, build = map_payload()
         head = header(size, build, note)
@@ -271,8 +278,14 @@ def main(argv: list[str] | None = None) -> int:
             sweep = county_sweep.run()
             with open(SAVED, "wb") as fh:
                 pickle.dump((head, runs, first, sweep), fh)
+        if not args.skip_import and "province" in scales:
+            print("[bench] a 10,000-row ledger import and its refresh", flush=True)
+            results = [import_refresh.run(b, admin_url) for b in backends]
+            imports = import_refresh.report_lines(results)
+            with open(SAVED, "wb") as fh:
+                pickle.dump((head, runs, first, sweep, imports), fh)
     notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-    text = render(head, runs, notes, first, sweep)
+    text = render(head, runs, notes, first, sweep, imports)
     out = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
