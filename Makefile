@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make run` (dashboard on the demo DB) and `make test`.
 # Both create what they need: the virtual env with pinned requirements, the demo database.
 # Before a commit: `make check` (lint + the tests not marked slow or browser). CI (.ci/run):
-# `make lint drift` then `make test` (everything, browser tests included).
+# `make lint drift` then `make test` (everything, browser tests included, ~10 min).
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -39,13 +39,20 @@ run: demo-db
 browser:
 	@bash scripts/install_browser.sh
 
-# Everything, in two phases: the tests that need no browser in two processes (pytest-xdist,
-# one file per worker so that a module's demo database is built once), then the browser
-# tests one at a time (each drives a Streamlit server and Chromium; two at once on two
-# cores starve each other's timeouts).
+# Everything, as two pytest runs at once: the browser tests one at a time (each drives a
+# Streamlit server and Chromium; two at once on two cores starve each other's timeouts, and
+# they wait on the browser half the time), and beside them the tests that need no browser in
+# two processes (pytest-xdist, one file per worker so that a module's demo database is
+# built once) under `nice`, so that they take the CPU the browser side leaves idle without
+# slowing it. The browser run's output follows the other's (artifacts/browser-tests.log).
+BROWSER_LOG := artifacts/browser-tests.log
 test: $(STAMP) browser
-	@$(PY) -m pytest -m "not browser" -n 2 --dist loadfile $(PYTEST_ARGS)
-	@$(PY) -m pytest -m browser $(PYTEST_ARGS)
+	@mkdir -p artifacts
+	@$(PY) -m pytest -m browser $(PYTEST_ARGS) > $(BROWSER_LOG) 2>&1 & browser=$$!; \
+	  nice -n 10 $(PY) -m pytest -m "not browser" -n 2 --dist loadfile $(PYTEST_ARGS); \
+	  others=$$?; wait $$browser; browsers=$$?; \
+	  echo "==> 浏览器测试 (browser tests, $(BROWSER_LOG))"; cat $(BROWSER_LOG); \
+	  exit $$(( others != 0 || browsers != 0 ))
 
 # The bench's PostgreSQL side: an admin URL on which it creates dash_bench and dash_bench_xl;
 # skipped with a note when nothing answers there. BENCH_ARGS e.g. "--scale province".
