@@ -62,7 +62,9 @@ def _copy(backend: str, url: str, admin_url: str | None) -> tuple[str, Callable[
         src = Path(make_url(url).database)
         dst = src.with_name("bench_import.db")
         engine = make_engine(url)
-        engine.dispose()  # WAL checkpointed into the file before it is copied
+        with engine.connect():
+            pass
+        engine.dispose()  # the last connection closed: the WAL checkpointed into the file
         shutil.copyfile(src, dst)
         return f"sqlite:///{dst}", lambda: dst.unlink(missing_ok=True)
     admin = dbs.pg_admin(admin_url)
